@@ -1,0 +1,222 @@
+"""Settings: one frozen dataclass per subsystem, composed into ``Settings``.
+
+Built once from (lowest to highest precedence) the embedded defaults, a TOML file, the
+environment and command-line flags, then passed explicitly. No other module reads the
+environment or the configuration file.
+
+Every bad value raises ``ConfigError`` naming the file, the key and what was expected.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+from typing import Any, get_type_hints
+
+from assistant.errors import ConfigError
+
+DEFAULT_WEBEX_URL = "https://webexapis.com"
+APP_DIR_NAME = "webex-voice-assistant"
+
+
+class Engine(str, Enum):
+    AUTO = "auto"
+    VOSK = "vosk"
+    POCKETSPHINX = "pocketsphinx"
+
+
+class ListenMode(str, Enum):
+    RINGING = "ringing"
+    ALWAYS = "always"
+
+
+def user_config_dir(environ: Mapping[str, str]) -> Path:
+    base = environ.get("XDG_CONFIG_HOME") or str(Path(environ.get("HOME", "~")) / ".config")
+    return Path(base).expanduser() / APP_DIR_NAME
+
+
+@dataclass(frozen=True)
+class WebexSettings:
+    url: str = DEFAULT_WEBEX_URL
+    access_token: str = ""  # only from WEBEX_ACCESS_TOKEN or the token store, never from TOML
+    connect_timeout_seconds: float = 5.0
+    read_timeout_seconds: float = 10.0
+    poll_interval_seconds: float = 1.0
+    max_retry_after_seconds: float = 10.0
+
+
+@dataclass(frozen=True)
+class AuthSettings:
+    client_id: str = ""
+    client_secret: str = ""
+    token_store: str = ""  # empty: <user config dir>/tokens.json
+    use_keyring: bool = False
+    refresh_margin_seconds: float = 300.0
+
+
+@dataclass(frozen=True)
+class SpeechSettings:
+    engine: Engine = Engine.AUTO
+    language: str = "en"
+    model: str = ""  # Vosk model name in models/ or a path; empty: the catalogue default
+    models_dir: str = ""  # empty: the project's models/ (or <user data dir>/models when installed)
+    trailing_silence_ms: int = 300
+    stable_partial_frames: int = 3
+    max_utterance_seconds: float = 6.0
+
+
+@dataclass(frozen=True)
+class AudioSettings:
+    input_device: str = ""  # name or index; empty: the system default
+    output_device: str = ""
+    sample_rate_hz: int = 16000
+    deaf_after_speech_ms: int = 500
+    retry_seconds: float = 3.0
+
+
+@dataclass(frozen=True)
+class VoiceSettings:
+    rate_wpm: int = 175
+    volume: float = 1.0
+    voice: str = ""
+    earcons: bool = True
+    synth_timeout_seconds: float = 10.0
+    fallback_wav: str = ""  # where speech goes when there is no output device
+
+
+@dataclass(frozen=True)
+class DialogSettings:
+    listen_mode: ListenMode = ListenMode.RINGING
+    wake_phrase: str = "hey webex"
+    follow_up_seconds: float = 8.0
+    reprompts: int = 1
+    question_timeout_seconds: float = 6.0
+
+
+@dataclass(frozen=True)
+class DevicesSettings:
+    aliases: dict[str, str] = field(
+        default_factory=lambda: {"headset": "Webex Desktop Application"}
+    )
+
+
+@dataclass(frozen=True)
+class Settings:
+    webex: WebexSettings = field(default_factory=WebexSettings)
+    auth: AuthSettings = field(default_factory=AuthSettings)
+    speech: SpeechSettings = field(default_factory=SpeechSettings)
+    audio: AudioSettings = field(default_factory=AudioSettings)
+    voice: VoiceSettings = field(default_factory=VoiceSettings)
+    dialog: DialogSettings = field(default_factory=DialogSettings)
+    devices: DevicesSettings = field(default_factory=DevicesSettings)
+    source: str = "<defaults>"  # the file these settings came from, for messages
+
+    def replace(self, section: str, **changes: Any) -> Settings:
+        """A copy with some keys of one section changed (flags use this)."""
+        updated = dataclasses.replace(getattr(self, section), **changes)
+        return dataclasses.replace(self, **{section: updated})
+
+
+_SECTIONS = {f.name: f for f in dataclasses.fields(Settings) if f.name != "source"}
+_NOT_IN_FILES = {("webex", "access_token")}
+
+
+def _convert(path: str, key: str, value: Any, kind: Any) -> Any:
+    if isinstance(kind, type) and issubclass(kind, Enum):
+        choices = [m.value for m in kind]
+        if value not in choices:
+            raise ConfigError(path, key, "one of " + ", ".join(repr(c) for c in choices))
+        return kind(value)
+    if kind is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(path, key, "true or false")
+        return value
+    if kind is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(path, key, "a whole number")
+        if value < 0:
+            raise ConfigError(path, key, "a number of zero or more")
+        return value
+    if kind is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ConfigError(path, key, "a number")
+        if value < 0:
+            raise ConfigError(path, key, "a number of zero or more")
+        return float(value)
+    if kind is str:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return str(value)  # device indexes may be written as numbers
+        if not isinstance(value, str):
+            raise ConfigError(path, key, "a string")
+        return value
+    if kind == dict[str, str]:
+        if not isinstance(value, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) and v for k, v in value.items()
+        ):
+            raise ConfigError(path, key, 'a table of "spoken words" = "endpoint name"')
+        return {k.lower().strip(): v for k, v in value.items()}
+    raise TypeError(f"unsupported settings type {kind!r}")  # a programming error
+
+
+def from_dict(data: Mapping[str, Any], path: str = "<config>") -> Settings:
+    """Settings from a parsed TOML document; unknown sections and keys are errors."""
+    sections: dict[str, Any] = {}
+    for name, table in data.items():
+        if name not in _SECTIONS:
+            raise ConfigError(path, name, "one of the sections " + ", ".join(_SECTIONS))
+        if not isinstance(table, dict):
+            raise ConfigError(path, name, "a table ([" + name + "])")
+        cls = _SECTIONS[name].default_factory  # type: ignore[misc]
+        hints = get_type_hints(cls)
+        known = {f.name for f in dataclasses.fields(cls)}
+        values: dict[str, Any] = {}
+        for key, value in table.items():
+            dotted = f"{name}.{key}"
+            if key not in known or (name, key) in _NOT_IN_FILES:
+                allowed = sorted(k for k in known if (name, k) not in _NOT_IN_FILES)
+                raise ConfigError(path, dotted, "one of the keys " + ", ".join(allowed))
+            values[key] = _convert(path, dotted, value, hints[key])
+        sections[name] = cls(**values)
+    return Settings(**sections, source=path)
+
+
+def from_file(path: Path) -> Settings:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(str(path), "(file)", "an existing configuration file") from None
+    except OSError as exc:
+        raise ConfigError(str(path), "(file)", f"a readable file ({exc.strerror})") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(str(path), "(syntax)", f"valid TOML ({exc})") from None
+    return from_dict(data, str(path))
+
+
+def load(
+    config_path: str | None,
+    environ: Mapping[str, str] | None = None,
+    webex_url: str | None = None,
+) -> Settings:
+    """The one place settings are built: file (explicit, else the user's if present), env, flags."""
+    environ = os.environ if environ is None else environ
+    if config_path:
+        settings = from_file(Path(config_path).expanduser())
+    else:
+        user_file = user_config_dir(environ) / "assistant.toml"
+        settings = from_file(user_file) if user_file.is_file() else Settings()
+    token = environ.get("WEBEX_ACCESS_TOKEN", "").strip()
+    if token:
+        settings = settings.replace("webex", access_token=token)
+    for env_key, key in (("WEBEX_CLIENT_ID", "client_id"), ("WEBEX_CLIENT_SECRET", "client_secret")):
+        if environ.get(env_key):
+            settings = settings.replace("auth", **{key: environ[env_key]})
+    if webex_url:
+        settings = settings.replace("webex", url=webex_url.rstrip("/"))
+    return settings

@@ -1,0 +1,2 @@
+"""Webex: the client (``client``), its records (``models``), spoken failures (``failures``)
+and the local emulator (``emulator``)."""
