@@ -1,4 +1,4 @@
-"""Subcommands: say listen demo doctor (skeleton; each handler returns an exit code)."""
+"""Subcommands: listen demo doctor (skeleton; each handler returns an exit code)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,6 @@ from assistant.config import Settings
 
 
 def add_parsers(sub: Any) -> None:
-    p = sub.add_parser("say", help="say (not built yet)")
-    p.set_defaults(func=_not_built)
     p = sub.add_parser("listen", help="listen (not built yet)")
     p.set_defaults(func=_not_built)
     p = sub.add_parser("demo", help="demo (not built yet)")
