@@ -1,0 +1,88 @@
+"""Recogniser grammars compiled from the command templates.
+
+- ``to_jsgf``: a JSGF grammar for PocketSphinx, compiled structurally from the hassil
+  expressions (alternatives, optionals, expansion rules and the ``{device}`` list), so it accepts
+  exactly the template language.
+- ``vosk_phrases``: the phrase list for Vosk's grammar mode (every sampled sentence). Vosk turns
+  it into a bigram model, so transcripts are always re-checked with ``CommandLanguage``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from hassil.expression import (
+    Alternative,
+    Expression,
+    Group,
+    ListReference,
+    Permutation,
+    RuleReference,
+    Sequence,
+    TextChunk,
+)
+
+from assistant.intents import DEVICE_ONLY, CommandLanguage, normalize
+
+_RULE_CHARS = re.compile(r"[^a-zA-Z0-9_]")
+
+
+def _rule(name: str) -> str:
+    return "<" + _RULE_CHARS.sub("_", name) + ">"
+
+
+def _expr(expr: Expression) -> str:
+    """One hassil expression as a JSGF expansion ('' when it matches nothing to say)."""
+    if isinstance(expr, TextChunk):
+        return " ".join(normalize(expr.text).split())
+    if isinstance(expr, ListReference):
+        return _rule("list_" + expr.list_name)
+    if isinstance(expr, RuleReference):
+        return _rule("rule_" + expr.rule_name)
+    if isinstance(expr, Alternative):
+        items = [_expr(i) for i in expr.items]
+        spoken = [i for i in items if i]
+        optional = expr.is_optional or len(spoken) < len(items)
+        if not spoken:
+            return ""
+        body = " | ".join(spoken)
+        return f"[ {body} ]" if optional else f"( {body} )"
+    if isinstance(expr, Permutation):
+        orders = []
+        for first, rest in expr.iterate_permutations():
+            orders.append(" ".join(p for p in (_expr(first), _expr(rest)) if p))
+        return "( " + " | ".join(orders) + " )"
+    if isinstance(expr, (Sequence, Group)):
+        parts = [p for p in (_expr(i) for i in expr.items) if p]
+        return "( " + " ".join(parts) + " )" if parts else ""
+    raise TypeError(f"unsupported template expression {expr!r}")
+
+
+def to_jsgf(language: CommandLanguage, name: str = "commands", device_only: bool = True) -> str:
+    """The whole command language as one JSGF grammar with the public rule ``<utterance>``."""
+    lines = ["#JSGF V1.0;", f"grammar {name};"]
+    intent_rules = []
+    for intent_name, expressions in language.intent_sentences().items():
+        if intent_name == DEVICE_ONLY and not device_only:
+            continue
+        alternatives = [e for e in (_expr(x) for x in expressions) if e]
+        rule = _rule("intent_" + intent_name)
+        intent_rules.append(rule)
+        lines.append(f"{rule} = " + " | ".join(alternatives) + ";")
+    for rule_name, expression in language.expansion_rules().items():
+        lines.append(f"{_rule('rule_' + rule_name)} = {_expr(expression) or '<NULL>'};")
+    phrases = language.device_phrases()
+    lines.append(f"{_rule('list_device')} = " + " | ".join(phrases) + ";")
+    lines.append("public <utterance> = " + " | ".join(intent_rules) + ";")
+    return "\n".join(lines) + "\n"
+
+
+def vosk_phrases(language: CommandLanguage, extra: Iterable[str] = ()) -> list[str]:
+    """Vosk grammar phrases: every sentence of the language, then ``extra`` (e.g. "[unk]")."""
+    return language.sentences() + list(extra)
+
+
+def grammar_words(language: CommandLanguage) -> set[str]:
+    """Every word a recogniser must know to hear the whole language."""
+    return set(language.words)

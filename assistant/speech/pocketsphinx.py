@@ -1,0 +1,183 @@
+"""PocketSphinx engine: the wheel's embedded US English model, a strict JSGF grammar compiled
+from the templates, and rejection by comparing with a free phone-loop decode.
+
+Rejection, measured (bench/accuracy.py): each utterance is decoded twice, in parallel, by the
+command grammar and by an unconstrained phone loop. Speech that was a command fits the grammar
+almost as well as the best phone sequence; anything else is forced onto the grammar at a large
+acoustic cost. The score is the log-likelihood gap per frame of speech; below
+``REJECT_BELOW`` the transcript is rejected. Every transcript is then re-checked by the
+template language.
+
+Search settings, also measured: the lattice best-path pass is off (it returned paths that never
+reach the grammar's final state and cost 30× the time); beams are wider than the defaults.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Iterable
+
+import numpy as np
+
+from assistant.errors import ModelError
+from assistant.intents import CommandLanguage
+from assistant.speech.base import Recognizer, SpeechEngine, Stopwatch, Transcript, judge
+from assistant.speech.grammar import to_jsgf
+from assistant.speech.resample import duration_ms
+
+log = logging.getLogger(__name__)
+
+# Pronunciations the bundled CMU dictionary lacks, plus common variants ("ARPAbet" phones).
+EXTRA_PRONUNCIATIONS: dict[str, list[str]] = {
+    "webex": ["W EH B EH K S"],
+    "unmute": ["AH N M Y UW T"],
+    "answer": ["AA N S ER", "AA N S AH"],
+}
+REJECT_BELOW = -55.0  # log-likelihood gap per speech frame (×1e4), measured
+_FILLERS = ("<sil>", "<s>", "</s>", "(NULL)", "SIL")
+DITHER = 8.0  # std of the noise added to input; exact digital silence breaks feature normalisation
+
+
+def _decoder(**config: object) -> object:
+    try:
+        from pocketsphinx import Decoder
+    except ImportError as exc:  # pragma: no cover - a dependency of the package
+        raise ModelError("pocketsphinx is not installed", spoken="The speech engine is missing.") from exc
+    return Decoder(loglevel="FATAL", bestpath=False, **config)
+
+
+def _path_score(decoder: object) -> tuple[str, float, int]:
+    """(text, acoustic log-likelihood, speech frames) of the decoder's last utterance."""
+    hyp = decoder.hyp()  # type: ignore[attr-defined]
+    if hyp is None:
+        return "", 0.0, 0
+    total, speech = 0.0, 0
+    for seg in decoder.seg():  # type: ignore[attr-defined]
+        total += math.log(max(seg.ascore, 1e-300))
+        if seg.word not in _FILLERS and not seg.word.startswith("+"):
+            speech += seg.end_frame - seg.start_frame + 1
+    return str(hyp.hypstr), total, speech
+
+
+class PocketSphinxRecognizer(Recognizer):
+    """Buffers the utterance and decodes it whole at ``final()``.
+
+    Measured: streaming decode (live cepstral mean normalisation) turned most noisy commands
+    into "go to sleep"; whole-utterance normalisation does not. Decoding a 2 s utterance takes
+    about 0.1 s, so ``partial()`` is always empty and early commit is Vosk-only.
+    """
+
+    def __init__(self, engine: PocketSphinxEngine) -> None:
+        self.engine = engine
+        self.grammar = engine.new_grammar_decoder()
+        self.phones = engine.new_phone_decoder()
+        self._buffer = bytearray()
+
+    def accept(self, frame: bytes) -> None:
+        self._buffer += frame
+
+    def partial(self) -> str:
+        return ""
+
+    def _decode(self, decoder: object, pcm: bytes) -> tuple[str, float, int]:
+        decoder.start_utt()  # type: ignore[attr-defined]
+        decoder.process_raw(pcm, False, True)  # type: ignore[attr-defined]
+        decoder.end_utt()  # type: ignore[attr-defined]
+        return _path_score(decoder)
+
+    def final(self) -> Transcript:
+        pcm = bytes(self._buffer)
+        self.reset()
+        audio_ms = duration_ms(pcm)
+        if len(pcm) < 3200:  # under 0.1 s: nothing to decode
+            return Transcript("", False, None, None, 0.0, audio_ms)
+        watch = Stopwatch()
+        with watch:
+            pcm = _dither(pcm)
+            text, grammar_ll, speech_frames = self._decode(self.grammar, pcm)
+            _, phone_ll, _ = self._decode(self.phones, pcm) if text else ("", 0.0, 0)
+        score = (grammar_ll - phone_ll) / max(speech_frames, 1) * 1e4 if text else -math.inf
+        confident = score >= self.engine.reject_below
+        accepted, command, device_only = judge(self.engine.language, text, confident)
+        margin = max(-50.0, min(50.0, (score - self.engine.reject_below) / 10)) if text else -50.0
+        confidence = round(1.0 / (1.0 + math.exp(-margin)), 3)
+        log.debug("pocketsphinx: %r score %.1f accepted %s", text, score, accepted)
+        transcript = Transcript(text, accepted, command, confidence, watch.ms, audio_ms, device_only)
+        transcript.score = score  # type: ignore[attr-defined]  # for bench/accuracy.py
+        return transcript
+
+    def reset(self) -> None:
+        self._buffer = bytearray()
+
+
+def _dither(pcm: bytes) -> bytes:
+    rng = np.random.default_rng(len(pcm))
+    x = np.frombuffer(pcm[: len(pcm) // 2 * 2], dtype=np.int16).astype(np.float64)
+    x += rng.normal(0.0, DITHER, len(x))
+    return np.clip(np.round(x), -32768, 32767).astype(np.int16).tobytes()
+
+
+class PocketSphinxEngine(SpeechEngine):
+    name = "pocketsphinx"
+
+    def __init__(self, language: CommandLanguage, reject_below: float = REJECT_BELOW) -> None:
+        super().__init__(language)
+        if language.language != "en":
+            raise ModelError(
+                f"PocketSphinx has only an English model, not {language.language!r}",
+                spoken="The embedded recogniser only understands English.",
+            )
+        self.reject_below = reject_below
+        self.jsgf = to_jsgf(language)
+        probe = _decoder(lm=None)
+        self._missing = [w for w in sorted(language.words) if not self._knows(probe, w)]
+        if self._missing:
+            log.warning("pocketsphinx cannot hear: %s", ", ".join(self._missing))
+
+    @staticmethod
+    def _knows(decoder: object, word: str) -> bool:
+        return word in EXTRA_PRONUNCIATIONS or decoder.lookup_word(word) is not None  # type: ignore[attr-defined]
+
+    def _add_words(self, decoder: object) -> None:
+        for word, prons in EXTRA_PRONUNCIATIONS.items():
+            known = decoder.lookup_word(word) is not None  # type: ignore[attr-defined]
+            for i, phones in enumerate(prons):
+                name = word if not known and i == 0 else f"{word}({i + 2})"
+                decoder.add_word(name, phones, True)  # type: ignore[attr-defined]
+
+    def new_grammar_decoder(self) -> object:
+        decoder = _decoder(lm=None, beam=1e-80, pbeam=1e-80, wbeam=1e-60)
+        self._add_words(decoder)
+        jsgf = self.jsgf
+        if self._missing:  # a grammar word without a pronunciation would fail the whole grammar
+            jsgf = _drop_words(jsgf, self._missing)
+        decoder.add_jsgf_string("commands", jsgf)  # type: ignore[attr-defined]
+        decoder.activate_search("commands")  # type: ignore[attr-defined]
+        return decoder
+
+    def new_phone_decoder(self) -> object:
+        from pocketsphinx import get_model_path
+
+        return _decoder(lm=None, allphone=get_model_path("en-us/en-us-phone.lm.bin"))
+
+    def recognizer(self) -> PocketSphinxRecognizer:
+        return PocketSphinxRecognizer(self)
+
+    def missing_words(self, words: Iterable[str]) -> list[str]:
+        probe = _decoder(lm=None)
+        out = []
+        for phrase in words:
+            for word in phrase.lower().split():
+                if not self._knows(probe, word) and word not in out:
+                    out.append(word)
+        return out
+
+
+def _drop_words(jsgf: str, words: list[str]) -> str:
+    """Replace unpronounceable words with <VOID> so the rest of the grammar still works."""
+    out = []
+    for line in jsgf.splitlines():
+        tokens = ["<VOID>" if t in words else t for t in line.split(" ")]
+        out.append(" ".join(tokens))
+    return "\n".join(out) + "\n"
