@@ -18,6 +18,7 @@ import json
 import logging
 import re
 import socket
+import sys
 import threading
 import time
 import uuid
@@ -56,6 +57,13 @@ class _Server(ThreadingHTTPServer):
         with self.sockets_lock:
             self.open_sockets.discard(request)
         super().shutdown_request(request)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        exc = sys.exc_info()[1]
+        if isinstance(exc, (ConnectionError, TimeoutError)):  # the client went away: its right
+            log.debug("client %s went away: %s", client_address, exc)
+            return
+        log.exception("emulator: error while serving %s", client_address)
 
     def close_connections(self) -> None:
         with self.sockets_lock:
@@ -137,15 +145,13 @@ class _Handler(BaseHTTPRequestHandler):
         status, reply = self._dispatch(state, path, query, raw, body, body_ok)
         if status >= 400:
             reply = _error_body(reply, tracking_id)
-        entry["status"] = status
+        entry["status"] = None if fault is not None and fault.drop else status
+        state.record(entry)  # logged when it takes effect, before any delay
         if fault is not None:
             time.sleep(fault.delay)
             if fault.drop:
-                entry["status"] = None
-                state.record(entry)
                 self._drop()
                 return
-        state.record(entry)
         if fault is not None and fault.malformed:
             self._send(200, None, headers, raw=MALFORMED_BODY)
         else:
@@ -154,18 +160,14 @@ class _Handler(BaseHTTPRequestHandler):
     def _fault_only(self, state: EmulatorState, fault: Fault, entry: dict[str, Any],
                     headers: dict[str, str]) -> None:
         """A fault that replaces the request: it has no effect on the emulator's state."""
+        entry["status"] = None if fault.drop else fault.status
+        state.record(entry)
         time.sleep(fault.delay)
-        if fault.status is None:
-            state.record(entry)
+        if fault.drop or fault.status is None:
             self._drop()
             return
         if fault.retry_after is not None:
             headers["Retry-After"] = f"{fault.retry_after:g}"
-        entry["status"] = fault.status
-        state.record(entry)
-        if fault.drop:
-            self._drop()
-            return
         message = fault.message or _phrase(fault.status)
         body = None if fault.status < 400 else _error_body(message, entry["trackingId"])
         self._send(fault.status, body, headers)
