@@ -66,7 +66,7 @@ def _pointer(*parts: str) -> str:
 
 def response_schema(method: str, path: str, status: int) -> dict[str, Any] | None:
     """A ``$ref`` to the documented JSON schema of this response, or None if it has no body."""
-    registry, templates = specs()
+    _, templates = specs()
     for uri, regex, _, entry in templates:
         if not regex.match(path):
             continue

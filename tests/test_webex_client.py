@@ -160,17 +160,15 @@ def test_https_or_loopback_accepted(url: str) -> None:
 
 
 def test_no_token_is_an_auth_error_before_any_request(emulator: Emulator, webex_settings: WebexSettings) -> None:
-    with WebexClient(webex_settings, tokens=StaticToken("")) as client:
-        with pytest.raises(AuthError) as info:
-            client.list_calls()
+    with WebexClient(webex_settings, tokens=StaticToken("")) as client, pytest.raises(AuthError) as info:
+        client.list_calls()
     assert "WEBEX_ACCESS_TOKEN" in info.value.spoken and "assistant login" in info.value.spoken
     assert emulator.requests() == []
 
 
 def test_bad_token_is_401_spoken(emulator: Emulator, webex_settings: WebexSettings) -> None:
-    with WebexClient(webex_settings, tokens=StaticToken("wrong")) as client:
-        with pytest.raises(AuthError) as info:
-            client.list_calls()
+    with WebexClient(webex_settings, tokens=StaticToken("wrong")) as client, pytest.raises(AuthError) as info:
+        client.list_calls()
     assert info.value.spoken.startswith(failures.status_spoken(401))
     assert "valid access token" in info.value.spoken  # the server's message is spoken too
 
@@ -277,9 +275,9 @@ def test_423_while_the_call_stops_ringing_says_so(emulator: Emulator, webex_sett
     call_id = emulator.ring("Dana")
     emulator.add_fault(method="POST", path=ANSWER, status=423, retryAfter=1)
     # the caller hangs up while the client waits out Retry-After
-    with WebexClient(webex_settings, sleep=lambda s: emulator.end_call(call_id)) as client:
-        with pytest.raises(WebexStatusError) as info:
-            client.answer(call_id)
+    client = WebexClient(webex_settings, sleep=lambda s: emulator.end_call(call_id))
+    with client, pytest.raises(WebexStatusError) as info:
+        client.answer(call_id)
     assert info.value.spoken == failures.outcome_spoken("stopped_ringing", done="answered")
     assert len(requests_to(emulator, ANSWER)) == 1
 
@@ -369,9 +367,9 @@ def test_refused() -> None:
     with socket.socket() as sock:  # a port nobody listens on
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    with WebexClient(WebexSettings(url=f"http://127.0.0.1:{port}", access_token="t")) as client:
-        with pytest.raises(WebexNetworkError) as info:
-            client.list_calls()
+    client = WebexClient(WebexSettings(url=f"http://127.0.0.1:{port}", access_token="t"))
+    with client, pytest.raises(WebexNetworkError) as info:
+        client.list_calls()
     assert info.value.kind == "refused" and "refused" in info.value.spoken
 
 

@@ -145,7 +145,7 @@ def run_devices(args: argparse.Namespace, settings: Settings) -> int:
     with client:
         endpoints = client.answer_endpoints()
     directory = DeviceDirectory.build(endpoints, settings.devices.aliases)
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "id": e.id,
             "type": e.type,

@@ -21,7 +21,7 @@ import time
 import uuid
 from collections.abc import Callable
 from email.utils import parsedate_to_datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, Self
 from urllib.parse import urlsplit
 
 import httpx
@@ -137,7 +137,7 @@ class WebexClient:
     def close(self) -> None:
         self._http.close()
 
-    def __enter__(self) -> WebexClient:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -24,7 +24,7 @@ import time
 import uuid
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Self
 from urllib.parse import parse_qsl, urlsplit
 
 from assistant.webex import emulator_api
@@ -233,7 +233,7 @@ def _parse_json(raw: bytes) -> tuple[Any, bool]:
 
 
 def _is_json(content_type: str | None) -> bool:
-    return bool(content_type) and content_type.split(";")[0].strip().lower() == "application/json"
+    return content_type is not None and content_type.split(";")[0].strip().lower() == "application/json"
 
 
 def _phrase(status: int) -> str:
@@ -263,11 +263,12 @@ class Emulator:
     def token(self) -> str:
         return self.scenario.token
 
-    def start(self) -> Emulator:
+    def start(self) -> Self:
         self._server = _Server((self.host, self.port), self)
         host, port = self._server.server_address[:2]
         self.port = int(port)
-        shown = f"[{host}]" if ":" in str(host) else str(host)
+        host = host.decode() if isinstance(host, bytes) else str(host)
+        shown = f"[{host}]" if ":" in host else host
         self.url = f"http://{shown}:{self.port}"
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.1},
@@ -287,7 +288,7 @@ class Emulator:
             self._thread.join(timeout=5)
         self._server = self._thread = None
 
-    def __enter__(self) -> Emulator:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

@@ -133,7 +133,7 @@ def _endpoints(items: Any, source: str) -> tuple[EndpointSpec, ...]:
                 raise ConfigError(source, f"{where}.{key}", "true or false")
         unknown = set(item) - {"id", "type", "name", "preferred", "answer_via_api"}
         if unknown:
-            raise ConfigError(source, f"{where}.{sorted(unknown)[0]}", "id, type, name, preferred or answer_via_api")
+            raise ConfigError(source, f"{where}.{min(unknown)}", "id, type, name, preferred or answer_via_api")
         result.append(
             EndpointSpec(
                 item["id"], item["type"], item["name"],
