@@ -123,10 +123,17 @@ class _Handler(BaseHTTPRequestHandler):
         parts = urlsplit(self.path)
         raw = self._read_body()
         state = self.server.emulator.state
-        if parts.path.startswith("/_emulator/"):
-            self._control(state, parts.path, raw)
-        else:
-            self._webex(state, parts.path, dict(parse_qsl(parts.query)), raw)
+        try:
+            if parts.path.startswith("/_emulator/"):
+                self._control(state, parts.path, raw)
+            else:
+                self._webex(state, parts.path, dict(parse_qsl(parts.query)), raw)
+        except (ConnectionError, TimeoutError):
+            raise
+        except Exception:  # an emulator bug: say so with a 500 rather than a dropped connection
+            log.exception("emulator: %s %s failed", self.command, parts.path)
+            self.close_connection = True
+            self._send(500, _error_body("Emulator error (see its log).", "EMULATOR_ERROR"))
 
     # --- the Webex subset ----------------------------------------------------------------
 
@@ -147,6 +154,8 @@ class _Handler(BaseHTTPRequestHandler):
             reply = _error_body(reply, tracking_id)
         entry["status"] = None if fault is not None and fault.drop else status
         state.record(entry)  # logged when it takes effect, before any delay
+        log.info("%s %s -> %s%s", self.command, path, entry["status"] or "dropped",
+                 " (fault)" if fault is not None else "")
         if fault is not None:
             time.sleep(fault.delay)
             if fault.drop:
@@ -162,6 +171,7 @@ class _Handler(BaseHTTPRequestHandler):
         """A fault that replaces the request: it has no effect on the emulator's state."""
         entry["status"] = None if fault.drop else fault.status
         state.record(entry)
+        log.info("%s %s -> %s (fault)", self.command, entry["path"], entry["status"] or "dropped")
         time.sleep(fault.delay)
         if fault.drop or fault.status is None:
             self._drop()
