@@ -159,6 +159,13 @@ def test_https_or_loopback_accepted(url: str) -> None:
     WebexClient(WebexSettings(url=url, access_token="t")).close()
 
 
+def test_url_with_or_without_v1(emulator: Emulator) -> None:
+    for url in (emulator.url + "/v1", emulator.url + "/"):
+        with WebexClient(WebexSettings(url=url, access_token=emulator.token)) as client:
+            assert client.list_calls() == []
+    assert {r["path"] for r in emulator.requests()} == {"/v1/telephony/calls"}
+
+
 def test_no_token_is_an_auth_error_before_any_request(emulator: Emulator, webex_settings: WebexSettings) -> None:
     with WebexClient(webex_settings, tokens=StaticToken("")) as client, pytest.raises(AuthError) as info:
         client.list_calls()

@@ -66,10 +66,11 @@ def check_url(url: str) -> str:
     """The API base (``<url>/v1``); HTTPS unless the host is loopback (the emulator)."""
     parts = urlsplit(url)
     host = parts.hostname or ""
+    base = url.rstrip("/").removesuffix("/v1")  # "https://webexapis.com/v1" means the same
     if parts.scheme == "https" and host:
-        return url.rstrip("/") + "/v1"
+        return base + "/v1"
     if parts.scheme == "http" and _is_loopback(host):
-        return url.rstrip("/") + "/v1"
+        return base + "/v1"
     raise ConfigError(
         "--webex-url or [webex] url",
         "webex.url",
