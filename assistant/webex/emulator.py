@@ -10,10 +10,15 @@ Control API (see docs/emulator.md):
     POST /_emulator/reset                back to the scenario's initial state
     POST /_emulator/calls/{callId}/end   {"reason"?: "remote" | "elsewhere"}: the call leaves alerting
     GET  /_emulator/calls                every call with the endpoint it was answered on
+    POST /_emulator/device/approve       {"user_code"?, "deny"?}: the person signs in (or declines)
+    GET  /_emulator/device?user_code=X   the verification page: approves that code
+    POST /_emulator/tokens/expire        every issued access token expires now
+    POST /_emulator/tokens/revoke        every refresh token is revoked
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import re
@@ -34,6 +39,8 @@ from assistant.webex.scenario import Scenario
 log = logging.getLogger(__name__)
 
 MALFORMED_BODY = b'{"items": [{"id": "truncated'
+FORM = "application/x-www-form-urlencoded"
+SECRET_FIELDS = {"client_secret", "device_code", "refresh_token", "code"}
 _END = re.compile(r"/_emulator/calls/([^/]+)/end/?\Z")
 
 
@@ -144,6 +151,9 @@ class _Handler(BaseHTTPRequestHandler):
             "t": time.time(), "method": self.command, "path": path, "status": None,
             "json": body if body_ok else None, "query": query, "trackingId": tracking_id,
         }
+        if _is_form(self.headers.get("Content-Type")):
+            entry["form"] = {k: "[redacted]" if k in SECRET_FIELDS else v
+                             for k, v in parse_qsl(raw.decode("utf-8", "replace"))}
         fault = state.take_fault(self.command, path) if path.startswith("/v1/") else None
         headers = {"TrackingID": tracking_id}
         if fault is not None and (fault.status is not None or (fault.drop and not fault.landed)):
@@ -151,7 +161,8 @@ class _Handler(BaseHTTPRequestHandler):
             return
         status, reply = self._dispatch(state, path, query, raw, body, body_ok)
         if status >= 400:
-            reply = _error_body(reply, tracking_id)
+            reply = dict(reply, trackingId=tracking_id) if isinstance(reply, dict) else _error_body(
+                reply, tracking_id)
         entry["status"] = None if fault is not None and fault.drop else status
         state.record(entry)  # logged when it takes effect, before any delay
         log.info("%s %s -> %s%s", self.command, path, entry["status"] or "dropped",
@@ -184,19 +195,44 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _dispatch(self, state: EmulatorState, path: str, query: dict[str, str], raw: bytes,
                   body: Any, body_ok: bool) -> tuple[int, Any]:
-        scenario = state.scenario
         route, match, path_known = emulator_api.find_route(self.command, path)
         try:
             if route is None or match is None:
                 raise state._refuse("wrong_method" if path_known else "unknown_path")
-            auth = self.headers.get("Authorization", "")
-            if route.auth and auth != f"Bearer {scenario.token}":
-                raise state._refuse("bad_token")
-            if route.json_body and (not _is_json(self.headers.get("Content-Type")) or not body_ok):
+            if route.auth:
+                self._check_token(state)
+            content_type = self.headers.get("Content-Type")
+            if route.json_body and (not _is_json(content_type) or not body_ok):
                 raise state._refuse("not_json")
+            if route.form_body:
+                if not _is_form(content_type):
+                    raise ApiError(415, "The body must be application/x-www-form-urlencoded.")
+                body = self._form(raw)
             return route.handler(state, match, query, body)
         except ApiError as exc:
             return exc.status, exc.message
+
+    def _check_token(self, state: EmulatorState) -> None:
+        scheme, _, token = self.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not token:
+            raise state._refuse("bad_token")
+        if token == state.scenario.token:
+            return
+        status = state.auth.access_token_status(token)
+        if status != "valid":
+            raise state._refuse("expired_token" if status == "expired" else "bad_token")
+
+    def _form(self, raw: bytes) -> dict[str, str]:
+        form = dict(parse_qsl(raw.decode("utf-8", "replace")))
+        scheme, _, value = self.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() == "basic":  # client credentials as HTTP Basic
+            try:
+                client_id, _, secret = base64.b64decode(value).decode().partition(":")
+            except ValueError:
+                client_id = secret = ""
+            form.setdefault("client_id", client_id)
+            form.setdefault("client_secret", secret)
+        return form
 
     # --- the control API -----------------------------------------------------------------
 
@@ -222,6 +258,20 @@ class _Handler(BaseHTTPRequestHandler):
                 self._send(204, None)
             elif (method, path) == ("GET", "/_emulator/calls"):
                 self._send(200, state.snapshot())
+            elif (method, path) == ("POST", "/_emulator/device/approve"):
+                count = state.auth.approve(body.get("user_code"), deny=bool(body.get("deny")))
+                self._send(200 if count else 404, {"approved" if not body.get("deny") else "denied": count})
+            elif (method, path) == ("GET", "/_emulator/device"):
+                code = dict(parse_qsl(urlsplit(self.path).query)).get("user_code")
+                count = state.auth.approve(code) if code else 0
+                self._send(200 if count else 404, {"message": "Signed in. You can close this page."
+                                                   if count else "No pending sign-in with that code."})
+            elif (method, path) == ("POST", "/_emulator/tokens/expire"):
+                state.auth.expire_access_tokens()
+                self._send(204, None)
+            elif (method, path) == ("POST", "/_emulator/tokens/revoke"):
+                state.auth.revoke_refresh_tokens()
+                self._send(204, None)
             elif method == "POST" and (m := _END.match(path)):
                 state.end_call(m.group(1), str(body.get("reason", "remote")))
                 self._send(204, None)
@@ -240,6 +290,10 @@ def _parse_json(raw: bytes) -> tuple[Any, bool]:
         return json.loads(raw), True
     except ValueError:
         return None, False
+
+
+def _is_form(content_type: str | None) -> bool:
+    return content_type is not None and content_type.split(";")[0].strip().lower() == FORM
 
 
 def _is_json(content_type: str | None) -> bool:
@@ -280,6 +334,7 @@ class Emulator:
         host = host.decode() if isinstance(host, bytes) else str(host)
         shown = f"[{host}]" if ":" in host else host
         self.url = f"http://{shown}:{self.port}"
+        self.state.base_url = self.url
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.1},
             name="webex-emulator", daemon=True,

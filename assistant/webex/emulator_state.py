@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from assistant.webex.emulator_auth import AuthState
 from assistant.webex.scenario import Scenario
 
 HISTORY_PER_TYPE = 20
@@ -132,6 +133,7 @@ class EmulatorState:
     scenario: Scenario
     clock: Callable[[], float] = time.monotonic
     lock: threading.RLock = field(default_factory=threading.RLock)
+    base_url: str = ""  # set by the server: verification addresses point here
 
     def __post_init__(self) -> None:
         self.reset()
@@ -145,6 +147,7 @@ class EmulatorState:
             preferred = [e.id for e in self.scenario.endpoints if e.preferred]
             self.preferred: str | None = preferred[0] if preferred else None
             self._serial = itertools.count(1)
+            self.auth = AuthState(self.scenario.auth, lambda: self.clock())
 
     # --- control -------------------------------------------------------------------------
 
