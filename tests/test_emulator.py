@@ -237,3 +237,12 @@ def test_stop_leaves_no_threads_behind() -> None:
         http.get("/_emulator/requests")
         emu.stop()
     assert set(threading.enumerate()) <= before
+
+
+def test_start_is_idempotent_so_started_emulators_work_as_context_managers() -> None:
+    before = set(threading.enumerate())
+    emu = Emulator().start()
+    url = emu.url
+    with emu as same:  # e.g. ExitStack.enter_context(Emulator().start())
+        assert same is emu and emu.url == url
+    assert set(threading.enumerate()) <= before

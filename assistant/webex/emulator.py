@@ -328,6 +328,9 @@ class Emulator:
         return self.scenario.token
 
     def start(self) -> Self:
+        """Serve from a background thread; a started emulator is left as it is."""
+        if self._server is not None:
+            return self
         self._server = _Server((self.host, self.port), self)
         host, port = self._server.server_address[:2]
         self.port = int(port)
