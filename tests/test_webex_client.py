@@ -332,6 +332,27 @@ def test_dropped_answer_that_did_not_land_is_sent_once_more(emulator: Emulator, 
     assert client.get_call(call_id).state == "connected"
 
 
+def test_answer_dropped_twice_is_checked_twice_and_sent_at_most_twice(
+    emulator: Emulator, client: WebexClient
+) -> None:
+    call_id = emulator.ring("Dana")
+    emulator.add_fault(method="POST", path=ANSWER, drop=True, landed=False)
+    emulator.add_fault(method="POST", path=ANSWER, drop=True)  # the second one lands
+    client.answer(call_id)
+    assert [r["status"] for r in requests_to(emulator, ANSWER)] == [None, None]
+    assert len(requests_to(emulator, f"/v1/telephony/calls/{call_id}", "GET")) == 2
+    assert client.get_call(call_id).state == "connected"
+
+
+def test_answer_dropped_twice_without_landing_gives_up(emulator: Emulator, client: WebexClient) -> None:
+    call_id = emulator.ring("Dana")
+    emulator.add_fault(method="POST", path=ANSWER, drop=True, landed=False, count=3)
+    with pytest.raises(WebexNetworkError) as info:
+        client.answer(call_id)
+    assert info.value.kind == "dropped" and len(requests_to(emulator, ANSWER)) == 2
+    assert client.get_call(call_id).state == "alerting"
+
+
 def test_timed_out_answer_that_landed_is_not_resent(emulator: Emulator) -> None:
     settings = WebexSettings(url=emulator.url, access_token=emulator.token, read_timeout_seconds=0.3)
     call_id = emulator.ring("Dana")

@@ -268,15 +268,18 @@ class WebexClient:
         if endpoint_id:
             body["endpointId"] = endpoint_id
         check = self._still_ringing(call_id, "answered")
-        try:
-            self._request("POST", "/telephony/calls/answer", body, before_retry=check)
-        except WebexNetworkError as exc:
-            if exc.kind not in ("timeout", "dropped"):
-                raise  # refused, DNS, TLS: nothing reached Webex
-            if self._answer_landed(call_id, exc):
+        for attempt in (1, 2):
+            try:
+                self._request("POST", "/telephony/calls/answer", body, before_retry=check)
                 return
+            except WebexNetworkError as exc:
+                if exc.kind not in ("timeout", "dropped"):
+                    raise  # refused, DNS, TLS: nothing reached Webex
+                if self._answer_landed(call_id, exc):
+                    return
+                if attempt == 2:
+                    raise
             log.info("answer of %s did not land and the call still rings: sending once more", call_id)
-            self._request("POST", "/telephony/calls/answer", body, before_retry=check)
 
     def _answer_landed(self, call_id: str, cause: WebexNetworkError) -> bool:
         """After an answer with unknown outcome: True if the call is answered, False if it still
