@@ -121,8 +121,16 @@ def test_calls_and_devices(tmp_path: Path, emulator: Emulator) -> None:
     devices = json.loads(assistant(tmp_path, emulator, "devices", "--json").stdout)
     desk = next(d for d in devices["endpoints"] if d["name"] == DESK)
     assert desk["label"] == "desk phone" and "desk phone" in desk["spokenNames"]
-    assert devices["problems"] == []
+    assert devices["unusable"] == []
     assert '"desk phone"' in assistant(tmp_path, emulator, "devices").stdout
+
+
+def test_devices_reports_unusable_aliases(tmp_path: Path, emulator: Emulator) -> None:
+    config = tmp_path / "assistant.toml"
+    config.write_text('[devices.aliases]\nkitchen = "Polycom VVX 450 (Kitchen)"\n')
+    result = assistant(tmp_path, emulator, "--config", str(config), "devices", "--json")
+    [problem] = json.loads(result.stdout)["unusable"]
+    assert "kitchen" in problem and "not one of your devices" in problem
 
 
 def test_bad_config_exits_2(tmp_path: Path, emulator: Emulator) -> None:
