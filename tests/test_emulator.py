@@ -140,6 +140,9 @@ def test_caller_hangs_up_through_the_control_api(http: httpx.Client) -> None:
     assert http.post(f"/_emulator/calls/{call_id}/end").status_code == 404
     elsewhere = ring(http, name="Sam")
     http.post(f"/_emulator/calls/{elsewhere}/end", json={"reason": "elsewhere"})
+    [picked_up] = http.get(CALLS).json()["items"]  # picked up by hand: connected, still listed
+    assert picked_up["id"] == elsewhere and picked_up["state"] == "connected"
+    http.post(f"/_emulator/calls/{elsewhere}/end", json={})
     assert [r["type"] for r in http.get(f"{CALLS}/history").json()["items"]] == ["received", "missed"]
 
 

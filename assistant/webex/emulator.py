@@ -8,7 +8,7 @@ Control API (see docs/emulator.md):
     POST /_emulator/faults               {"method", "path", "status"?, "retryAfter"?, "delay"?,
                                           "drop"?, "landed"?, "malformed"?, "count"?, "message"?}
     POST /_emulator/reset                back to the scenario's initial state
-    POST /_emulator/calls/{callId}/end   {"reason"?: "remote" | "elsewhere"}: the call leaves alerting
+    POST /_emulator/calls/{callId}/end   {"reason"?: "remote" | "elsewhere" | "answered"}: the call leaves alerting
     GET  /_emulator/calls                every call with the endpoint it was answered on
     POST /_emulator/device/approve       {"user_code"?, "deny"?}: the person signs in (or declines)
     GET  /_emulator/device?user_code=X   the verification page: approves that code

@@ -167,11 +167,18 @@ class EmulatorState:
             return call_id
 
     def end_call(self, call_id: str, reason: str = "remote") -> None:
-        """The caller hung up (``remote``) or the call was answered elsewhere (``elsewhere``)."""
+        """The caller hung up (``remote``), or the person picked up by hand on one of their
+        devices (``elsewhere``/``answered``): the call stays in List Calls as connected there,
+        as it does on Webex."""
         with self.lock:
             call = self._call(call_id)
-            if call.state == "alerting":
-                self._finish(call, "received" if reason == "elsewhere" else "missed")
+            if call.state == "alerting" and reason in ("elsewhere", "answered"):
+                devices = [e.id for e in self.scenario.endpoints if e.type == "DEVICE"]
+                call.state, call.answered = "connected", iso_now()
+                call.endpoint_id = devices[0] if devices else None
+                self._add_history("received", call.remote)
+            elif call.state == "alerting":
+                self._finish(call, "missed")
             else:
                 self._finish(call, None)
 
