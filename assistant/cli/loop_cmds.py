@@ -1,23 +1,116 @@
-"""Subcommands: listen demo doctor (skeleton; each handler returns an exit code)."""
+"""Subcommands: listen (the main job), demo (the whole loop on embedded defaults), doctor."""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import json
+import logging
+import signal
 import sys
-from typing import Any
+import threading
+from collections.abc import Iterator
+from typing import Any, TextIO
 
-from assistant.config import Settings
+from assistant.config import Engine, Settings
+
+log = logging.getLogger(__name__)
+
+DEMO_TIMEOUT_SECONDS = 90.0
 
 
 def add_parsers(sub: Any) -> None:
-    p = sub.add_parser("listen", help="listen (not built yet)")
-    p.set_defaults(func=_not_built)
-    p = sub.add_parser("demo", help="demo (not built yet)")
-    p.set_defaults(func=_not_built)
-    p = sub.add_parser("doctor", help="doctor (not built yet)")
-    p.set_defaults(func=_not_built)
+    p = sub.add_parser("listen", help="the assistant: announce calls, listen, act, speak back")
+    _add_loop_options(p)
+    p.add_argument("--events", metavar="-|FILE", help="write JSON-lines events to stdout or FILE")
+    p.set_defaults(func=cmd_listen)
+
+    p = sub.add_parser("demo", help="the whole loop on embedded defaults (emulator, offline recogniser)")
+    _add_loop_options(p)
+    p.add_argument(
+        "--simulate", action="store_true", help="synthesize the person's reply instead of listening"
+    )
+    p.add_argument("--events", metavar="-|FILE", help="also write JSON-lines events")
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("doctor", help="check audio, model, voice, token and Webex; say what to fix")
+    p.set_defaults(func=cmd_doctor)
 
 
-def _not_built(args: argparse.Namespace, settings: Settings) -> int:
-    print(f"assistant {args.command}: not built yet", file=sys.stderr)
-    return 1
+def _add_loop_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--engine", choices=[e.value for e in Engine if e is not Engine.AUTO])
+    p.add_argument("--input-device", metavar="NAME", help="microphone name (part of it) or index")
+    p.add_argument("--output-device", metavar="NAME", help="speaker name (part of it) or index")
+
+
+def apply_loop_options(settings: Settings, args: argparse.Namespace) -> Settings:
+    if getattr(args, "engine", None):
+        settings = settings.replace("speech", engine=Engine(args.engine))
+    if getattr(args, "input_device", None):
+        settings = settings.replace("audio", input_device=args.input_device)
+    if getattr(args, "output_device", None):
+        settings = settings.replace("audio", output_device=args.output_device)
+    return settings
+
+
+@contextlib.contextmanager
+def _events_stream(target: str | None) -> Iterator[TextIO | None]:
+    if target is None:
+        yield None
+    elif target == "-":
+        yield sys.stdout
+    else:
+        with open(target, "a", encoding="utf-8") as stream:
+            yield stream
+
+
+@contextlib.contextmanager
+def _stop_on_signals(stop: threading.Event) -> Iterator[None]:
+    """Ctrl-C and SIGTERM end the loop through ``stop`` (clean shutdown, no traceback)."""
+    previous = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    for s in previous:
+        signal.signal(s, lambda *_: stop.set())
+    try:
+        yield
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+
+
+def cmd_listen(args: argparse.Namespace, settings: Settings) -> int:
+    from assistant.session import open_session
+
+    settings = apply_loop_options(settings, args)
+    stop = threading.Event()
+    with _events_stream(args.events) as stream, open_session(settings, stream) as session:
+        with _stop_on_signals(stop):
+            session.run(stop)
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
+    from assistant.session import run_demo
+
+    settings = apply_loop_options(settings, args)
+    stop = threading.Event()
+    with _events_stream(args.events) as stream, _stop_on_signals(stop):
+        return run_demo(settings, stop, simulate=args.simulate, stream=stream)
+
+
+def cmd_doctor(args: argparse.Namespace, settings: Settings) -> int:
+    from assistant.doctor import run_checks
+
+    results = run_checks(settings)
+    width = max(len(r.name) for r in results)
+    for r in results:
+        mark = "ok  " if r.ok else "FIX "
+        print(f"{mark} {r.name:<{width}}  {r.detail}")
+    failed = [r for r in results if not r.ok]
+    return 1 if failed else 0
+
+
+def print_event(record: dict[str, Any], started: float) -> None:
+    """Human-readable demo output: one line per event, on stdout."""
+    fields = {k: v for k, v in record.items() if k not in ("t", "event")}
+    detail = "  ".join(f"{k}={json.dumps(v, ensure_ascii=False)}" for k, v in fields.items())
+    print(f"{record['t'] - started:7.2f}s  {record['event']:<9} {detail}", flush=True)

@@ -1,0 +1,185 @@
+"""Spoken device names → Webex answer endpoints.
+
+Each endpoint gets every name a person might say for it:
+
+- the admin tag: ``Cisco 8865 (Phone in reception area)`` → "phone in reception area", and a
+  short form "reception phone" (first content word + the tag's kind word);
+- the model read as words: "cisco eighty eight sixty five";
+- type words: "phone" / "desk phone" for DEVICE endpoints, "computer" / "app" / "webex app" for
+  the APPLICATION;
+- configured aliases (``headset`` → the application by default).
+
+A phrase may name several endpoints ("phone" with two phones, or two endpoints with the same
+name): ``resolve`` then answers ``ambiguous`` with the candidates, and the dialog asks.
+Nothing is guessed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from assistant.webex.models import Endpoint
+
+_ONES = "zero one two three four five six seven eight nine".split()
+_TEENS = "ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen".split()
+_TENS = "_ _ twenty thirty forty fifty sixty seventy eighty ninety".split()
+_FILLER = {"my", "the", "a", "an", "your", "on", "to", "at", "via", "using", "with", "please"}
+_STOP = {"in", "of", "at", "the", "on", "area", "room", "for", "and", "by", "near", "s"}
+_KIND_WORDS = ("phone", "headset", "speaker", "handset")
+APPLICATION_WORDS = ("computer", "app", "webex app", "desktop app", "webex")
+DEVICE_WORDS = ("phone", "desk phone")
+
+
+def _two_digits(n: int) -> str:
+    if n < 10:
+        return _ONES[n]
+    if n < 20:
+        return _TEENS[n - 10]
+    tens, ones = divmod(n, 10)
+    return _TENS[tens] + ("" if ones == 0 else " " + _ONES[ones])
+
+
+def number_words(digits: str) -> str:
+    """Read a model number the way people do: 8865 → "eighty eight sixty five"."""
+    if len(digits) == 4 and digits[0] != "0" and digits[2] != "0":
+        return _two_digits(int(digits[:2])) + " " + _two_digits(int(digits[2:]))
+    if len(digits) == 3 and digits[0] != "0" and digits[1] != "0":
+        return _ONES[int(digits[0])] + " " + _two_digits(int(digits[1:]))
+    if len(digits) <= 2 and not digits.startswith("0"):
+        return _two_digits(int(digits))
+    return " ".join(_ONES[int(d)] for d in digits)
+
+
+def normalize(text: str) -> str:
+    """Lowercase words only; digits read out; leading "my"/"the"/"on" and the like removed."""
+    # acronyms are spelled: "VVX" → "v v x"
+    text = re.sub(r"\b[A-Z]{2,4}\b", lambda m: " ".join(m.group().lower()), text)
+    text = text.lower().replace("-", " ").replace("_", " ")
+    text = re.sub(r"\d+", lambda m: " " + number_words(m.group()) + " ", text)
+    words = re.sub(r"[^a-z' ]+", " ", text).split()
+    while words and words[0] in _FILLER:
+        words.pop(0)
+    return " ".join(words)
+
+
+def split_name(name: str) -> tuple[str, str]:
+    """``Cisco 8865 (Desk phone)`` → ("Cisco 8865", "Desk phone"); no tag → (name, "")."""
+    match = re.fullmatch(r"\s*(.*?)\s*\((.*)\)\s*", name)
+    if match:
+        return match.group(1), match.group(2)
+    return name.strip(), ""
+
+
+def _tag_phrases(tag: str, endpoint_type: str) -> list[str]:
+    full = normalize(tag)
+    if not full:
+        return []
+    phrases = [full]
+    words = full.split()
+    kind = next((w for w in words if w in _KIND_WORDS), "phone" if endpoint_type == "DEVICE" else "")
+    content = [w for w in words if w not in _STOP and w not in _KIND_WORDS]
+    if content and kind:
+        phrases.append(f"{content[0]} {kind}")
+        if len(content) > 1:
+            phrases.append(" ".join(content) + f" {kind}")
+    if len(words) == 1 and not kind:
+        phrases.append(full)
+    return phrases
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """What a spoken phrase names: ``kind`` is device, ambiguous, unknown or none (no words)."""
+
+    kind: str
+    phrase: str
+    endpoint: Endpoint | None = None
+    candidates: list[Endpoint] = field(default_factory=list)
+
+
+@dataclass
+class DeviceDirectory:
+    endpoints: list[Endpoint]
+    phrases: dict[str, list[Endpoint]]  # spoken phrase → endpoints it names (in endpoint order)
+    labels: dict[str, str]  # endpoint id → the short name the assistant says
+    problems: list[str]  # configured aliases that cannot be used, in words
+
+    @classmethod
+    def build(cls, endpoints: Iterable[Endpoint], aliases: Mapping[str, str]) -> DeviceDirectory:
+        endpoints = list(endpoints)
+        phrases: dict[str, list[Endpoint]] = {}
+        labels: dict[str, str] = {}
+
+        def add(phrase: str, endpoint: Endpoint) -> None:
+            if phrase and endpoint not in phrases.setdefault(phrase, []):
+                phrases[phrase].append(endpoint)
+
+        devices = [e for e in endpoints if e.type == "DEVICE"]
+        apps = [e for e in endpoints if e.type == "APPLICATION"]
+        for endpoint in endpoints:
+            model, tag = split_name(endpoint.name)
+            tagged = _tag_phrases(tag, endpoint.type)
+            for phrase in tagged:
+                add(phrase, endpoint)
+            if normalize(model):
+                add(normalize(model), endpoint)
+            if not tag:
+                add(normalize(endpoint.name), endpoint)
+            if endpoint.type == "DEVICE":
+                add("phone", endpoint)
+                short = [p for p in tagged if p.endswith(" phone")]
+                labels[endpoint.id] = min(short, key=len) if short else (tagged[-1] if tagged else "phone")
+            elif endpoint.type == "APPLICATION":
+                labels[endpoint.id] = "computer" if len(apps) == 1 else normalize(endpoint.name)
+            else:
+                labels[endpoint.id] = normalize(endpoint.name)
+        if len(devices) == 1:
+            add("desk phone", devices[0])
+        for word in APPLICATION_WORDS:
+            for app in apps:
+                add(word, app)
+
+        problems = []
+        for alias, target in aliases.items():
+            spoken = normalize(alias)
+            matches = [e for e in endpoints if e.name == target]
+            if not spoken:
+                problems.append(f'The alias "{alias}" has no words that can be spoken.')
+            elif not matches:
+                problems.append(f'The alias "{alias}" names "{target}", which is not one of your devices.')
+            else:
+                phrases[spoken] = matches  # an alias is the person's own word: it wins
+        return cls(endpoints, phrases, labels, problems)
+
+    @property
+    def names(self) -> list[str]:
+        """Every spoken device phrase, longest first (so the grammar prefers full names)."""
+        return sorted(self.phrases, key=lambda p: (-len(p.split()), p))
+
+    def spoken_names(self, endpoint: Endpoint) -> list[str]:
+        return [p for p in self.names if endpoint in self.phrases[p]]
+
+    def label(self, endpoint: Endpoint) -> str:
+        return self.labels.get(endpoint.id, normalize(endpoint.name))
+
+    def resolve(self, words: str) -> Resolution:
+        phrase = normalize(words)
+        if not phrase:
+            return Resolution("none", phrase)
+        matches = self.phrases.get(phrase, [])
+        if len(matches) == 1:
+            return Resolution("device", phrase, matches[0], list(matches))
+        if matches:
+            return Resolution("ambiguous", phrase, None, list(matches))
+        return Resolution("unknown", phrase)
+
+    def question(self, resolution: Resolution) -> str:
+        """"Which phone: desk phone or reception phone?" for an ambiguous resolution."""
+        options = [self.label(e) for e in resolution.candidates]
+        if len(set(options)) < len(options):  # same label twice: fall back to full names
+            options = [e.name for e in resolution.candidates]
+        listed = ", ".join(options[:-1]) + " or " + options[-1] if len(options) > 1 else options[0]
+        kind = resolution.phrase.split()[-1] if resolution.phrase else "device"
+        return f"Which {kind}: {listed}?"

@@ -1,0 +1,363 @@
+"""The conversation: an explicit state machine from ring to spoken outcome.
+
+    IDLE ──ring──► RINGING ──"answer on the phone"──► ASKING ──"desk phone"──► (act)
+      ▲               │ answer / decline / ignore / voicemail                      │
+      │               ▼                                                            ▼
+      └──timeout── FOLLOW_UP ◄──────────────── answered ─────────────────────── (act)
+    SLEEPING: only "start listening" is heard.  AWAKE: ``always`` mode, after the wake phrase.
+
+All state changes happen in ``_enter``; every input arrives through one ``on_*`` method, all
+called from one thread (the loop's), so the dialog needs no locks. Speech is started without
+waiting, so a call that stops ringing can cut its own prompt short.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from enum import Enum
+from typing import Any, Protocol
+
+from assistant.calls import CallEvent
+from assistant.config import DialogSettings, ListenMode
+from assistant.devices import DeviceDirectory, Resolution
+from assistant.errors import WebexError
+from assistant.events import EventLog
+from assistant.intents import Command, CommandLanguage, Intent
+from assistant.messages import Messages, spoken_list
+from assistant.webex.models import Call, Endpoint
+
+log = logging.getLogger(__name__)
+
+
+class State(str, Enum):
+    IDLE = "idle"
+    RINGING = "ringing"
+    ASKING = "asking"
+    FOLLOW_UP = "follow_up"
+    AWAKE = "awake"
+    SLEEPING = "sleeping"
+
+
+class Speaker(Protocol):
+    def say(self, text: str, wait: bool = True) -> None: ...
+    def earcon(self, name: str, wait: bool = True) -> None: ...
+    def stop(self) -> None: ...
+
+
+class HeardLike(Protocol):
+    text: str
+    accepted: bool
+    command: Command | None
+
+
+RINGING_CONTROLS = {Intent.DECLINE: "decline", Intent.IGNORE: "ignore", Intent.VOICEMAIL: "voicemail"}
+CALL_CONTROLS = {
+    Intent.HANGUP: "hangup",
+    Intent.HOLD: "hold",
+    Intent.RESUME: "resume",
+    Intent.MUTE: "mute",
+    Intent.UNMUTE: "unmute",
+}
+
+
+class Dialog:
+    def __init__(
+        self,
+        client: Any,
+        voice: Speaker,
+        events: EventLog,
+        language: CommandLanguage,
+        directory: DeviceDirectory,
+        settings: DialogSettings,
+        messages: Messages | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._client = client
+        self._voice = voice
+        self._events = events
+        self._language = language
+        self.directory = directory
+        self._settings = settings
+        self._messages = messages or Messages.load()
+        self._clock = clock
+        self.state = State.IDLE
+        self.ringing: list[Call] = []  # oldest first; "answer" takes the newest
+        self.connected: list[Call] = []  # from the latest poll
+        self.active: Call | None = None  # the call the last answer connected
+        self._asking: tuple[Intent, Call, list[Endpoint]] | None = None
+        self._deadline = 0.0
+        self._misheard: dict[str, int] = {}
+        self._handled: set[str] = set()  # calls this assistant acted on
+        self._last_said = ""
+        self._webex_down = False
+
+    # ----------------------------------------------------------------- inputs
+
+    @property
+    def listening(self) -> bool:
+        """Whether microphone transcripts should be interpreted right now."""
+        if self._settings.listen_mode is ListenMode.ALWAYS:
+            return True
+        return self.state is not State.IDLE
+
+    def on_call_event(self, event: CallEvent) -> None:
+        if event.kind == "ringing" and event.call is not None:
+            self._on_ringing(event.call)
+        elif event.kind == "stopped" and event.call is not None:
+            self._on_stopped(event.call, event.reason)
+        elif event.kind == "calls":
+            self.connected = [c for c in event.calls if c.state in ("connected", "held")]
+            if self.active is not None:
+                self.active = next((c for c in event.calls if c.id == self.active.id), None)
+        elif event.kind == "webex_down" and not self._webex_down:
+            self._webex_down = True
+            self._error(self._messages.say("webex_down"))
+        elif event.kind == "webex_back" and self._webex_down:
+            self._webex_down = False
+            self._say(self._messages.say("webex_back"))
+        elif event.kind == "auth_failed":
+            self._error(event.message)
+
+    def on_heard(self, heard: HeardLike) -> None:
+        command = heard.command if heard.accepted else None
+        if self.state is State.ASKING and command is None:
+            command = self._device_answer(heard.text)
+        command = self._after_wake_phrase(heard.text, command)
+        endpoint = self._endpoint_for(command)
+        self._events.emit(
+            "heard",
+            text=heard.text,
+            intent=command.intent.value if command else None,
+            device=endpoint.name if endpoint else None,
+            accepted=command is not None,
+        )
+        if command is None:
+            self._misunderstood()
+        elif self.state is State.SLEEPING:
+            if command.intent is Intent.WAKE:
+                self._enter(State.IDLE)
+                self._say(self._messages.say("awake"))
+        elif self._settings.listen_mode is ListenMode.ALWAYS and self.state is State.IDLE:
+            pass  # a command without the wake phrase first: ignored in always mode
+        else:
+            self._handle(command)
+
+    def on_tick(self) -> None:
+        if self.state in (State.FOLLOW_UP, State.AWAKE) and self._clock() >= self._deadline:
+            self._enter(State.RINGING if self.ringing else State.IDLE)
+        elif self.state is State.ASKING and self._clock() >= self._deadline:
+            self._asking = None
+            self._enter(State.RINGING if self.ringing else State.IDLE)
+
+    def on_microphone_back(self) -> None:
+        self._say(self._messages.say("microphone_back"))
+
+    # ----------------------------------------------------------------- calls
+
+    def _on_ringing(self, call: Call) -> None:
+        self.ringing.append(call)
+        caller = call.remote.spoken()
+        self._events.emit("ringing", callId=call.id, caller=caller)
+        if self.state is State.SLEEPING:
+            return
+        self._voice.stop()
+        self._voice.earcon("ring", wait=True)
+        waiting = len(self.ringing) - 1
+        if waiting:
+            self._say(self._messages.say("ring_waiting", caller=caller, waiting=waiting))
+        else:
+            self._say(self._messages.say("ring", caller=caller))
+        if self.state is not State.FOLLOW_UP:
+            self._enter(State.RINGING)
+
+    def _on_stopped(self, call: Call, reason: str) -> None:
+        was_announced = bool(self.ringing) and self.ringing[-1].id == call.id
+        self.ringing = [c for c in self.ringing if c.id != call.id]
+        if self._asking and self._asking[1].id == call.id:
+            self._asking = None
+        if call.id in self._handled:
+            return
+        if was_announced:
+            self._voice.stop()  # its prompt ends at once
+        caller = call.remote.spoken()
+        key = "answered_elsewhere" if reason == "answered" else "stopped_ringing"
+        self._say(self._messages.say(key, caller=caller))
+        if self.state in (State.RINGING, State.ASKING):
+            self._enter(State.RINGING if self.ringing else State.IDLE)
+
+    # ----------------------------------------------------------------- commands
+
+    def _handle(self, command: Command) -> None:
+        intent = command.intent
+        newest = self.ringing[-1] if self.ringing else None
+        if intent is Intent.ANSWER:
+            if newest is None:
+                self._say(self._messages.say("no_call"))
+            elif command.device is None:
+                self._act("answer", newest, None, None)
+            else:
+                self._answer_on(newest, self.directory.resolve(command.device))
+        elif intent in RINGING_CONTROLS:
+            if newest is None:
+                self._say(self._messages.say("no_call"))
+            else:
+                self._act(RINGING_CONTROLS[intent], newest, None, None)
+        elif intent in CALL_CONTROLS:
+            target = self.active or (self.connected[-1] if self.connected else None)
+            if intent is Intent.HANGUP and target is None and newest is not None:
+                target = newest  # hang up on a ringing call = reject it
+            if target is None:
+                self._say(self._messages.say("no_connected_call"))
+            else:
+                self._act(CALL_CONTROLS[intent], target, None, None)
+        else:
+            self._handle_conversation(intent, newest)
+
+    def _handle_conversation(self, intent: Intent, newest: Call | None) -> None:
+        if intent is Intent.WHO:
+            caller = newest.remote.spoken() if newest else None
+            self._say(self._messages.say("who", caller=caller) if caller else self._messages.say("no_call"))
+        elif intent is Intent.DEVICES:
+            self._say(self._messages.say("devices", devices=self._device_list()))
+        elif intent is Intent.REPEAT:
+            self._say(self._last_said or self._messages.say("help"))
+        elif intent is Intent.HELP:
+            self._say(self._messages.say("help"))
+        elif intent is Intent.CANCEL:
+            self._voice.stop()
+            self._asking = None
+            self._say(self._messages.say("cancelled"))
+            if self.state is State.ASKING:
+                self._enter(State.RINGING if self.ringing else State.IDLE)
+        elif intent is Intent.SLEEP:
+            self._say(self._messages.say("sleeping"))
+            self._enter(State.SLEEPING)
+        elif intent is Intent.WAKE:
+            self._say(self._messages.say("awake"))
+
+    def _answer_on(self, call: Call, resolution: Resolution) -> None:
+        if resolution.kind == "device" and resolution.endpoint is not None:
+            self._act("answer", call, resolution.endpoint, resolution.phrase)
+        elif resolution.kind == "ambiguous":
+            self._asking = (Intent.ANSWER, call, resolution.candidates)
+            self._say(self.directory.question(resolution))
+            self._enter(State.ASKING, self._settings.question_timeout_seconds)
+        else:
+            self._say(
+                self._messages.say(
+                    "unknown_device", phrase=resolution.phrase, devices=self._device_list()
+                )
+            )
+
+    def _device_answer(self, text: str) -> Command | None:
+        """A short answer to "Which phone?": a device phrase that names one of the candidates."""
+        assert self._asking is not None
+        phrase = self._language.parse_device_only(text)
+        if phrase is None:
+            return None
+        resolution = self.directory.resolve(phrase)
+        if resolution.kind == "device" and resolution.endpoint in self._asking[2]:
+            return Command(self._asking[0], phrase, text)
+        return None
+
+    def _after_wake_phrase(self, text: str, command: Command | None) -> Command | None:
+        if self._settings.listen_mode is not ListenMode.ALWAYS or self.state is not State.IDLE:
+            return command
+        wake = self._settings.wake_phrase.lower().strip()
+        if not wake or not text.lower().startswith(wake):
+            return None
+        rest = text[len(wake) :].strip()
+        self._enter(State.AWAKE, self._settings.question_timeout_seconds)
+        if not rest:
+            self._voice.earcon("listening", wait=False)
+            return Command(Intent.WAKE, None, text)
+        return self._language.parse(rest)
+
+    def _endpoint_for(self, command: Command | None) -> Endpoint | None:
+        if command is None or command.device is None:
+            return None
+        return self.directory.resolve(command.device).endpoint
+
+    def _misunderstood(self) -> None:
+        if self.state is not State.RINGING or not self.ringing:
+            return
+        call_id = self.ringing[-1].id
+        count = self._misheard.get(call_id, 0)
+        if count < self._settings.reprompts:
+            self._misheard[call_id] = count + 1
+            self._say(self._messages.say("reprompt"))
+
+    # ----------------------------------------------------------------- actions
+
+    def _act(self, action: str, call: Call, endpoint: Endpoint | None, phrase: str | None) -> None:
+        endpoint_id = endpoint.id if endpoint else None
+        try:
+            self._perform(action, call.id, endpoint_id)
+        except WebexError as exc:
+            status = getattr(exc, "status", None)
+            self._events.emit(
+                "action", name=action, callId=call.id, endpointId=endpoint_id, status=status
+            )
+            log.warning("%s on call %s failed: %s", action, call.id, exc)
+            self._error(exc.spoken)
+            return
+        self._events.emit("action", name=action, callId=call.id, endpointId=endpoint_id, status=204)
+        self._handled.add(call.id)
+        self._asking = None
+        device = None
+        if endpoint is not None:
+            device = phrase if phrase in self.directory.spoken_names(endpoint) else None
+            device = device or self.directory.label(endpoint)
+        self._voice.earcon("done", wait=True)
+        self._say(self._messages.outcome_of(action, device))
+        if action == "answer":
+            self.ringing = [c for c in self.ringing if c.id != call.id]
+            self.active = call
+            self._enter(State.FOLLOW_UP, self._settings.follow_up_seconds)
+        elif action in RINGING_CONTROLS.values() or (action == "hangup" and call in self.ringing):
+            self.ringing = [c for c in self.ringing if c.id != call.id]
+            self._enter(State.RINGING if self.ringing else State.IDLE)
+        elif action == "hangup":
+            self.active = None
+            self._enter(State.RINGING if self.ringing else State.IDLE)
+        else:
+            self._enter(State.FOLLOW_UP, self._settings.follow_up_seconds)
+
+    def _perform(self, action: str, call_id: str, endpoint_id: str | None) -> None:
+        if action == "answer":
+            self._client.answer(call_id, endpoint_id)
+        elif action == "decline":
+            self._client.reject(call_id, "busy")
+        elif action == "ignore":
+            self._client.reject(call_id, "ignore")
+        elif action == "voicemail":
+            self._client.divert(call_id, to_voicemail=True)
+        else:
+            getattr(self._client, action)(call_id)
+
+    # ----------------------------------------------------------------- helpers
+
+    def _device_list(self) -> str:
+        return spoken_list([self.directory.label(e) for e in self.directory.endpoints])
+
+    def _say(self, text: str) -> None:
+        self._last_said = text
+        self._voice.say(text, wait=False)
+
+    def _error(self, text: str) -> None:
+        self._events.emit("error", message=text)
+        self._voice.earcon("error", wait=True)
+        self._say(text)
+
+    def _enter(self, state: State, seconds: float = 0.0) -> None:
+        previous, self.state = self.state, state
+        self._deadline = self._clock() + seconds
+        if state is previous:
+            return
+        log.debug("dialog: %s → %s", previous.value, state.value)
+        if state in (State.RINGING, State.ASKING, State.FOLLOW_UP, State.AWAKE):
+            self._events.emit("listening", state=state.value)
+        elif state is State.IDLE:
+            self._events.emit("idle")

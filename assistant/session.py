@@ -1,0 +1,163 @@
+"""Builds the assistant from settings (the one place the parts are wired) and runs the demo."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, TextIO
+
+from assistant.config import Settings
+from assistant.devices import DeviceDirectory
+from assistant.dialog import Dialog
+from assistant.errors import AudioError
+from assistant.events import EventLog
+from assistant.intents import CommandLanguage
+from assistant.loop import Assistant, FrameSource
+
+log = logging.getLogger(__name__)
+
+MicrophoneFactory = Callable[[Any, Dialog, Callable[[str, dict[str, Any]], None]], FrameSource]
+
+
+class Session:
+    """Everything ``assistant listen`` runs, built and ready; ``run`` blocks until ``stop``."""
+
+    def __init__(self, assistant: Assistant, microphone: FrameSource, voice: Any) -> None:
+        self.assistant = assistant
+        self.microphone = microphone
+        self.voice = voice
+
+    def run(self, stop: threading.Event) -> None:
+        self.assistant.run(self.microphone, stop)
+
+
+def _token_source(settings: Settings) -> Any:
+    from assistant.webex.client import StaticToken
+
+    return StaticToken(settings.webex.access_token)
+
+
+@contextlib.contextmanager
+def open_session(
+    settings: Settings,
+    stream: TextIO | None,
+    microphone_factory: MicrophoneFactory | None = None,
+    events: EventLog | None = None,
+) -> Iterator[Session]:
+    from assistant.speech import create_engine
+    from assistant.voice import Voice
+    from assistant.webex.client import WebexClient
+
+    events = events or EventLog(stream)
+    with contextlib.ExitStack() as stack:
+        client = stack.enter_context(WebexClient(settings.webex, tokens=_token_source(settings)))
+        directory = DeviceDirectory.build(client.answer_endpoints(), settings.devices.aliases)
+        language = CommandLanguage.load(settings.speech.language, directory.names)
+        engine = create_engine(settings.speech, language)
+        _report_unusable_names(directory, engine, events)
+        voice = Voice(settings.voice, settings.audio, on_event=events)
+        stack.callback(voice.close)
+        dialog = Dialog(client, voice, events, language, directory, settings.dialog)
+        assistant = Assistant(settings, client, engine, dialog, events)
+        if microphone_factory is not None:
+            microphone = microphone_factory(voice, dialog, assistant.notice)
+        else:
+            from assistant.audio import Microphone
+
+            microphone = Microphone(settings.audio, deaf=voice.is_deaf, on_event=assistant.notice)
+        stack.callback(microphone.close)
+        yield Session(assistant, microphone, voice)
+
+
+def _report_unusable_names(directory: DeviceDirectory, engine: Any, events: EventLog) -> None:
+    for problem in directory.problems:
+        log.warning("%s", problem)
+        events.emit("error", message=problem)
+    words = sorted({w for name in directory.names for w in name.split()})
+    missing = engine.missing_words(words)
+    if missing:
+        message = "The recogniser cannot hear these device words: " + ", ".join(missing) + "."
+        log.warning("%s", message)
+        events.emit("error", message=message)
+
+
+def run_demo(
+    settings: Settings, stop: threading.Event, simulate: bool, stream: TextIO | None
+) -> int:
+    """The whole loop against the in-process emulator; exit 0 once an answer was spoken."""
+    from assistant import demo
+    from assistant.cli.loop_cmds import DEMO_TIMEOUT_SECONDS, print_event
+    from assistant.webex.emulator import Emulator
+
+    with contextlib.ExitStack() as stack:
+        emulator = stack.enter_context(Emulator().start())
+        settings = settings.replace(
+            "webex", url=emulator.url, access_token=emulator.token, poll_interval_seconds=0.5
+        )
+        folder = Path(stack.enter_context(demo.reply_folder()))
+        if not settings.voice.fallback_wav:
+            settings = settings.replace("voice", fallback_wav=str(folder / "assistant-speech.wav"))
+        use_simulation = simulate or not _microphone_works(settings)
+        factory = None
+        if use_simulation:
+            reply = demo.synthesize_reply(demo.DEMO_REPLY, folder)
+
+            def factory(voice: Any, dialog: Dialog, notice: Any) -> FrameSource:
+                return demo.SimulatedMicrophone(reply, voice.is_deaf, lambda: dialog.listening)
+
+        started = time.time()
+        events = EventLog(stream)
+        outcome: dict[str, Any] = {}
+        events.subscribe(lambda record: print_event(record, started))
+        events.subscribe(lambda record: _watch_demo(record, outcome, stop, emulator))
+        print(f"demo: Webex emulator at {emulator.url}; engine {settings.speech.engine.value};"
+              f" {'simulated person' if use_simulation else 'say: answer on my headset'}", flush=True)
+        timer = threading.Timer(DEMO_TIMEOUT_SECONDS, stop.set)
+        timer.daemon = True
+        timer.start()
+        try:
+            with open_session(settings, stream, factory, events) as session:
+                session.run(stop)
+                if not session.voice.output_available:
+                    print(f"demo: no speaker; the assistant's speech is in {settings.voice.fallback_wav}"
+                          " (deleted at exit)", flush=True)
+        finally:
+            timer.cancel()
+        answered = [r for r in emulator.requests() if r["path"].endswith("/calls/answer")]
+        ok = len(answered) == 1 and answered[0]["status"] == 204
+        print("demo: " + ("the call was answered on " + str(outcome.get("device"))
+                          if ok else "the call was not answered"), flush=True)
+        return 0 if ok else 1
+
+
+def _watch_demo(record: dict[str, Any], outcome: dict[str, Any], stop: threading.Event, emulator: Any) -> None:
+    event = record["event"]
+    if event == "ready":
+        threading.Timer(0.5, lambda: emulator.ring(**_caller())).start()
+    elif event == "heard" and record.get("device"):
+        outcome["device"] = record["device"]
+    elif event == "action":
+        outcome["action"] = record
+    elif event == "spoken" and "action" in outcome:
+        stop.set()
+
+
+def _caller() -> dict[str, Any]:
+    from assistant.demo import DEMO_CALLER
+
+    return dict(DEMO_CALLER)
+
+
+def _microphone_works(settings: Settings) -> bool:
+    from assistant.audio import Microphone
+
+    try:
+        Microphone.check(settings.audio)
+    except AudioError as exc:
+        print(f"demo: {exc.spoken} Simulating the person's reply.", flush=True)
+        return False
+    return True
