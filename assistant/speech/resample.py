@@ -63,7 +63,8 @@ def read_wav_16k(path: str | Path) -> bytes:
         raise SpeechError(f"{path}: no such file", spoken="The audio file is missing.") from None
     except (wave.Error, EOFError, OSError) as exc:
         raise SpeechError(
-            f"{path}: not a readable WAV file ({exc})", spoken="The audio file is not readable."
+            f"{path}: not a readable WAV file ({exc or 'empty or truncated'})",
+            spoken="The audio file is not readable.",
         ) from None
     if not pcm:
         raise SpeechError(f"{path}: the audio is empty", spoken="The audio file is empty.")
