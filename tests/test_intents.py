@@ -66,10 +66,10 @@ def test_korean_commands() -> None:
     language = CommandLanguage.load("ko", DEVICE_PHRASES)
     command = language.parse("헤드셋 으로 받아")
     assert command is not None and command.intent is Intent.ANSWER and command.device == "headset"
-    decline = language.parse("전화 거절")
+    decline = language.parse("전화 거절 해")
     assert decline is not None and decline.intent is Intent.DECLINE
     assert language.parse("오늘 날씨 가 좋네요") is None
-    assert language.parse_device_only("책상 전화") == "desk phone"
+    assert language.parse_device_only("사무실 전화") == "desk phone"
 
 
 def test_unknown_language_is_a_speech_error() -> None:
