@@ -7,7 +7,9 @@ PyPI vosk 0.3.45 has no ``SetEndpointerDelays``, so utterance ends are found her
 - it ends after ``trailing_silence_ms`` of non-speech, or ``max_utterance_seconds``;
 - early commit: when the recogniser's partial text is a complete command that is not the
   prefix of a longer one ("answer" could become "answer on my headset"), unchanged for
-  ``stable_partial_frames`` frames, the utterance ends at once.
+  ``stable_partial_frames`` frames, and the speaker has paused (``PAUSE_MS``), the utterance
+  ends at once instead of after the whole trailing silence. (PocketSphinx has no partials,
+  so only trailing silence ends its utterances.)
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ log = logging.getLogger(__name__)
 PRE_ROLL_FRAMES = 10
 SPEECH_FACTOR = 3.0  # speech: RMS above 3× the noise floor
 MIN_SPEECH_RMS = 200.0
+PAUSE_MS = 60  # early commit needs at least this pause after a stable, complete command
 
 
 def frame_rms(frame: bytes) -> float:
@@ -79,7 +82,7 @@ class Listener:
             return self._finish("trailing silence")
         if self._speech_ms >= self.settings.max_utterance_seconds * 1000:
             return self._finish("maximum length")
-        if self._stable_command():
+        if self._silence_ms >= PAUSE_MS and self._stable_command():
             return self._finish("stable partial")
         return None
 
