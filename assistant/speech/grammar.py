@@ -59,8 +59,27 @@ def _expr(expr: Expression) -> str:
     raise TypeError(f"unsupported template expression {expr!r}")
 
 
-def to_jsgf(language: CommandLanguage, name: str = "commands", device_only: bool = True) -> str:
-    """The whole command language as one JSGF grammar with the public rule ``<utterance>``."""
+GARBAGE_PREFIX = "ph_"  # garbage "words": one phone each (see garbage_words)
+
+
+def garbage_words(phones: Iterable[str]) -> dict[str, str]:
+    """Pseudo-words of one phone each, for a phone-loop garbage path: {"ph_aa": "AA", ...}."""
+    return {GARBAGE_PREFIX + p.lower(): p for p in phones}
+
+
+def to_jsgf(
+    language: CommandLanguage,
+    name: str = "commands",
+    device_only: bool = True,
+    garbage: Iterable[str] = (),
+    garbage_weight: float = 1e-20,
+) -> str:
+    """The whole command language as one JSGF grammar with the public rule ``<utterance>``.
+
+    With ``garbage`` (pseudo-words of one phone each), ``<utterance>`` also allows any phone
+    sequence at weight ``garbage_weight``: speech that is not a command then decodes to garbage
+    instead of being forced onto the nearest command.
+    """
     lines = ["#JSGF V1.0;", f"grammar {name};"]
     intent_rules = []
     for intent_name, expressions in language.intent_sentences().items():
@@ -74,7 +93,13 @@ def to_jsgf(language: CommandLanguage, name: str = "commands", device_only: bool
         lines.append(f"{_rule('rule_' + rule_name)} = {_expr(expression) or '<NULL>'};")
     phrases = language.device_phrases()
     lines.append(f"{_rule('list_device')} = " + " | ".join(phrases) + ";")
-    lines.append("public <utterance> = " + " | ".join(intent_rules) + ";")
+    garbage = list(garbage)
+    if not garbage:
+        lines.append("public <utterance> = " + " | ".join(intent_rules) + ";")
+        return "\n".join(lines) + "\n"
+    lines.append("<command> = " + " | ".join(intent_rules) + ";")
+    lines.append("<garbage> = " + " | ".join(garbage) + ";")
+    lines.append(f"public <utterance> = /1/ <command> | /{garbage_weight:g}/ <garbage>+;")
     return "\n".join(lines) + "\n"
 
 

@@ -1,15 +1,17 @@
 """PocketSphinx engine: the wheel's embedded US English model, a strict JSGF grammar compiled
-from the templates, and rejection by comparing with a free phone-loop decode.
+from the templates, and two measured rejection gates.
 
-Rejection, measured (bench/accuracy.py): each utterance is decoded twice, in parallel, by the
-command grammar and by an unconstrained phone loop. Speech that was a command fits the grammar
-almost as well as the best phone sequence; anything else is forced onto the grammar at a large
-acoustic cost. The score is the log-likelihood gap per frame of speech; below
-``REJECT_BELOW`` the transcript is rejected. Every transcript is then re-checked by the
-template language.
+1. Garbage path: the grammar is "any command, or any sequence of phones" (weight
+   ``GARBAGE_WEIGHT``, word insertion penalty ``WIP``). Off-domain speech fits the phone loop
+   better than any command and decodes to garbage, so it is rejected.
+2. Score gate: the utterance is also decoded by a free phone loop (the model's phone LM). Speech
+   that was a command fits the grammar almost as well as the best phone sequence; speech forced
+   onto a command does not. The log-likelihood gap per frame of speech (×1e4) must be at least
+   ``REJECT_BELOW``.
 
-Search settings, also measured: the lattice best-path pass is off (it returned paths that never
-reach the grammar's final state and cost 30× the time); beams are wider than the defaults.
+Every transcript is then re-checked by the template language. Search settings, also measured:
+the lattice best-path pass is off (it returned paths that never reach the grammar's final state
+and cost 30× the time); beams are wider than the defaults. Figures: bench/accuracy.py.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import numpy as np
 from assistant.errors import ModelError
 from assistant.intents import CommandLanguage
 from assistant.speech.base import Recognizer, SpeechEngine, Stopwatch, Transcript, judge
-from assistant.speech.grammar import to_jsgf
+from assistant.speech.grammar import GARBAGE_PREFIX, garbage_words, to_jsgf
 from assistant.speech.resample import duration_ms
 
 log = logging.getLogger(__name__)
@@ -34,7 +36,11 @@ EXTRA_PRONUNCIATIONS: dict[str, list[str]] = {
     "unmute": ["AH N M Y UW T"],
     "answer": ["AA N S ER", "AA N S AH"],
 }
-REJECT_BELOW = -55.0  # log-likelihood gap per speech frame (×1e4), measured
+REJECT_BELOW = -80.0  # log-likelihood gap per speech frame (×1e4), measured
+GARBAGE_WEIGHT = 1e-20
+WIP = 0.01  # word insertion penalty: each garbage phone is a "word", so garbage pays per phone
+PHONES = ("AA AE AH AO AW AY B CH D DH EH ER EY F G HH IH IY JH K L M N NG OW OY P R S SH T TH "
+          "UH UW V W Y Z ZH").split()
 _FILLERS = ("<sil>", "<s>", "</s>", "(NULL)", "SIL")
 DITHER = 8.0  # std of the noise added to input; exact digital silence breaks feature normalisation
 
@@ -96,6 +102,8 @@ class PocketSphinxRecognizer(Recognizer):
         with watch:
             pcm = _dither(pcm)
             text, grammar_ll, speech_frames = self._decode(self.grammar, pcm)
+            if any(w.startswith(GARBAGE_PREFIX) for w in text.split()):
+                text = ""  # the garbage path won: not a command
             _, phone_ll, _ = self._decode(self.phones, pcm) if text else ("", 0.0, 0)
         score = (grammar_ll - phone_ll) / max(speech_frames, 1) * 1e4 if text else -math.inf
         confident = score >= self.engine.reject_below
@@ -129,7 +137,8 @@ class PocketSphinxEngine(SpeechEngine):
                 spoken="The embedded recogniser only understands English.",
             )
         self.reject_below = reject_below
-        self.jsgf = to_jsgf(language)
+        self.garbage = garbage_words(PHONES)
+        self.jsgf = to_jsgf(language, garbage=self.garbage, garbage_weight=GARBAGE_WEIGHT)
         probe = _decoder(lm=None)
         self._missing = [w for w in sorted(language.words) if not self._knows(probe, w)]
         if self._missing:
@@ -147,8 +156,10 @@ class PocketSphinxEngine(SpeechEngine):
                 decoder.add_word(name, phones, True)  # type: ignore[attr-defined]
 
     def new_grammar_decoder(self) -> object:
-        decoder = _decoder(lm=None, beam=1e-80, pbeam=1e-80, wbeam=1e-60)
+        decoder = _decoder(lm=None, beam=1e-80, pbeam=1e-80, wbeam=1e-60, wip=WIP)
         self._add_words(decoder)
+        for word, phone in self.garbage.items():
+            decoder.add_word(word, phone, False)  # type: ignore[attr-defined]
         jsgf = self.jsgf
         if self._missing:  # a grammar word without a pronunciation would fail the whole grammar
             jsgf = _drop_words(jsgf, self._missing)
