@@ -159,10 +159,10 @@ def _check(entry: ModelEntry, digest: str, size: int) -> None:
     if entry.size_bytes and size != entry.size_bytes:
         raise ModelError(f"{entry.name}: size {size} bytes, expected {entry.size_bytes}",
                          spoken="The downloaded model is corrupt.")
-    if not entry.sha256 and not entry.size_bytes and entry.approx_mb:
-        if not 0.75 * entry.approx_mb * 1e6 <= size <= 1.25 * entry.approx_mb * 1e6:
-            raise ModelError(f"{entry.name}: size {size} bytes, expected about {entry.approx_mb:g} MB",
-                             spoken="The downloaded model is corrupt.")
+    unchecked = not entry.sha256 and not entry.size_bytes and entry.approx_mb
+    if unchecked and not 0.75 * entry.approx_mb * 1e6 <= size <= 1.25 * entry.approx_mb * 1e6:
+        raise ModelError(f"{entry.name}: size {size} bytes, expected about {entry.approx_mb:g} MB",
+                         spoken="The downloaded model is corrupt.")
 
 
 def _unpack(archive: Path, staging: Path, name: str) -> None:

@@ -20,15 +20,23 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-import fixtures_speech as corpus  # noqa: E402
+import fixtures_speech as corpus
 
-from assistant.intents import CommandLanguage  # noqa: E402
+from assistant.intents import CommandLanguage
 
 NOISE_LEVELS: tuple[float | None, ...] = (None, 20.0, 12.0)
 
 
 def _level(snr: float | None) -> str:
     return "clean" if snr is None else f"{snr:g} dB"
+
+
+DUMP: list[dict[str, Any]] = []
+
+
+def _record(kind: str, level: str, voice: str, text: str, t: Any, right: bool) -> None:
+    DUMP.append({"kind": kind, "noise": level, "voice": voice, "said": text, "heard": t.text,
+                 "score": getattr(t, "score", None), "accepted": t.accepted, "right": right})
 
 
 def bench_pocketsphinx(verbose: bool) -> dict[str, Any]:
@@ -46,6 +54,7 @@ def bench_pocketsphinx(verbose: bool) -> dict[str, Any]:
                 decode_ms.append(t.decode_ms)
                 right = bool(t.command and t.command.intent.value == intent
                              and t.command.device == device)
+                _record("command", _level(snr), voice.name, text, t, right)
                 level["commands"] += 1
                 level["accepted"] += t.accepted
                 level["right"] += right
@@ -54,6 +63,7 @@ def bench_pocketsphinx(verbose: bool) -> dict[str, Any]:
                           f"score {getattr(t, 'score', 0):.1f}", file=sys.stderr)
             for text in corpus.OFF_DOMAIN:
                 t = engine.transcribe_pcm(corpus.synthesize(text, voice.name, voice.speed_wpm, snr))
+                _record("off_domain", _level(snr), voice.name, text, t, False)
                 level["off_domain"] += 1
                 level["false_accepts"] += t.accepted
                 if verbose and t.accepted:
@@ -63,8 +73,9 @@ def bench_pocketsphinx(verbose: bool) -> dict[str, Any]:
 
 
 def bench_vosk_ko(verbose: bool) -> dict[str, Any]:
-    from assistant.speech.vosk import VoskEngine, korean_model_dir
     from fixtures_speech import KO_COMMANDS, KO_OFF_DOMAIN
+
+    from assistant.speech.vosk import VoskEngine, korean_model_dir
 
     engine = VoskEngine(korean_model_dir(), CommandLanguage.load("ko"))
     stats: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
@@ -112,12 +123,16 @@ def main() -> int:
     parser.add_argument("--engine", choices=["pocketsphinx", "vosk-ko", "all"], default="all")
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--verbose", action="store_true", help="list every miss on stderr")
+    parser.add_argument("--dump", metavar="FILE", help="write every clip's result (JSON lines)")
     args = parser.parse_args()
     results = []
     if args.engine in ("pocketsphinx", "all"):
         results.append(bench_pocketsphinx(args.verbose))
     if args.engine in ("vosk-ko", "all"):
         results.append(bench_vosk_ko(args.verbose))
+    if args.dump:
+        with open(args.dump, "w", encoding="utf-8") as out:
+            out.writelines(json.dumps(item, ensure_ascii=False, default=str) + "\n" for item in DUMP)
     for result in results:
         for row in result["rows"]:
             if args.json:

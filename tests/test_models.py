@@ -9,6 +9,7 @@ import threading
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
@@ -26,9 +27,9 @@ def _model_zip(name: str) -> bytes:
 
 
 class _Files(http.server.BaseHTTPRequestHandler):
-    files: dict[str, bytes] = {}
+    files: ClassVar[dict[str, bytes]] = {}
 
-    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+    def do_GET(self) -> None:
         body = self.files.get(self.path)
         if body is None:
             self.send_response(404)
@@ -45,7 +46,7 @@ class _Files(http.server.BaseHTTPRequestHandler):
 
 @pytest.fixture
 def file_server() -> Iterator[tuple[str, dict[str, bytes]]]:
-    files: dict[str, bytes] = {}
+    files: ClassVar[dict[str, bytes]] = {}
     handler = type("Handler", (_Files,), {"files": files})
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)

@@ -3,7 +3,14 @@
 
 from __future__ import annotations
 
-from fixtures_speech import COMMANDS, OFF_DOMAIN, clip_audio, command_clips, off_domain_clips
+from fixtures_speech import (
+    COMMANDS,
+    OFF_DOMAIN,
+    clip_audio,
+    command_clips,
+    off_domain_clips,
+    synthesize,
+)
 
 from assistant.config import Engine, SpeechSettings
 from assistant.intents import CommandLanguage
@@ -30,8 +37,9 @@ def test_commands_give_intent_and_device(pocketsphinx_engine: PocketSphinxEngine
         if not (t.accepted and t.command and t.command.intent.value == intent
                 and t.command.device == device):
             misses.append((clip.label, t.text))
-    # Target 95 %; measured on this corpus: see bench/accuracy.py and the README.
-    assert len(misses) <= len(clips) * 0.10, misses
+    # Target 95 %; measured 54 of 60 (90 %) here, 92.5 % clean / 98 % at 20 dB / 89 % at 12 dB
+    # over 4 voices in bench/accuracy.py. This guards against regressions below that.
+    assert len(misses) <= 6, misses
 
 
 def test_off_domain_speech_is_rejected(pocketsphinx_engine: PocketSphinxEngine) -> None:
@@ -52,7 +60,7 @@ def test_grammar_keeps_working_with_an_unpronounceable_device() -> None:
     language = CommandLanguage.load("en", ["headset", "zorblax"])
     engine = PocketSphinxEngine(language)
     assert engine.missing_words(language.words) == ["zorblax"]
-    t = engine.transcribe_pcm(clip_audio(command_clips()[6]))  # "answer on my headset"
+    t = engine.transcribe_pcm(synthesize("answer on my headset"))
     assert t.command is not None and t.command.device == "headset"
 
 

@@ -13,6 +13,7 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Self
 
 from assistant.intents import Command, CommandLanguage
 from assistant.speech.resample import FRAME_BYTES, duration_ms, frames, read_wav_16k
@@ -100,7 +101,7 @@ class Stopwatch:
         self.ms = 0.0
         self._t = 0.0
 
-    def __enter__(self) -> Stopwatch:
+    def __enter__(self) -> Self:
         self._t = time.perf_counter()
         return self
 
@@ -108,4 +109,4 @@ class Stopwatch:
         self.ms += (time.perf_counter() - self._t) * 1000
 
 
-__all__ = ["Recognizer", "SpeechEngine", "Transcript", "duration_ms", "judge", "Stopwatch"]
+__all__ = ["Recognizer", "SpeechEngine", "Stopwatch", "Transcript", "duration_ms", "judge"]

@@ -73,12 +73,14 @@ def to_jsgf(
     device_only: bool = True,
     garbage: Iterable[str] = (),
     garbage_weight: float = 1e-20,
+    unusable: Iterable[str] = (),
 ) -> str:
     """The whole command language as one JSGF grammar with the public rule ``<utterance>``.
 
     With ``garbage`` (pseudo-words of one phone each), ``<utterance>`` also allows any phone
     sequence at weight ``garbage_weight``: speech that is not a command then decodes to garbage
-    instead of being forced onto the nearest command.
+    instead of being forced onto the nearest command. Device phrases with a word from
+    ``unusable`` (no pronunciation) are left out.
     """
     lines = ["#JSGF V1.0;", f"grammar {name};"]
     intent_rules = []
@@ -91,7 +93,8 @@ def to_jsgf(
         lines.append(f"{rule} = " + " | ".join(alternatives) + ";")
     for rule_name, expression in language.expansion_rules().items():
         lines.append(f"{_rule('rule_' + rule_name)} = {_expr(expression) or '<NULL>'};")
-    phrases = language.device_phrases()
+    bad = set(unusable)
+    phrases = [p for p in language.device_phrases() if not bad & set(p.split())] or ["<VOID>"]
     lines.append(f"{_rule('list_device')} = " + " | ".join(phrases) + ";")
     garbage = list(garbage)
     if not garbage:

@@ -33,7 +33,7 @@ def to_mono_16k(
         if target_hz < rate_hz:
             x = _lowpass(x, 0.45 * target_hz / rate_hz)
         duration = len(x) / rate_hz
-        n_out = int(round(duration * target_hz))
+        n_out = round(duration * target_hz)
         t_out = np.arange(n_out) / target_hz
         t_in = np.arange(len(x)) / rate_hz
         x = np.interp(t_out, t_in, x)

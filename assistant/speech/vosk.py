@@ -97,9 +97,9 @@ class VoskRecognizer(Recognizer):
         for alt in alternatives:
             text = normalize(str(alt.get("text", "")))
             gap = top - float(alt.get("confidence", 0.0))
-            if text and UNK not in text.split() and gap <= self.engine.margin:
-                if self.engine.language.is_utterance(text):
-                    return text, True, round(max(0.0, 1.0 - gap / (2 * self.engine.margin)), 3)
+            usable = text and UNK not in text.split() and gap <= self.engine.margin
+            if usable and self.engine.language.is_utterance(text):
+                return text, True, round(max(0.0, 1.0 - gap / (2 * self.engine.margin)), 3)
         return top_text, False, 0.0
 
     def reset(self) -> None:
