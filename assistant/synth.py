@@ -40,33 +40,41 @@ class Pyttsx3Synthesizer:
 
     name = "pyttsx3"
 
+    _engine: Any = None  # one per process (pyttsx3 caches it); used only on the shared thread
+
     def __init__(self, settings: VoiceSettings) -> None:
         self.settings = settings
-        self._engine: Any = None
 
-    def _start(self) -> Any:
+    @classmethod
+    def forget_engine(cls) -> None:
+        cls._engine = None
+
+    @staticmethod
+    def _start() -> Any:
         import pyttsx3
         import pyttsx3.drivers.espeak as espeak_driver
 
         # The driver print()s "Audio saved to ..." on stdout, which is for data: send it to the log.
         espeak_driver.print = lambda *args, **kwargs: log.debug(" ".join(map(str, args)))  # type: ignore[attr-defined]
         engine = pyttsx3.init("espeak")
-        engine.setProperty("rate", self.settings.rate_wpm)
-        engine.setProperty("volume", self.settings.volume)
-        if self.settings.voice:
-            engine.setProperty("voice", _pick_voice(engine, self.settings.voice))
-        return engine
+        return engine, str(engine.getProperty("voice"))
 
     def to_file(self, text: str, path: Path) -> None:
-        if self._engine is None:
-            self._engine = self._start()
-        self._engine.save_to_file(text, str(path))
-        self._engine.runAndWait()
+        cls = type(self)
+        if cls._engine is None:
+            cls._engine = self._start()
+        engine, default_voice = cls._engine
+        voice = _pick_voice(engine, self.settings.voice) if self.settings.voice else default_voice
+        engine.setProperty("voice", voice)  # first: choosing a voice resets rate and volume
+        engine.setProperty("rate", self.settings.rate_wpm)
+        engine.setProperty("volume", self.settings.volume)
+        engine.save_to_file(text, str(path))
+        engine.runAndWait()
         if not path.is_file() or path.stat().st_size <= 44:
             raise VoiceError(f"pyttsx3 wrote no audio to {path}", SPOKEN_FAILURE)
 
     def close(self) -> None:
-        self._engine = None
+        pass
 
 
 def _pick_voice(engine: Any, wanted: str) -> str:
@@ -113,10 +121,71 @@ class EspeakCliSynthesizer:
 
 @dataclass
 class _Job:
+    synth: Synthesizer
     text: str
     path: Path
     done: threading.Event = field(default_factory=threading.Event)
     error: BaseException | None = None
+
+
+class _Worker:
+    """A thread that runs synthesis jobs one at a time."""
+
+    def __init__(self, name: str) -> None:
+        self.jobs: queue.Queue[_Job | None] = queue.Queue()
+        self.thread = threading.Thread(target=self._run, name=name, daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        while (job := self.jobs.get()) is not None:
+            try:
+                job.synth.to_file(job.text, job.path)
+            except Exception as exc:  # noqa: BLE001 - reported to the waiting caller
+                job.error = exc
+            job.done.set()
+
+    def stop(self, wait_seconds: float) -> None:
+        self.jobs.put(None)
+        self.thread.join(timeout=wait_seconds)
+
+
+class _SharedPyttsx3:
+    """pyttsx3 keeps one engine per process: every pyttsx3 job runs on this one thread.
+
+    Started by the first user, stopped when the last one closes (unless it hung: then it is
+    abandoned, and pyttsx3 is not used again in this process).
+    """
+
+    lock = threading.Lock()
+    worker: _Worker | None = None
+    users = 0
+    hung = False
+
+    @classmethod
+    def acquire(cls) -> _Worker | None:
+        with cls.lock:
+            if cls.hung:
+                return None
+            if cls.worker is None:
+                cls.worker = _Worker("voice-synth")
+            cls.users += 1
+            return cls.worker
+
+    @classmethod
+    def release(cls, hung: bool, wait_seconds: float) -> None:
+        with cls.lock:
+            cls.users -= 1
+            cls.hung = cls.hung or hung
+            worker = cls.worker
+            if worker is None or (cls.users > 0 and not hung):
+                return
+            cls.worker = None
+        if hung:
+            worker.jobs.put(None)  # it ends by itself if it ever wakes up
+        else:
+            worker.stop(wait_seconds)
+            if cls.users == 0:
+                Pyttsx3Synthesizer.forget_engine()
 
 
 class TimedSynthesis:
@@ -127,54 +196,51 @@ class TimedSynthesis:
         self.settings = settings
         self.primary: Synthesizer | None = primary or Pyttsx3Synthesizer(settings)
         self.fallback: Synthesizer = fallback or EspeakCliSynthesizer(settings)
-        self._jobs: queue.Queue[_Job | None] = queue.Queue()
-        self._worker: threading.Thread | None = None
+        self._shared = isinstance(self.primary, Pyttsx3Synthesizer)
+        self._worker: _Worker | None = None
+        self._lock = threading.Lock()
 
     @property
     def active(self) -> str:
         return self.primary.name if self.primary else self.fallback.name
 
     def to_file(self, text: str, path: Path) -> None:
-        if self.primary is not None:
-            job = _Job(text, path)
-            self._ensure_worker()
-            self._jobs.put(job)
-            if job.done.wait(self.settings.synth_timeout_seconds) and job.error is None:
-                return
-            reason = (f"did not finish within {self.settings.synth_timeout_seconds:g} s"
-                      if not job.done.is_set() else f"failed: {job.error}")
-            log.warning("%s %s; using the %s command line from now on",
-                        self.primary.name, reason, self.fallback.name)
-            self._abandon_primary(hung=not job.done.is_set())
+        with self._lock:
+            primary = self.primary
+            if primary is not None and self._ensure_worker():
+                assert self._worker is not None
+                job = _Job(primary, text, path)
+                self._worker.jobs.put(job)
+                if job.done.wait(self.settings.synth_timeout_seconds) and job.error is None:
+                    return
+                hung = not job.done.is_set()
+                reason = (f"did not finish within {self.settings.synth_timeout_seconds:g} s"
+                          if hung else f"failed: {job.error}")
+                log.warning("%s %s; using the %s command line from now on",
+                            primary.name, reason, self.fallback.name)
+                self._drop_primary(hung)
         self.fallback.to_file(text, path)
 
-    def _ensure_worker(self) -> None:
+    def _ensure_worker(self) -> bool:
         if self._worker is None:
-            self._worker = threading.Thread(target=self._run, args=(self.primary, self._jobs),
-                                            name="voice-synth", daemon=True)
-            self._worker.start()
+            self._worker = _SharedPyttsx3.acquire() if self._shared else _Worker("voice-synth")
+            if self._worker is None:
+                log.warning("pyttsx3 hung earlier in this process; using %s", self.fallback.name)
+                self.primary = None
+        return self._worker is not None
 
-    @staticmethod
-    def _run(synth: Synthesizer, jobs: queue.Queue[_Job | None]) -> None:
-        while (job := jobs.get()) is not None:
-            try:
-                synth.to_file(job.text, job.path)
-            except Exception as exc:  # noqa: BLE001 - reported to the waiting caller
-                job.error = exc
-            job.done.set()
-        synth.close()
-
-    def _abandon_primary(self, hung: bool) -> None:
-        """Stop using the primary; a hung worker is left to finish on its own (a daemon)."""
-        self.primary = None
-        self._jobs.put(None)
-        worker, self._worker = self._worker, None
-        if worker is not None and not hung:
-            worker.join(timeout=self.settings.synth_timeout_seconds)
+    def _drop_primary(self, hung: bool) -> None:
+        worker, self._worker, self.primary = self._worker, None, None
+        if worker is None:
+            return
+        if self._shared:
+            _SharedPyttsx3.release(hung, self.settings.synth_timeout_seconds)
+        elif hung:
+            worker.jobs.put(None)  # it ends by itself if it ever wakes up
+        else:
+            worker.stop(self.settings.synth_timeout_seconds)
 
     def close(self) -> None:
-        if self._worker is not None:
-            self._jobs.put(None)
-            self._worker.join(timeout=self.settings.synth_timeout_seconds)
-            self._worker = None
+        with self._lock:
+            self._drop_primary(hung=False)
         self.fallback.close()
