@@ -1,0 +1,310 @@
+"""A local Webex emulator: a real HTTP server on loopback serving the Webex Calling subset the
+assistant uses (``emulator_api``), a control API under ``/_emulator`` and fault injection.
+
+Control API (see docs/emulator.md):
+
+    POST /_emulator/ring                 {"name"?, "number"?, "privacy"?}  → 201 {"callId"}
+    GET  /_emulator/requests             every /v1 request so far
+    POST /_emulator/faults               {"method", "path", "status"?, "retryAfter"?, "delay"?,
+                                          "drop"?, "landed"?, "malformed"?, "count"?, "message"?}
+    POST /_emulator/reset                back to the scenario's initial state
+    POST /_emulator/calls/{callId}/end   {"reason"?: "remote" | "elsewhere"}: the call leaves alerting
+    GET  /_emulator/calls                every call with the endpoint it was answered on
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import socket
+import threading
+import time
+import uuid
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from assistant.webex import emulator_api
+from assistant.webex.emulator_state import ApiError, EmulatorState, Fault
+from assistant.webex.scenario import Scenario
+
+log = logging.getLogger(__name__)
+
+MALFORMED_BODY = b'{"items": [{"id": "truncated'
+_END = re.compile(r"/_emulator/calls/([^/]+)/end/?\Z")
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = False
+    block_on_close = True  # server_close() joins every handler thread
+    emulator: Emulator
+
+    def __init__(self, address: tuple[str, int], emulator: Emulator) -> None:
+        self.emulator = emulator
+        self.open_sockets: set[socket.socket] = set()
+        self.sockets_lock = threading.Lock()
+        super().__init__(address, _Handler)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self.sockets_lock:
+            self.open_sockets.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        with self.sockets_lock:
+            self.open_sockets.discard(request)
+        super().shutdown_request(request)
+
+    def close_connections(self) -> None:
+        with self.sockets_lock:
+            sockets = list(self.open_sockets)
+        for sock in sockets:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive, like Webex
+    server_version = "WebexEmulator/1.0"
+    timeout = 60.0
+    server: _Server
+
+    def setup(self) -> None:
+        super().setup()
+        # headers and body go out as separate writes: without this, Nagle + delayed ACK add 40 ms
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        log.debug("%s " + format, self.client_address[0], *args)
+
+    def do_GET(self) -> None:
+        self._handle()
+
+    do_POST = do_PUT = do_DELETE = do_PATCH = do_GET
+
+    # --- plumbing ------------------------------------------------------------------------
+
+    def _read_body(self) -> bytes:
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length > 0 else b""
+
+    def _send(self, status: int, body: Any, headers: dict[str, str] | None = None,
+              raw: bytes | None = None) -> None:
+        data = raw if raw is not None else b"" if body is None else json.dumps(body).encode()
+        self.send_response(status)
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        if data:
+            self.send_header("Content-Type", "application/json;charset=UTF-8")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _drop(self) -> None:
+        self.close_connection = True
+        try:
+            self.connection.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+    def _handle(self) -> None:
+        parts = urlsplit(self.path)
+        raw = self._read_body()
+        state = self.server.emulator.state
+        if parts.path.startswith("/_emulator/"):
+            self._control(state, parts.path, raw)
+        else:
+            self._webex(state, parts.path, dict(parse_qsl(parts.query)), raw)
+
+    # --- the Webex subset ----------------------------------------------------------------
+
+    def _webex(self, state: EmulatorState, path: str, query: dict[str, str], raw: bytes) -> None:
+        tracking_id = self.headers.get("TrackingID") or f"EMULATOR_{uuid.uuid4()}"
+        body, body_ok = _parse_json(raw)
+        entry: dict[str, Any] = {
+            "t": time.time(), "method": self.command, "path": path, "status": None,
+            "json": body if body_ok else None, "query": query, "trackingId": tracking_id,
+        }
+        fault = state.take_fault(self.command, path) if path.startswith("/v1/") else None
+        headers = {"TrackingID": tracking_id}
+        if fault is not None and (fault.status is not None or (fault.drop and not fault.landed)):
+            self._fault_only(state, fault, entry, headers)
+            return
+        status, reply = self._dispatch(state, path, query, raw, body, body_ok)
+        if status >= 400:
+            reply = _error_body(reply, tracking_id)
+        entry["status"] = status
+        if fault is not None:
+            time.sleep(fault.delay)
+            if fault.drop:
+                entry["status"] = None
+                state.record(entry)
+                self._drop()
+                return
+        state.record(entry)
+        if fault is not None and fault.malformed:
+            self._send(200, None, headers, raw=MALFORMED_BODY)
+        else:
+            self._send(status, reply, headers)
+
+    def _fault_only(self, state: EmulatorState, fault: Fault, entry: dict[str, Any],
+                    headers: dict[str, str]) -> None:
+        """A fault that replaces the request: it has no effect on the emulator's state."""
+        time.sleep(fault.delay)
+        if fault.status is None:
+            state.record(entry)
+            self._drop()
+            return
+        if fault.retry_after is not None:
+            headers["Retry-After"] = f"{fault.retry_after:g}"
+        entry["status"] = fault.status
+        state.record(entry)
+        if fault.drop:
+            self._drop()
+            return
+        message = fault.message or _phrase(fault.status)
+        body = None if fault.status < 400 else _error_body(message, entry["trackingId"])
+        self._send(fault.status, body, headers)
+
+    def _dispatch(self, state: EmulatorState, path: str, query: dict[str, str], raw: bytes,
+                  body: Any, body_ok: bool) -> tuple[int, Any]:
+        scenario = state.scenario
+        route, match, path_known = emulator_api.find_route(self.command, path)
+        try:
+            if route is None or match is None:
+                raise state._refuse("wrong_method" if path_known else "unknown_path")
+            auth = self.headers.get("Authorization", "")
+            if route.auth and auth != f"Bearer {scenario.token}":
+                raise state._refuse("bad_token")
+            if route.json_body and (not _is_json(self.headers.get("Content-Type")) or not body_ok):
+                raise state._refuse("not_json")
+            return route.handler(state, match, query, body)
+        except ApiError as exc:
+            return exc.status, exc.message
+
+    # --- the control API -----------------------------------------------------------------
+
+    def _control(self, state: EmulatorState, path: str, raw: bytes) -> None:
+        body, body_ok = _parse_json(raw)
+        if raw and not body_ok:
+            self._send(400, {"message": "the body must be JSON"})
+            return
+        body = body if isinstance(body, dict) else {}
+        path = path.rstrip("/")
+        method = self.command
+        try:
+            if (method, path) == ("POST", "/_emulator/ring"):
+                call_id = state.ring(body.get("name"), body.get("number"), bool(body.get("privacy")))
+                self._send(201, {"callId": call_id})
+            elif (method, path) == ("GET", "/_emulator/requests"):
+                self._send(200, state.requests())
+            elif (method, path) == ("POST", "/_emulator/faults"):
+                state.add_fault(body)
+                self._send(204, None)
+            elif (method, path) == ("POST", "/_emulator/reset"):
+                state.reset()
+                self._send(204, None)
+            elif (method, path) == ("GET", "/_emulator/calls"):
+                self._send(200, state.snapshot())
+            elif method == "POST" and (m := _END.match(path)):
+                state.end_call(m.group(1), str(body.get("reason", "remote")))
+                self._send(204, None)
+            else:
+                self._send(404, {"message": f"no control endpoint {method} {path}"})
+        except ApiError as exc:
+            self._send(exc.status, {"message": exc.message})
+        except ValueError as exc:
+            self._send(400, {"message": str(exc)})
+
+
+def _parse_json(raw: bytes) -> tuple[Any, bool]:
+    if not raw:
+        return None, False
+    try:
+        return json.loads(raw), True
+    except ValueError:
+        return None, False
+
+
+def _is_json(content_type: str | None) -> bool:
+    return bool(content_type) and content_type.split(";")[0].strip().lower() == "application/json"
+
+
+def _phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
+
+
+def _error_body(message: Any, tracking_id: str) -> dict[str, Any]:
+    text = str(message)
+    return {"message": text, "errors": [{"description": text}], "trackingId": tracking_id}
+
+
+class Emulator:
+    """The emulator on ``host:port`` (0: any free port), served from a background thread."""
+
+    def __init__(self, scenario: Scenario | None = None, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.scenario = scenario or Scenario.default()
+        self.state = EmulatorState(self.scenario)
+        self.host, self.port = host, port
+        self.url = ""
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def token(self) -> str:
+        return self.scenario.token
+
+    def start(self) -> Emulator:
+        self._server = _Server((self.host, self.port), self)
+        host, port = self._server.server_address[:2]
+        self.port = int(port)
+        shown = f"[{host}]" if ":" in str(host) else str(host)
+        self.url = f"http://{shown}:{self.port}"
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.1},
+            name="webex-emulator", daemon=True,
+        )
+        self._thread.start()
+        log.info("emulator listening on %s", self.url)
+        return self
+
+    def stop(self) -> None:
+        if self._server is None:
+            return
+        self._server.shutdown()
+        self._server.close_connections()
+        self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self._server = self._thread = None
+
+    def __enter__(self) -> Emulator:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def ring(self, name: str | None = None, number: str | None = None, privacy: bool = False) -> str:
+        return self.state.ring(name, number, privacy)
+
+    def end_call(self, call_id: str, reason: str = "remote") -> None:
+        self.state.end_call(call_id, reason)
+
+    def requests(self) -> list[dict[str, Any]]:
+        return self.state.requests()
+
+    def add_fault(self, **fault: Any) -> None:
+        self.state.add_fault(fault)
+
+    def reset(self) -> None:
+        self.state.reset()
+
+    def calls(self) -> list[dict[str, Any]]:
+        return self.state.snapshot()
