@@ -1,27 +1,283 @@
-"""Subcommands: emulator calls devices answer decline (skeleton; each handler returns an exit code)."""
+"""Subcommands on Webex without speech: ``emulator``, ``calls``, ``devices``, ``answer``, ``decline``.
+
+Each prints its outcome (``--json``: one JSON document on stdout) and returns the exit code:
+0 done, 1 the operation failed (nothing ringing, Webex refused), 2 bad usage or configuration.
+"""
 
 from __future__ import annotations
 
 import argparse
+import ipaddress
+import json
+import signal
 import sys
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from assistant.config import Settings
+from assistant.devices import DeviceDirectory
+from assistant.errors import WebexError, WebexStatusError
+from assistant.messages import Messages, spoken_list
+from assistant.webex.client import WebexClient
+from assistant.webex.models import Call
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+NO_TOKEN = (
+    "assistant: no Webex access token: set WEBEX_ACCESS_TOKEN, or run `assistant login`"
+    " (for the emulator: WEBEX_ACCESS_TOKEN=emulator-token --webex-url http://127.0.0.1:PORT)"
+)
+
+#: Hook for the voice: when set, ``answer`` and ``decline`` also speak their outcome.
+speak: Callable[[str], None] | None = None
 
 
 def add_parsers(sub: Any) -> None:
-    p = sub.add_parser("emulator", help="emulator (not built yet)")
-    p.set_defaults(func=_not_built)
-    p = sub.add_parser("calls", help="calls (not built yet)")
-    p.set_defaults(func=_not_built)
-    p = sub.add_parser("devices", help="devices (not built yet)")
-    p.set_defaults(func=_not_built)
-    p = sub.add_parser("answer", help="answer (not built yet)")
-    p.set_defaults(func=_not_built)
-    p = sub.add_parser("decline", help="decline (not built yet)")
-    p.set_defaults(func=_not_built)
+    p = sub.add_parser("emulator", help="serve the local Webex emulator until Ctrl-C")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=0, help="port (default 0: any free port)")
+    p.add_argument("--scenario", metavar="FILE", help="scenario file (TOML); see docs/emulator.md")
+    p.set_defaults(func=run_emulator)
+
+    p = sub.add_parser("calls", help="list active calls")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=run_calls)
+
+    p = sub.add_parser("devices", help="answer endpoints and the words that name them")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=run_devices)
+
+    p = sub.add_parser("answer", help="answer the ringing call, optionally on a named device")
+    p.add_argument("words", nargs="*", metavar="DEVICE WORDS", help='e.g. "desk phone" or "headset"')
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=run_answer)
+
+    p = sub.add_parser("decline", help="decline (reject) the ringing call")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=run_decline)
 
 
-def _not_built(args: argparse.Namespace, settings: Settings) -> int:
-    print(f"assistant {args.command}: not built yet", file=sys.stderr)
-    return 1
+# --- emulator ------------------------------------------------------------------------------
+
+
+def run_emulator(args: argparse.Namespace, settings: Settings) -> int:
+    from assistant.webex.emulator import Emulator
+    from assistant.webex.scenario import Scenario
+
+    scenario = Scenario.from_file(args.scenario) if args.scenario else None
+    if not _is_loopback(args.host):
+        print(f"assistant: warning: the emulator on {args.host} is reachable from other machines",
+              file=sys.stderr)
+    emulator = Emulator(scenario, host=args.host, port=args.port)
+    try:
+        emulator.start()
+    except OSError as exc:
+        print(f"assistant: the emulator cannot listen on {args.host}:{args.port}: {exc.strerror}",
+              file=sys.stderr)
+        return EXIT_FAILED
+    stop = threading.Event()
+    previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        print(f"emulator listening on {emulator.url}", flush=True)
+        print(f"token: {emulator.token}  (Ctrl-C stops)", file=sys.stderr, flush=True)
+        while not stop.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        emulator.stop()
+    print("emulator stopped", file=sys.stderr)
+    return EXIT_OK
+
+
+def _is_loopback(host: str) -> bool:
+    try:
+        return host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+# --- calls and devices ---------------------------------------------------------------------
+
+
+def _client(settings: Settings) -> WebexClient | None:
+    if not settings.webex.access_token:
+        print(NO_TOKEN, file=sys.stderr)
+        return None
+    return WebexClient(settings.webex)
+
+
+def _call_json(call: Call) -> dict[str, Any]:
+    return {
+        "id": call.id,
+        "state": call.state,
+        "personality": call.personality,
+        "caller": call.remote.spoken(),
+        "name": call.remote.name,
+        "number": call.remote.number,
+        "privacyEnabled": call.remote.privacy_enabled,
+        "ringingForMe": call.is_ringing_for_me,
+    }
+
+
+def run_calls(args: argparse.Namespace, settings: Settings) -> int:
+    client = _client(settings)
+    if client is None:
+        return EXIT_USAGE
+    with client:
+        calls = client.list_calls()
+    if args.json:
+        print(json.dumps([_call_json(c) for c in calls], indent=2))
+    elif not calls:
+        print("No active calls.")
+    for call in [] if args.json else calls:
+        ringing = "  (ringing for you)" if call.is_ringing_for_me else ""
+        print(f"{call.state:<12} {call.personality:<11} {call.remote.spoken()}{ringing}  id {call.id}")
+    return EXIT_OK
+
+
+def run_devices(args: argparse.Namespace, settings: Settings) -> int:
+    client = _client(settings)
+    if client is None:
+        return EXIT_USAGE
+    with client:
+        endpoints = client.answer_endpoints()
+    directory = DeviceDirectory.build(endpoints, settings.devices.aliases)
+    rows = [
+        {
+            "id": e.id,
+            "type": e.type,
+            "name": e.name,
+            "preferred": e.is_preferred,
+            "label": directory.label(e),
+            "spokenNames": directory.spoken_names(e),
+        }
+        for e in endpoints
+    ]
+    if args.json:
+        print(json.dumps({"endpoints": rows, "problems": directory.problems}, indent=2))
+        return EXIT_OK
+    if not rows:
+        print("No answer endpoints: Webex lists no device that can answer calls for you.")
+    for row in rows:
+        preferred = ", preferred" if row["preferred"] else ""
+        print(f"{row['name']} ({row['type']}{preferred})")
+        print("    say: " + ", ".join(f'"{n}"' for n in row["spokenNames"]))
+    for problem in directory.problems:
+        print(f"unusable: {problem}")
+    return EXIT_OK
+
+
+# --- answer and decline --------------------------------------------------------------------
+
+
+@dataclass
+class Outcome:
+    ok: bool
+    action: str
+    call_id: str | None = None
+    endpoint_id: str | None = None
+    device: str | None = None  # the endpoint name
+    message: str = ""
+    status: int | None = None  # HTTP status of the Webex request (None: none was made or no reply)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok, "action": self.action, "callId": self.call_id,
+            "endpointId": self.endpoint_id, "device": self.device, "message": self.message,
+            "status": self.status,
+        }
+
+
+def _ringing(client: WebexClient) -> Call | None:
+    return next((c for c in client.list_calls() if c.is_ringing_for_me), None)
+
+
+def answer_outcome(client: WebexClient, settings: Settings, words: str) -> Outcome:
+    """Answer the ringing call on the device the words name (none: the primary device)."""
+    messages = Messages.load()
+    outcome = Outcome(False, "answer")
+    try:
+        call = _ringing(client)
+        if call is None:
+            outcome.message = messages.say("no_call")
+            return outcome
+        outcome.call_id = call.id
+        return _answer(client, settings, words, call, outcome, messages)
+    except WebexError as exc:
+        return _failed(outcome, exc)
+
+
+def _answer(
+    client: WebexClient, settings: Settings, words: str, call: Call, outcome: Outcome,
+    messages: Messages,
+) -> Outcome:
+    label = None
+    if words.strip():
+        directory = DeviceDirectory.build(client.answer_endpoints(), settings.devices.aliases)
+        resolution = directory.resolve(words)
+        if resolution.kind == "ambiguous":
+            outcome.message = directory.question(resolution)
+            return outcome
+        if resolution.kind != "device" or resolution.endpoint is None:
+            names = spoken_list([directory.label(e) for e in directory.endpoints])
+            outcome.message = messages.say("unknown_device", phrase=words.strip(), devices=names)
+            return outcome
+        outcome.endpoint_id = resolution.endpoint.id
+        outcome.device = resolution.endpoint.name
+        label = directory.label(resolution.endpoint)
+    client.answer(call.id, outcome.endpoint_id)
+    outcome.ok, outcome.status = True, 204
+    outcome.message = messages.outcome_of("answer", label)
+    return outcome
+
+
+def decline_outcome(client: WebexClient) -> Outcome:
+    messages = Messages.load()
+    outcome = Outcome(False, "decline")
+    try:
+        call = _ringing(client)
+        if call is None:
+            outcome.message = messages.say("no_call")
+            return outcome
+        outcome.call_id = call.id
+        client.reject(call.id, "busy")
+    except WebexError as exc:
+        return _failed(outcome, exc)
+    outcome.ok, outcome.status = True, 204
+    outcome.message = messages.outcome_of("decline")
+    return outcome
+
+
+def _failed(outcome: Outcome, exc: WebexError) -> Outcome:
+    outcome.message = exc.spoken
+    outcome.status = exc.status if isinstance(exc, WebexStatusError) else None
+    return outcome
+
+
+def _report(args: argparse.Namespace, outcome: Outcome) -> int:
+    if args.json:
+        print(json.dumps(outcome.to_json()))
+    else:
+        print(outcome.message)
+    if speak is not None:
+        speak(outcome.message)
+    return EXIT_OK if outcome.ok else EXIT_FAILED
+
+
+def run_answer(args: argparse.Namespace, settings: Settings) -> int:
+    client = _client(settings)
+    if client is None:
+        return EXIT_USAGE
+    with client:
+        return _report(args, answer_outcome(client, settings, " ".join(args.words)))
+
+
+def run_decline(args: argparse.Namespace, settings: Settings) -> int:
+    client = _client(settings)
+    if client is None:
+        return EXIT_USAGE
+    with client:
+        return _report(args, decline_outcome(client))
