@@ -26,7 +26,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from assistant.webex import emulator_api
+from assistant.webex import emulator_api, emulator_auth
 from assistant.webex.emulator_state import ApiError, EmulatorState, Fault
 from assistant.webex.scenario import Scenario
 
@@ -173,12 +173,14 @@ class _Handler(BaseHTTPRequestHandler):
     def _dispatch(self, state: EmulatorState, path: str, query: dict[str, str], raw: bytes,
                   body: Any, body_ok: bool) -> tuple[int, Any]:
         scenario = state.scenario
+        if emulator_auth.handles(path):  # the OAuth endpoints take forms, not JSON
+            return emulator_auth.dispatch(state.auth, self.command, path, self.headers, raw)
         route, match, path_known = emulator_api.find_route(self.command, path)
         try:
             if route is None or match is None:
                 raise state._refuse("wrong_method" if path_known else "unknown_path")
             auth = self.headers.get("Authorization", "")
-            if route.auth and auth != f"Bearer {scenario.token}":
+            if route.auth and auth != f"Bearer {scenario.token}" and not state.auth.accepts(auth):
                 raise state._refuse("bad_token")
             if route.json_body and (not _is_json(self.headers.get("Content-Type")) or not body_ok):
                 raise state._refuse("not_json")
@@ -210,6 +212,8 @@ class _Handler(BaseHTTPRequestHandler):
                 self._send(204, None)
             elif (method, path) == ("GET", "/_emulator/calls"):
                 self._send(200, state.snapshot())
+            elif path.startswith(emulator_auth.CONTROL_PREFIXES):
+                self._send(*emulator_auth.control(state.auth, method, path, body))
             elif method == "POST" and (m := _END.match(path)):
                 state.end_call(m.group(1), str(body.get("reason", "remote")))
                 self._send(204, None)
@@ -242,6 +246,8 @@ def _phrase(status: int) -> str:
 
 
 def _error_body(message: Any, tracking_id: str) -> dict[str, Any]:
+    if isinstance(message, dict):  # already a full body (the OAuth endpoints' {"error": ...})
+        return {**message, "trackingId": tracking_id}
     text = str(message)
     return {"message": text, "errors": [{"description": text}], "trackingId": tracking_id}
 

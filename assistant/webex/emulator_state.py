@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
+from assistant.webex.emulator_auth import AuthState
 from assistant.webex.scenario import Scenario
 
 HISTORY_PER_TYPE = 20
@@ -145,6 +146,7 @@ class EmulatorState:
             preferred = [e.id for e in self.scenario.endpoints if e.preferred]
             self.preferred: str | None = preferred[0] if preferred else None
             self._serial = itertools.count(1)
+            self.auth = AuthState(self.scenario.auth, self.clock)  # sign-in: emulator_auth
 
     # --- control -------------------------------------------------------------------------
 

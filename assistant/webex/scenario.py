@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.errors import ConfigError
+from assistant.webex.emulator_auth import AuthConfig
 
 ENDPOINT_TYPES = ("DEVICE", "APPLICATION")
 
@@ -46,6 +47,7 @@ class Scenario:
     endpoints: tuple[EndpointSpec, ...]
     refusals: dict[str, Refusal] = field(default_factory=dict)
     source: str = "<default scenario>"
+    auth: AuthConfig = field(default_factory=AuthConfig)  # sign-in (emulator_auth)
 
     @classmethod
     def default(cls) -> Scenario:
@@ -75,7 +77,7 @@ class Scenario:
         return next((e for e in self.endpoints if e.id == endpoint_id), None)
 
 
-_KEYS = {"token", "ring_timeout_seconds", "user", "endpoints", "refusals"}
+_KEYS = {"token", "ring_timeout_seconds", "user", "endpoints", "refusals", "auth"}
 
 
 def _parse(data: dict[str, Any], source: str, base: Scenario | None) -> Scenario:
@@ -100,7 +102,10 @@ def _parse(data: dict[str, Any], source: str, base: Scenario | None) -> Scenario
     refusals = dict(base.refusals) if base else {}
     known = set(base.refusals) if base else None
     refusals.update(_refusals(data.get("refusals", {}), source, known))
-    return Scenario(token, float(timeout), user, endpoints, refusals, source)
+    auth = AuthConfig.from_dict(data["auth"], source) if "auth" in data else (
+        base.auth if base else AuthConfig()
+    )
+    return Scenario(token, float(timeout), user, endpoints, refusals, source, auth)
 
 
 def _user(table: Any, source: str) -> UserSpec:
