@@ -86,6 +86,7 @@ class AuthState:
     grants: dict[str, _Grant] = field(default_factory=dict)  # device_code → grant
     access: dict[str, float] = field(default_factory=dict)  # access token → expires at
     refresh: dict[str, tuple[float, str]] = field(default_factory=dict)  # → expires at, scope
+    issued: list[str] = field(default_factory=list)  # every secret handed out (leak tests)
 
     def accepts(self, authorization: str) -> bool:
         """True for ``Bearer <an issued access token that has not expired>``."""
@@ -133,6 +134,7 @@ class AuthState:
         refresh = "EMR" + secrets.token_urlsafe(32)
         self.access[access] = now + cfg.access_token_seconds
         self.refresh[refresh] = (now + cfg.refresh_token_seconds, scope)
+        self.issued += [access, refresh]
         return {
             "access_token": access,
             "expires_in": int(cfg.access_token_seconds),
@@ -153,6 +155,7 @@ class AuthState:
         user_code = "".join(secrets.choice(CODE_LETTERS) for _ in range(8))
         user_code = user_code[:4] + "-" + user_code[4:]
         with self.lock:
+            self.issued.append(device_code)
             self.grants[device_code] = _Grant(
                 user_code, scope, self.clock() + cfg.device_code_seconds,
                 "approved" if cfg.auto_approve else "pending",
@@ -209,6 +212,7 @@ class AuthState:
             if not self.config.rotate_refresh_tokens:
                 access = "EMU" + secrets.token_urlsafe(32)
                 self.access[access] = now + self.config.access_token_seconds
+                self.issued.append(access)
                 return 200, {
                     "access_token": access,
                     "expires_in": int(self.config.access_token_seconds),
