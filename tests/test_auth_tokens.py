@@ -173,3 +173,19 @@ def test_a_401_on_a_static_token_is_not_retried(
     ):
         client.me()
     assert paths(auth_emulator) == [("/v1/people/me", 401)]
+
+
+def test_a_401_for_a_token_another_thread_just_renewed_is_retried_without_refreshing(
+    auth_emulator: Emulator, auth_settings: Settings, signed_in: TokenRecord, token_file: Path
+) -> None:
+    tokens = StoredTokens(FileStore(token_file), auth_settings)
+    old = tokens.access_token()  # this thread sends the old token...
+    control(auth_emulator, "tokens/expire")
+    renewed: list[str] = []
+    other = threading.Thread(target=lambda: renewed.append(tokens.access_token()
+                                                             if tokens.refresh_after_401() else ""))
+    other.start()  # ...while another thread gets a 401 and renews
+    other.join(timeout=10)
+    assert tokens.refresh_after_401() is True  # this thread's late 401: retry, do not refresh
+    assert tokens.access_token() == renewed[0] != old
+    assert [p for p, _ in paths(auth_emulator)].count("/v1/access_token") == 1

@@ -53,6 +53,7 @@ class StoredTokens:
         self._failed: AuthError | None = None
         self._next_try = 0.0
         self._to_say: str | None = None
+        self._handed = threading.local()  # the token this thread last sent
         self.refreshes = 0  # how many refreshes succeeded (for doctor and tests)
 
     @property
@@ -61,6 +62,11 @@ class StoredTokens:
         return self._failed is not None
 
     def access_token(self) -> str:
+        token = self._access_token()
+        self._handed.token = token
+        return token
+
+    def _access_token(self) -> str:
         try:
             with self._lock:
                 self._check_failed()
@@ -83,6 +89,8 @@ class StoredTokens:
         try:
             with self._lock:
                 self._check_failed()
+                if getattr(self._handed, "token", None) not in (None, self._record.access_token):
+                    return True  # another thread renewed it while this request was on its way
                 self._refresh_locked("rejected (401)")
                 return True
         finally:

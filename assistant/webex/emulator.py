@@ -10,6 +10,8 @@ Control API (see docs/emulator.md):
     POST /_emulator/reset                back to the scenario's initial state
     POST /_emulator/calls/{callId}/end   {"reason"?: "remote" | "elsewhere"}: the call leaves alerting
     GET  /_emulator/calls                every call with the endpoint it was answered on
+    POST /_emulator/device/approve|deny  {"user_code"?}: sign-in controls (``emulator_auth``)
+    POST /_emulator/tokens/expire|revoke
 """
 
 from __future__ import annotations
