@@ -45,7 +45,11 @@ class Person:
             self.threads.append(thread)
 
     def _act(self, code: str) -> None:
-        time.sleep(0.5)  # the person takes a moment: the assistant sees authorization_pending
+        # the person takes a moment: the assistant polls at least once and hears "pending"
+        for _ in range(200):
+            if any(r["path"] == "/v1/device/token" for r in self.emulator.requests()):
+                break
+            time.sleep(0.05)
         self.result = control(self.emulator, f"device/{self.action}", {"user_code": code})
 
     def join(self) -> None:
@@ -77,23 +81,24 @@ def test_sign_in_with_the_code_entered_on_a_phone(
     assert code in person.printed[0]
 
 
-def test_slow_down_adds_five_seconds(
-    auth_emulator: Emulator, auth_settings: Settings, http: OAuthHttp
-) -> None:
-    code = device_flow.authorize(http, auth_settings.auth)
+def test_slow_down_adds_five_seconds(auth_settings: Settings) -> None:
+    scenario = Scenario.from_dict({"auth": {"interval_seconds": 1.0}})
     waits: list[float] = []
-    sleeps = iter([0.25, 0.0, 0.25, 0.25, 0.25, 0.25])
+    real = iter([0.0, 0.0, 1.0])  # the second poll comes far too soon: slow_down
 
-    def sleep(seconds: float) -> None:
-        waits.append(seconds)
-        if len(waits) == 3:
-            control(auth_emulator, "device/approve", {"user_code": code.user_code})
-        time.sleep(next(sleeps))
+    with Emulator(scenario) as emu, OAuthHttp(WebexSettings(url=emu.url)) as http:
+        code = device_flow.authorize(http, auth_settings.auth)
 
-    device_flow.poll(http, auth_settings.auth, code, sleep=sleep)
-    polls = [r for r in auth_emulator.requests() if r["path"] == "/v1/device/token"]
+        def sleep(seconds: float) -> None:
+            waits.append(seconds)
+            if len(waits) == 3:
+                control(emu, "device/approve", {"user_code": code.user_code})
+            time.sleep(next(real))
+
+        device_flow.poll(http, auth_settings.auth, code, sleep=sleep)
+        polls = [r for r in emu.requests() if r["path"] == "/v1/device/token"]
     assert [p["status"] for p in polls] == [428, 400, 200]  # pending, slow_down, tokens
-    assert waits == [pytest.approx(0.2), pytest.approx(0.2), pytest.approx(5.2)]
+    assert waits == [pytest.approx(1.0), pytest.approx(1.0), pytest.approx(6.0)]
 
 
 def test_declined_sign_in_is_said_and_stops(
