@@ -16,17 +16,22 @@ from assistant.auth.oauth import OAuthHttp
 from assistant.auth.store import FileStore, TokenRecord
 from assistant.config import AuthSettings, Settings, WebexSettings
 from assistant.webex.emulator import Emulator
-from assistant.webex.emulator_auth import AuthConfig
 from assistant.webex.scenario import Scenario
 
-CLIENT = AuthConfig()  # the emulator's default integration: client id and secret
+CLIENT_ID = "test-integration-id"
+CLIENT_SECRET = "test-integration-secret-9f3c"
+AUTH_SCENARIO = {
+    "client_id": CLIENT_ID,
+    "client_secret": CLIENT_SECRET,
+    "device_poll_interval_seconds": 1,  # Webex says 5; the emulator replies in whole seconds
+}
 
 
 @pytest.fixture
 def auth_emulator() -> Iterator[Emulator]:
-    """An emulator whose device grant may be polled every 0.2 s (Webex says 2-5 s)."""
-    scenario = Scenario.from_dict({"auth": {"interval_seconds": 0.2}})
-    with Emulator(scenario) as emu:
+    """An emulator that checks the integration's client id and secret and lets the device grant
+    be polled every second."""
+    with Emulator(Scenario.from_dict({"auth": AUTH_SCENARIO})) as emu:
         yield emu
 
 
@@ -43,25 +48,26 @@ def auth_settings(auth_emulator: Emulator, token_file: Path) -> Settings:
             url=auth_emulator.url, connect_timeout_seconds=2.0, read_timeout_seconds=2.0
         ),
         auth=AuthSettings(
-            client_id=CLIENT.client_id,
-            client_secret=CLIENT.client_secret,
+            client_id=CLIENT_ID,
+            client_secret=CLIENT_SECRET,
             token_store=str(token_file),
         ),
     )
 
 
 def control(emulator: Emulator, path: str, body: dict[str, Any] | None = None) -> Any:
-    """POST to the emulator's control API over loopback; the JSON reply."""
+    """POST to the emulator's control API over loopback; the JSON reply (None when empty)."""
     response = httpx.post(f"{emulator.url}/_emulator/{path}", json=body or {}, timeout=5.0)
     response.raise_for_status()
-    return response.json()
+    return response.json() if response.content else None
 
 
-def issued_secrets(emulator: Emulator) -> set[str]:
-    """Every token and device code the emulator ever handed out, and the client secret."""
+def known_secrets(emulator: Emulator) -> set[str]:
+    """Every access token, live refresh token and device code the emulator knows, and the
+    client secret (rotated and revoked refresh tokens are gone: collect them as you go)."""
     auth = emulator.state.auth
     with auth.lock:
-        return set(auth.issued) | {CLIENT.client_secret}
+        return set(auth.access) | set(auth.refresh) | set(auth.devices) | {CLIENT_SECRET}
 
 
 def sign_in(emulator: Emulator, settings: Settings) -> TokenRecord:
@@ -69,7 +75,7 @@ def sign_in(emulator: Emulator, settings: Settings) -> TokenRecord:
     with OAuthHttp(settings.webex) as http:
         code = device_flow.authorize(http, settings.auth)
         control(emulator, "device/approve", {"user_code": code.user_code})
-        return device_flow.poll(http, settings.auth, code, sleep=lambda s: time.sleep(0.25))
+        return device_flow.poll(http, settings.auth, code, sleep=time.sleep)
 
 
 @pytest.fixture

@@ -33,7 +33,7 @@ class Person:
         self.printed: list[str] = []
         self.heard: list[str] = []
         self.threads: list[threading.Thread] = []
-        self.result: dict[str, str] = {}
+        self.code = ""
 
     def tell(self, printed: str, spoken: str) -> None:
         self.printed.append(printed)
@@ -50,7 +50,9 @@ class Person:
             if any(r["path"] == "/v1/device/token" for r in self.emulator.requests()):
                 break
             time.sleep(0.05)
-        self.result = control(self.emulator, f"device/{self.action}", {"user_code": code})
+        self.code = code
+        control(self.emulator, "device/approve",
+                {"user_code": code, "deny": self.action == "deny"})
 
     def join(self) -> None:
         for thread in self.threads:
@@ -63,40 +65,38 @@ def test_sign_in_with_the_code_entered_on_a_phone(
     person = Person(auth_emulator)
     record = device_flow.sign_in(http, auth_settings.auth, person.tell)
     person.join()
-    assert person.result["scope"] == SCOPES  # the scopes the assistant asked for
+    scopes = {d.scope for d in auth_emulator.state.auth.devices.values()}
+    assert scopes == {SCOPES}  # the scopes the assistant asked for
     assert record.scope == SCOPES
     assert record.expires_at > time.time() + 13 * 24 * 3600
     assert record.refresh_expires_at is not None
-    # the emulator's Webex endpoints accept the new token
-    assert auth_emulator.state.auth.accepts(f"Bearer {record.access_token}")
+    assert auth_emulator.state.auth.access_token_status(record.access_token) == "valid"
     polls = [r for r in auth_emulator.requests() if r["path"] == "/v1/device/token"]
     assert [p["status"] for p in polls][-1] == 200
     assert 428 in [p["status"] for p in polls]  # pending before the person approved
-    assert all(p["json"] is None for p in polls)  # form bodies: no secret in the request log
     # heard: the address in words and the code one character at a time, then success
-    code = person.result["user_code"]
-    assert "emulator dot invalid slash verify" in person.heard[0]
+    code = person.code
+    assert "slash _emulator slash device" in person.heard[0]
     assert device_flow.spell_code(code) in person.heard[0]
     assert "Signed in" in person.heard[-1] and "Signed in" in person.printed[-1]
     assert code in person.printed[0]
 
 
-def test_slow_down_adds_five_seconds(auth_settings: Settings) -> None:
-    scenario = Scenario.from_dict({"auth": {"interval_seconds": 1.0}})
+def test_slow_down_adds_five_seconds(
+    auth_emulator: Emulator, auth_settings: Settings, http: OAuthHttp
+) -> None:
+    code = device_flow.authorize(http, auth_settings.auth)
     waits: list[float] = []
-    real = iter([0.0, 0.0, 1.0])  # the second poll comes far too soon: slow_down
 
-    with Emulator(scenario) as emu, OAuthHttp(WebexSettings(url=emu.url)) as http:
-        code = device_flow.authorize(http, auth_settings.auth)
+    def sleep(seconds: float) -> None:
+        waits.append(seconds)
+        if len(waits) == 3:  # after pending and slow_down: the person approves
+            control(auth_emulator, "device/approve", {"user_code": code.user_code})
+            auth_emulator.state.auth.devices[code.device_code].last_poll = -1e9  # "6 s later"
+        # no real waiting: the second poll comes far too soon, so Webex says slow_down
 
-        def sleep(seconds: float) -> None:
-            waits.append(seconds)
-            if len(waits) == 3:
-                control(emu, "device/approve", {"user_code": code.user_code})
-            time.sleep(next(real))
-
-        device_flow.poll(http, auth_settings.auth, code, sleep=sleep)
-        polls = [r for r in emu.requests() if r["path"] == "/v1/device/token"]
+    device_flow.poll(http, auth_settings.auth, code, sleep=sleep)
+    polls = [r for r in auth_emulator.requests() if r["path"] == "/v1/device/token"]
     assert [p["status"] for p in polls] == [428, 400, 200]  # pending, slow_down, tokens
     assert waits == [pytest.approx(1.0), pytest.approx(1.0), pytest.approx(6.0)]
 
@@ -112,7 +112,8 @@ def test_declined_sign_in_is_said_and_stops(
 
 
 def test_code_that_expires_before_approval(auth_settings: Settings) -> None:
-    scenario = Scenario.from_dict({"auth": {"interval_seconds": 0.2, "device_code_seconds": 1}})
+    scenario = Scenario.from_dict({"auth": {"device_poll_interval_seconds": 1,
+                                            "device_code_lifetime_seconds": 2}})
     with Emulator(scenario) as emu:
         settings = auth_settings.replace("webex", url=emu.url)
         with OAuthHttp(settings.webex) as http:
@@ -120,7 +121,7 @@ def test_code_that_expires_before_approval(auth_settings: Settings) -> None:
             # the assistant's own deadline is far off: the server is the one that says expired
             code = dataclasses.replace(code, expires_in_seconds=60.0)
             with pytest.raises(AuthError) as info:
-                device_flow.poll(http, settings.auth, code, sleep=lambda s: time.sleep(0.25))
+                device_flow.poll(http, settings.auth, code)
         statuses = [r["status"] for r in emu.requests() if r["path"] == "/v1/device/token"]
     assert "expired" in info.value.spoken
     assert "expired_token" in str(info.value)
@@ -136,7 +137,7 @@ def test_own_deadline_stops_polling_without_asking_again(
 
     def sleep(seconds: float) -> None:
         now[0] += 100.0  # each wait "takes 100 s": the 300 s code runs out after three polls
-        time.sleep(0.25)
+        auth_emulator.state.auth.devices[code.device_code].last_poll = None  # and really waited
 
     with pytest.raises(AuthError, match="expired"):
         device_flow.poll(http, auth_settings.auth, code, sleep=sleep, clock=clock)
@@ -150,16 +151,17 @@ def test_wrong_client_secret_is_refused(auth_emulator: Emulator, auth_settings: 
         code = device_flow.authorize(http, bad.auth)
         control(auth_emulator, "device/approve")
         with pytest.raises(AuthError) as info:
-            device_flow.poll(http, bad.auth, code, sleep=lambda s: time.sleep(0.25))
+            device_flow.poll(http, bad.auth, code)
     assert "invalid_client" in str(info.value)
     assert "not-the-secret" not in str(info.value)
 
 
 def test_auto_approve_scenario(auth_settings: Settings) -> None:
-    scenario = Scenario.from_dict({"auth": {"interval_seconds": 0.2, "auto_approve": True}})
+    scenario = Scenario.from_dict({"auth": {"device_poll_interval_seconds": 1,
+                                            "auto_approve": True}})
     with Emulator(scenario) as emu, OAuthHttp(WebexSettings(url=emu.url)) as http:
         record = device_flow.sign_in(http, auth_settings.auth, lambda p, s: None)
-        assert emu.state.auth.accepts(f"Bearer {record.access_token}")
+        assert emu.state.auth.access_token_status(record.access_token) == "valid"
 
 
 @pytest.mark.parametrize(

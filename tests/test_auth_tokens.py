@@ -51,6 +51,7 @@ def test_token_expiring_mid_session_is_refreshed_and_the_request_retried_once(
     assert stored is not None
     assert stored.refresh_token != signed_in.refresh_token
     assert stored.access_token != signed_in.access_token
+    assert stored.scope == signed_in.scope != ""
     assert stat.S_IMODE(token_file.stat().st_mode) == 0o600
     assert sorted(p.name for p in token_file.parent.iterdir()) == ["tokens.json"]
     assert tokens.refreshes == 1
@@ -120,7 +121,8 @@ def test_signing_in_again_while_running_recovers_without_restart(
 ) -> None:
     heard: list[str] = []
     tokens = StoredTokens(FileStore(token_file), auth_settings, speak=heard.append)
-    control(auth_emulator, "tokens/revoke", {"accessTokens": True})
+    control(auth_emulator, "tokens/revoke")
+    control(auth_emulator, "tokens/expire")
     with WebexClient(auth_settings.webex, tokens=tokens) as client:
         with pytest.raises(AuthError):
             client.me()

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from fixtures_auth import CLIENT, control, issued_secrets
+from fixtures_auth import CLIENT_ID, CLIENT_SECRET, control, known_secrets
 
 from assistant import config
 from assistant.auth import token_source
@@ -47,8 +47,8 @@ def cli_env(home: Path) -> dict[str, str]:
         PYTHONPATH=str(ROOT),
         HOME=str(home),
         XDG_CONFIG_HOME=str(home / "config"),
-        WEBEX_CLIENT_ID=CLIENT.client_id,
-        WEBEX_CLIENT_SECRET=CLIENT.client_secret,
+        WEBEX_CLIENT_ID=CLIENT_ID,
+        WEBEX_CLIENT_SECRET=CLIENT_SECRET,
     )
     return env
 
@@ -90,7 +90,7 @@ def _drive(proc: subprocess.Popen[str], emulator: Emulator, action: str) -> tupl
             out.append(line)
             if "enter the code " in line:
                 code = line.split("enter the code ")[1].split()[0]
-                control(emulator, f"device/{action}", {"user_code": code})
+                control(emulator, "device/approve", {"user_code": code, "deny": action == "deny"})
         code_exit = proc.wait(timeout=30)
     finally:
         if proc.poll() is None:
@@ -127,6 +127,8 @@ def test_login_logout_refresh_and_revocation_never_leak_a_secret(
         client.list_calls()
         control(auth_emulator, "tokens/expire")
         client.list_calls()
+        renewed = FileStore(store_file).load()
+        assert renewed is not None and renewed.refresh_token != record.refresh_token
         control(auth_emulator, "tokens/revoke")
         control(auth_emulator, "tokens/expire")
         with pytest.raises(AuthError) as info:
@@ -146,7 +148,9 @@ def test_login_logout_refresh_and_revocation_never_leak_a_secret(
         [out, err, caplog.text, captured.out, captured.err, exception_text, *heard,
          *(repr(r.__dict__) for r in caplog.records)]
     )
-    secrets = issued_secrets(auth_emulator) | {record.access_token, record.refresh_token}
+    secrets = known_secrets(auth_emulator) | {
+        record.access_token, record.refresh_token, renewed.access_token, renewed.refresh_token
+    }
     assert len(secrets) == 6  # device code, the two sign-in tokens, two rotated ones, secret
     leaked = sorted(s for s in secrets if s in everything)
     assert leaked == []
@@ -193,7 +197,7 @@ def test_login_speaks_the_code_and_the_success(
 
     def person() -> None:  # approves as soon as a code is pending
         while not stop.is_set():
-            if auth_emulator.state.auth.grants:
+            if auth_emulator.state.auth.devices:
                 control(auth_emulator, "device/approve")
                 return
             time.sleep(0.05)
@@ -205,9 +209,9 @@ def test_login_speaks_the_code_and_the_success(
     finally:
         stop.set()
         thread.join(timeout=10)
-    code = auth_emulator.state.auth.grants.popitem()[1].user_code
+    code = auth_emulator.state.auth.devices.popitem()[1].user_code
     spelled = ", ".join(code[:4]) + ". " + ", ".join(code[5:]) + "."
-    assert spelled in heard[0] and "slash verify" in heard[0]
+    assert spelled in heard[0] and "slash _emulator slash device" in heard[0]
     assert "Signed in" in heard[-1]
     assert code in capsys.readouterr().out
     assert stat.S_IMODE(token_file.stat().st_mode) == 0o600

@@ -129,7 +129,7 @@ def record_from_reply(reply: Reply, now: float, previous: TokenRecord | None = N
         refresh,
         now + expires_in,
         refresh_expires_at,
-        scope if isinstance(scope, str) else (previous.scope if previous else ""),
+        scope if isinstance(scope, str) and scope else (previous.scope if previous else ""),
     )
 
 

@@ -145,7 +145,7 @@ def run_devices(args: argparse.Namespace, settings: Settings) -> int:
     with client:
         endpoints = client.answer_endpoints()
     directory = DeviceDirectory.build(endpoints, settings.devices.aliases)
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "id": e.id,
             "type": e.type,
@@ -157,7 +157,7 @@ def run_devices(args: argparse.Namespace, settings: Settings) -> int:
         for e in endpoints
     ]
     if args.json:
-        print(json.dumps({"endpoints": rows, "problems": directory.problems}, indent=2))
+        print(json.dumps({"endpoints": rows, "unusable": directory.problems}, indent=2))
         return EXIT_OK
     if not rows:
         print("No answer endpoints: Webex lists no device that can answer calls for you.")

@@ -21,7 +21,7 @@ import time
 import uuid
 from collections.abc import Callable
 from email.utils import parsedate_to_datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, Self
 from urllib.parse import urlsplit
 
 import httpx
@@ -66,10 +66,11 @@ def check_url(url: str) -> str:
     """The API base (``<url>/v1``); HTTPS unless the host is loopback (the emulator)."""
     parts = urlsplit(url)
     host = parts.hostname or ""
+    base = url.rstrip("/").removesuffix("/v1")  # "https://webexapis.com/v1" means the same
     if parts.scheme == "https" and host:
-        return url.rstrip("/") + "/v1"
+        return base + "/v1"
     if parts.scheme == "http" and _is_loopback(host):
-        return url.rstrip("/") + "/v1"
+        return base + "/v1"
     raise ConfigError(
         "--webex-url or [webex] url",
         "webex.url",
@@ -137,7 +138,7 @@ class WebexClient:
     def close(self) -> None:
         self._http.close()
 
-    def __enter__(self) -> WebexClient:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -267,15 +268,18 @@ class WebexClient:
         if endpoint_id:
             body["endpointId"] = endpoint_id
         check = self._still_ringing(call_id, "answered")
-        try:
-            self._request("POST", "/telephony/calls/answer", body, before_retry=check)
-        except WebexNetworkError as exc:
-            if exc.kind not in ("timeout", "dropped"):
-                raise  # refused, DNS, TLS: nothing reached Webex
-            if self._answer_landed(call_id, exc):
+        for attempt in (1, 2):
+            try:
+                self._request("POST", "/telephony/calls/answer", body, before_retry=check)
                 return
+            except WebexNetworkError as exc:
+                if exc.kind not in ("timeout", "dropped"):
+                    raise  # refused, DNS, TLS: nothing reached Webex
+                if self._answer_landed(call_id, exc):
+                    return
+                if attempt == 2:
+                    raise
             log.info("answer of %s did not land and the call still rings: sending once more", call_id)
-            self._request("POST", "/telephony/calls/answer", body, before_retry=check)
 
     def _answer_landed(self, call_id: str, cause: WebexNetworkError) -> bool:
         """After an answer with unknown outcome: True if the call is answered, False if it still

@@ -10,31 +10,37 @@ Control API (see docs/emulator.md):
     POST /_emulator/reset                back to the scenario's initial state
     POST /_emulator/calls/{callId}/end   {"reason"?: "remote" | "elsewhere"}: the call leaves alerting
     GET  /_emulator/calls                every call with the endpoint it was answered on
-    POST /_emulator/device/approve|deny  {"user_code"?}: sign-in controls (``emulator_auth``)
-    POST /_emulator/tokens/expire|revoke
+    POST /_emulator/device/approve       {"user_code"?, "deny"?}: the person signs in (or declines)
+    GET  /_emulator/device?user_code=X   the verification page: approves that code
+    POST /_emulator/tokens/expire        every issued access token expires now
+    POST /_emulator/tokens/revoke        every refresh token is revoked
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import re
 import socket
+import sys
 import threading
 import time
 import uuid
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Self
 from urllib.parse import parse_qsl, urlsplit
 
-from assistant.webex import emulator_api, emulator_auth
+from assistant.webex import emulator_api
 from assistant.webex.emulator_state import ApiError, EmulatorState, Fault
 from assistant.webex.scenario import Scenario
 
 log = logging.getLogger(__name__)
 
 MALFORMED_BODY = b'{"items": [{"id": "truncated'
+FORM = "application/x-www-form-urlencoded"
+SECRET_FIELDS = {"client_secret", "device_code", "refresh_token", "code"}
 _END = re.compile(r"/_emulator/calls/([^/]+)/end/?\Z")
 
 
@@ -58,6 +64,13 @@ class _Server(ThreadingHTTPServer):
         with self.sockets_lock:
             self.open_sockets.discard(request)
         super().shutdown_request(request)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        exc = sys.exc_info()[1]
+        if isinstance(exc, (ConnectionError, TimeoutError)):  # the client went away: its right
+            log.debug("client %s went away: %s", client_address, exc)
+            return
+        log.exception("emulator: error while serving %s", client_address)
 
     def close_connections(self) -> None:
         with self.sockets_lock:
@@ -117,10 +130,17 @@ class _Handler(BaseHTTPRequestHandler):
         parts = urlsplit(self.path)
         raw = self._read_body()
         state = self.server.emulator.state
-        if parts.path.startswith("/_emulator/"):
-            self._control(state, parts.path, raw)
-        else:
-            self._webex(state, parts.path, dict(parse_qsl(parts.query)), raw)
+        try:
+            if parts.path.startswith("/_emulator/"):
+                self._control(state, parts.path, raw)
+            else:
+                self._webex(state, parts.path, dict(parse_qsl(parts.query)), raw)
+        except (ConnectionError, TimeoutError):
+            raise
+        except Exception:  # an emulator bug: say so with a 500 rather than a dropped connection
+            log.exception("emulator: %s %s failed", self.command, parts.path)
+            self.close_connection = True
+            self._send(500, _error_body("Emulator error (see its log).", "EMULATOR_ERROR"))
 
     # --- the Webex subset ----------------------------------------------------------------
 
@@ -131,6 +151,9 @@ class _Handler(BaseHTTPRequestHandler):
             "t": time.time(), "method": self.command, "path": path, "status": None,
             "json": body if body_ok else None, "query": query, "trackingId": tracking_id,
         }
+        if _is_form(self.headers.get("Content-Type")):
+            entry["form"] = {k: "[redacted]" if k in SECRET_FIELDS else v
+                             for k, v in parse_qsl(raw.decode("utf-8", "replace"))}
         fault = state.take_fault(self.command, path) if path.startswith("/v1/") else None
         headers = {"TrackingID": tracking_id}
         if fault is not None and (fault.status is not None or (fault.drop and not fault.landed)):
@@ -138,16 +161,17 @@ class _Handler(BaseHTTPRequestHandler):
             return
         status, reply = self._dispatch(state, path, query, raw, body, body_ok)
         if status >= 400:
-            reply = _error_body(reply, tracking_id)
-        entry["status"] = status
+            reply = dict(reply, trackingId=tracking_id) if isinstance(reply, dict) else _error_body(
+                reply, tracking_id)
+        entry["status"] = None if fault is not None and fault.drop else status
+        state.record(entry)  # logged when it takes effect, before any delay
+        log.info("%s %s -> %s%s", self.command, path, entry["status"] or "dropped",
+                 " (fault)" if fault is not None else "")
         if fault is not None:
             time.sleep(fault.delay)
             if fault.drop:
-                entry["status"] = None
-                state.record(entry)
                 self._drop()
                 return
-        state.record(entry)
         if fault is not None and fault.malformed:
             self._send(200, None, headers, raw=MALFORMED_BODY)
         else:
@@ -156,39 +180,59 @@ class _Handler(BaseHTTPRequestHandler):
     def _fault_only(self, state: EmulatorState, fault: Fault, entry: dict[str, Any],
                     headers: dict[str, str]) -> None:
         """A fault that replaces the request: it has no effect on the emulator's state."""
+        entry["status"] = None if fault.drop else fault.status
+        state.record(entry)
+        log.info("%s %s -> %s (fault)", self.command, entry["path"], entry["status"] or "dropped")
         time.sleep(fault.delay)
-        if fault.status is None:
-            state.record(entry)
+        if fault.drop or fault.status is None:
             self._drop()
             return
         if fault.retry_after is not None:
             headers["Retry-After"] = f"{fault.retry_after:g}"
-        entry["status"] = fault.status
-        state.record(entry)
-        if fault.drop:
-            self._drop()
-            return
         message = fault.message or _phrase(fault.status)
         body = None if fault.status < 400 else _error_body(message, entry["trackingId"])
         self._send(fault.status, body, headers)
 
     def _dispatch(self, state: EmulatorState, path: str, query: dict[str, str], raw: bytes,
                   body: Any, body_ok: bool) -> tuple[int, Any]:
-        scenario = state.scenario
-        if emulator_auth.handles(path):  # the OAuth endpoints take forms, not JSON
-            return emulator_auth.dispatch(state.auth, self.command, path, self.headers, raw)
         route, match, path_known = emulator_api.find_route(self.command, path)
         try:
             if route is None or match is None:
                 raise state._refuse("wrong_method" if path_known else "unknown_path")
-            auth = self.headers.get("Authorization", "")
-            if route.auth and auth != f"Bearer {scenario.token}" and not state.auth.accepts(auth):
-                raise state._refuse("bad_token")
-            if route.json_body and (not _is_json(self.headers.get("Content-Type")) or not body_ok):
+            if route.auth:
+                self._check_token(state)
+            content_type = self.headers.get("Content-Type")
+            if route.json_body and (not _is_json(content_type) or not body_ok):
                 raise state._refuse("not_json")
+            if route.form_body:
+                if not _is_form(content_type):
+                    raise ApiError(415, "The body must be application/x-www-form-urlencoded.")
+                body = self._form(raw)
             return route.handler(state, match, query, body)
         except ApiError as exc:
             return exc.status, exc.message
+
+    def _check_token(self, state: EmulatorState) -> None:
+        scheme, _, token = self.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not token:
+            raise state._refuse("bad_token")
+        if token == state.scenario.token:
+            return
+        status = state.auth.access_token_status(token)
+        if status != "valid":
+            raise state._refuse("expired_token" if status == "expired" else "bad_token")
+
+    def _form(self, raw: bytes) -> dict[str, str]:
+        form = dict(parse_qsl(raw.decode("utf-8", "replace")))
+        scheme, _, value = self.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() == "basic":  # client credentials as HTTP Basic
+            try:
+                client_id, _, secret = base64.b64decode(value).decode().partition(":")
+            except ValueError:
+                client_id = secret = ""
+            form.setdefault("client_id", client_id)
+            form.setdefault("client_secret", secret)
+        return form
 
     # --- the control API -----------------------------------------------------------------
 
@@ -214,8 +258,20 @@ class _Handler(BaseHTTPRequestHandler):
                 self._send(204, None)
             elif (method, path) == ("GET", "/_emulator/calls"):
                 self._send(200, state.snapshot())
-            elif path.startswith(emulator_auth.CONTROL_PREFIXES):
-                self._send(*emulator_auth.control(state.auth, method, path, body))
+            elif (method, path) == ("POST", "/_emulator/device/approve"):
+                count = state.auth.approve(body.get("user_code"), deny=bool(body.get("deny")))
+                self._send(200 if count else 404, {"approved" if not body.get("deny") else "denied": count})
+            elif (method, path) == ("GET", "/_emulator/device"):
+                code = dict(parse_qsl(urlsplit(self.path).query)).get("user_code")
+                count = state.auth.approve(code) if code else 0
+                self._send(200 if count else 404, {"message": "Signed in. You can close this page."
+                                                   if count else "No pending sign-in with that code."})
+            elif (method, path) == ("POST", "/_emulator/tokens/expire"):
+                state.auth.expire_access_tokens()
+                self._send(204, None)
+            elif (method, path) == ("POST", "/_emulator/tokens/revoke"):
+                state.auth.revoke_refresh_tokens()
+                self._send(204, None)
             elif method == "POST" and (m := _END.match(path)):
                 state.end_call(m.group(1), str(body.get("reason", "remote")))
                 self._send(204, None)
@@ -236,8 +292,12 @@ def _parse_json(raw: bytes) -> tuple[Any, bool]:
         return None, False
 
 
+def _is_form(content_type: str | None) -> bool:
+    return content_type is not None and content_type.split(";")[0].strip().lower() == FORM
+
+
 def _is_json(content_type: str | None) -> bool:
-    return bool(content_type) and content_type.split(";")[0].strip().lower() == "application/json"
+    return content_type is not None and content_type.split(";")[0].strip().lower() == "application/json"
 
 
 def _phrase(status: int) -> str:
@@ -248,8 +308,6 @@ def _phrase(status: int) -> str:
 
 
 def _error_body(message: Any, tracking_id: str) -> dict[str, Any]:
-    if isinstance(message, dict):  # already a full body (the OAuth endpoints' {"error": ...})
-        return {**message, "trackingId": tracking_id}
     text = str(message)
     return {"message": text, "errors": [{"description": text}], "trackingId": tracking_id}
 
@@ -269,12 +327,17 @@ class Emulator:
     def token(self) -> str:
         return self.scenario.token
 
-    def start(self) -> Emulator:
+    def start(self) -> Self:
+        """Serve from a background thread; a started emulator is left as it is."""
+        if self._server is not None:
+            return self
         self._server = _Server((self.host, self.port), self)
         host, port = self._server.server_address[:2]
         self.port = int(port)
-        shown = f"[{host}]" if ":" in str(host) else str(host)
+        host = host.decode() if isinstance(host, bytes) else str(host)
+        shown = f"[{host}]" if ":" in host else host
         self.url = f"http://{shown}:{self.port}"
+        self.state.base_url = self.url
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.1},
             name="webex-emulator", daemon=True,
@@ -293,7 +356,7 @@ class Emulator:
             self._thread.join(timeout=5)
         self._server = self._thread = None
 
-    def __enter__(self) -> Emulator:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

@@ -1,8 +1,8 @@
 """The Webex subset the emulator serves under ``/v1``: one function per operation, and the route
 table the HTTP handler dispatches on. Shapes follow ``shared/webex-openapi``.
 
-Later endpoints (``/v1/access_token``, ``/v1/device/authorize``, ``/v1/device/token``) are
-added as more ``Route`` rows with ``auth=False``.
+Sign-in (``/v1/device/authorize``, ``/v1/device/token``, ``/v1/access_token``) is in
+``emulator_auth``; its rows here need no token and take form bodies.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from assistant.webex.emulator_auth import OAuthError
 from assistant.webex.emulator_state import ApiError, EmulatorState, iso_now
 
 Reply = tuple[int, Any]  # status, JSON body (None: no body)
@@ -28,6 +29,7 @@ class Route:
     handler: Handler
     auth: bool = True
     json_body: bool = False  # POST/PUT: the body must be a JSON object
+    form_body: bool = False  # POST: the body is form-encoded (OAuth endpoints)
 
 
 def _body(body: Any) -> dict[str, Any]:
@@ -197,6 +199,24 @@ def people_me(state: EmulatorState, m: re.Match[str], q: dict[str, str], body: A
     }
 
 
+# --- sign-in (form bodies; errors are OAuth-shaped) -----------------------------------------
+
+
+def _oauth(call: Callable[[EmulatorState, dict[str, str]], dict[str, Any]]) -> Handler:
+    def handler(state: EmulatorState, m: re.Match[str], q: dict[str, str], body: Any) -> Reply:
+        try:
+            return 200, call(state, body)
+        except OAuthError as exc:
+            return exc.status, exc.body()
+
+    return handler
+
+
+device_authorize = _oauth(lambda state, form: state.auth.authorize(form, state.base_url))
+device_token = _oauth(lambda state, form: state.auth.device_token(form))
+access_token = _oauth(lambda state, form: state.auth.refresh_grant(form))
+
+
 def _route(method: str, path: str, handler: Handler, **kw: Any) -> Route:
     return Route(method, re.compile(path + r"/?\Z"), handler, **kw)
 
@@ -219,6 +239,9 @@ ROUTES: tuple[Route, ...] = (
     _route("PUT", ME + r"/settings/preferredAnswerEndpoint", put_preferred, json_body=True),
     _route("GET", ME + r"/endpoints", my_endpoints),
     _route("GET", r"/v1/people/me", people_me),
+    _route("POST", r"/v1/device/authorize", device_authorize, auth=False, form_body=True),
+    _route("POST", r"/v1/device/token", device_token, auth=False, form_body=True),
+    _route("POST", r"/v1/access_token", access_token, auth=False, form_body=True),
 )
 
 

@@ -1,288 +1,179 @@
-"""The emulator's sign-in side: the OAuth device grant (RFC 8628) and the refresh grant, with
-token expiry, refresh-token rotation and revocation, so signing in is tested for real.
+"""Sign-in for the emulator: the OAuth device grant (``/v1/device/authorize``, ``/v1/device/token``)
+and the refresh grant (``/v1/access_token``), with token expiry, rotation and revocation.
 
-    POST /v1/device/authorize   form client_id, scope        → device_code, user_code, ...
-    POST /v1/device/token       form grant_type, device_code (client in Basic auth or form)
-                                → 200 tokens | 428 authorization_pending | 400 slow_down,
-                                  expired_token, access_denied, invalid_grant | 401 invalid_client
-    POST /v1/access_token       form grant_type=refresh_token, client_id, client_secret,
-                                refresh_token → 200 tokens (a new refresh token when rotating)
-
-Control API:
-
-    POST /_emulator/device/approve   {"user_code"?}  approve that code (default: the newest pending)
-    POST /_emulator/device/deny      {"user_code"?}  decline it (the next poll: access_denied)
-    POST /_emulator/tokens/expire    every issued access token expires now
-    POST /_emulator/tokens/revoke    {"accessTokens"?: bool} every refresh token stops working
-
-Scenario table ``[auth]`` (all optional): ``client_id``, ``client_secret``, ``auto_approve``,
-``device_code_seconds``, ``interval_seconds``, ``access_token_seconds``,
-``refresh_token_seconds``, ``rotate_refresh_tokens``, ``verification_uri``.
+Bodies are form-encoded, as Webex expects; client credentials may come in the form or as HTTP
+Basic. Token errors carry both the OAuth fields (``error``, ``error_description``) and the
+Webex ones (``message``, ``errors[].description``). A pending device code answers ``428``
+(Precondition Required) with ``error: authorization_pending``; ``slow_down``, ``expired_token``,
+``access_denied``, ``invalid_grant`` and ``invalid_client`` answer ``400`` (``401`` for the last).
 """
 
 from __future__ import annotations
 
-import base64
 import secrets
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qsl
 
-from assistant.errors import ConfigError
+from assistant.webex.scenario import AuthSpec
 
-Reply = tuple[int, Any]
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
-CODE_LETTERS = "BCDFGHJKLMNPQRSTVWXZ"  # no vowels: no words by accident
-CONTROL_PREFIXES = ("/_emulator/device/", "/_emulator/tokens/")
-POLL_SLACK_SECONDS = 0.05  # scheduling jitter is not "polling too fast"
+_CODE_ALPHABET = "BCDFGHJKLMNPQRSTVWXZ"  # no vowels: no words, no 0/O 1/I confusion
 
 
-@dataclass(frozen=True)
-class AuthConfig:
-    client_id: str = "emulator-client-id"
-    client_secret: str = "emulator-client-secret"
-    auto_approve: bool = False
-    device_code_seconds: float = 300.0
-    interval_seconds: float = 1.0
-    access_token_seconds: float = 14 * 24 * 3600.0
-    refresh_token_seconds: float = 90 * 24 * 3600.0
-    rotate_refresh_tokens: bool = True
-    verification_uri: str = "https://emulator.invalid/verify"
+class OAuthError(Exception):
+    def __init__(self, status: int, error: str, description: str, interval: int | None = None) -> None:
+        super().__init__(description)
+        self.status, self.error, self.description, self.interval = status, error, description, interval
 
-    @classmethod
-    def from_dict(cls, table: Any, source: str) -> AuthConfig:
-        if not isinstance(table, dict):
-            raise ConfigError(source, "auth", "an [auth] table")
-        values: dict[str, Any] = {}
-        kinds = {f.name: type(f.default) for f in fields(cls)}
-        for key, value in table.items():
-            if key not in kinds:
-                raise ConfigError(source, f"auth.{key}", "one of the keys " + ", ".join(kinds))
-            kind = kinds[key]
-            if kind is float and not isinstance(value, bool) and isinstance(value, (int, float)):
-                value = float(value)
-            if not isinstance(value, kind) or (kind is str and not value):
-                raise ConfigError(source, f"auth.{key}", f"a {kind.__name__} value")
-            values[key] = value
-        return cls(**values)
+    def body(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"error": self.error, "error_description": self.description,
+                                "message": self.error, "errors": [{"description": self.description}]}
+        if self.interval is not None:
+            body["interval"] = self.interval
+        return body
 
 
 @dataclass
-class _Grant:
+class DeviceCode:
+    device_code: str
     user_code: str
+    client_id: str
     scope: str
     expires_at: float
-    state: str = "pending"  # pending, approved, denied, used
+    interval: float
+    approved: bool = False
+    denied: bool = False
+    used: bool = False
     last_poll: float | None = None
 
 
 @dataclass
 class AuthState:
-    config: AuthConfig
+    spec: AuthSpec
     clock: Callable[[], float]
-    lock: threading.Lock = field(default_factory=threading.Lock)
-    grants: dict[str, _Grant] = field(default_factory=dict)  # device_code → grant
-    access: dict[str, float] = field(default_factory=dict)  # access token → expires at
-    refresh: dict[str, tuple[float, str]] = field(default_factory=dict)  # → expires at, scope
-    issued: list[str] = field(default_factory=list)  # every secret handed out (leak tests)
+    lock: threading.RLock = field(default_factory=threading.RLock)
+    devices: dict[str, DeviceCode] = field(default_factory=dict)
+    access: dict[str, float] = field(default_factory=dict)  # access token → expiry (clock)
+    refresh: dict[str, float] = field(default_factory=dict)  # refresh token → expiry (clock)
+    issued: int = 0
 
-    def accepts(self, authorization: str) -> bool:
-        """True for ``Bearer <an issued access token that has not expired>``."""
-        if not authorization.startswith("Bearer "):
-            return False
+    # --- checks used by every /v1 request -------------------------------------------------
+
+    def access_token_status(self, token: str) -> str:
+        """``valid``, ``expired`` or ``unknown`` for a token this emulator issued."""
         with self.lock:
-            expires = self.access.get(authorization[7:])
-            return expires is not None and self.clock() < expires
+            expiry = self.access.get(token)
+        if expiry is None:
+            return "unknown"
+        return "valid" if self.clock() < expiry else "expired"
 
     # --- control ---------------------------------------------------------------------------
 
-    def decide(self, user_code: str | None, state: str) -> dict[str, Any]:
+    def approve(self, user_code: str | None = None, deny: bool = False) -> int:
+        """Approve (or deny) the pending code with this user code, or every pending code."""
+        with self.lock:
+            pending = [d for d in self.devices.values() if not d.used and not d.approved and not d.denied]
+            chosen = [d for d in pending if user_code in (None, d.user_code)]
+            for device in chosen:
+                device.approved, device.denied = not deny, deny
+            return len(chosen)
+
+    def expire_access_tokens(self) -> None:
         with self.lock:
             now = self.clock()
-            pending = [g for g in self.grants.values() if g.state == "pending" and now < g.expires_at]
-            if user_code is not None:
-                wanted = user_code.upper().replace(" ", "")
-                pending = [g for g in pending if g.user_code == wanted]
-            if not pending:
-                raise LookupError("no pending sign-in" + (f" with code {user_code}" if user_code else ""))
-            grant = pending[-1]
-            grant.state = state
-            return {"user_code": grant.user_code, "scope": grant.scope}
+            self.access = {t: min(e, now) for t, e in self.access.items()}
 
-    def expire_access(self) -> int:
+    def revoke_refresh_tokens(self) -> None:
         with self.lock:
-            now = self.clock()
-            for token in self.access:
-                self.access[token] = min(self.access[token], now)
-            return len(self.access)
-
-    def revoke(self, access_too: bool) -> int:
-        with self.lock:
-            count = len(self.refresh)
             self.refresh.clear()
-            if access_too:
-                self.access.clear()
-            return count
 
-    # --- the OAuth endpoints ---------------------------------------------------------------
+    # --- the OAuth endpoints -----------------------------------------------------------------
 
-    def _issue(self, scope: str, now: float) -> dict[str, Any]:
-        cfg = self.config
-        access = "EMU" + secrets.token_urlsafe(32)
-        refresh = "EMR" + secrets.token_urlsafe(32)
-        self.access[access] = now + cfg.access_token_seconds
-        self.refresh[refresh] = (now + cfg.refresh_token_seconds, scope)
-        self.issued += [access, refresh]
+    def _client(self, form: dict[str, str]) -> str:
+        client_id, secret = form.get("client_id", ""), form.get("client_secret")
+        if not client_id or (self.spec.client_id and client_id != self.spec.client_id):
+            raise OAuthError(401, "invalid_client", "Unknown client_id.")
+        if secret is not None and self.spec.client_secret and secret != self.spec.client_secret:
+            raise OAuthError(401, "invalid_client", "Wrong client_secret.")
+        return client_id
+
+    def authorize(self, form: dict[str, str], base_url: str) -> dict[str, Any]:
+        client_id = self._client(form)
+        scope = form.get("scope", "")
+        if not scope:
+            raise OAuthError(400, "invalid_scope", "scope is required.")
+        user_code = "".join(secrets.choice(_CODE_ALPHABET) for _ in range(8))
+        user_code = f"{user_code[:4]}-{user_code[4:]}"
+        device = DeviceCode(
+            secrets.token_urlsafe(24), user_code, client_id, scope,
+            self.clock() + self.spec.device_code_lifetime_seconds, self.spec.device_poll_interval_seconds,
+        )
+        with self.lock:
+            self.devices[device.device_code] = device
+        verify = f"{base_url}/_emulator/device"
+        return {
+            "device_code": device.device_code,
+            "user_code": user_code,
+            "verification_uri": verify,
+            "verification_uri_complete": f"{verify}?user_code={user_code}",
+            "expires_in": int(self.spec.device_code_lifetime_seconds),
+            "interval": int(self.spec.device_poll_interval_seconds),
+        }
+
+    def device_token(self, form: dict[str, str]) -> dict[str, Any]:
+        self._client(form)
+        if form.get("grant_type") != DEVICE_GRANT:
+            raise OAuthError(400, "unsupported_grant_type", f"grant_type must be {DEVICE_GRANT}.")
+        now = self.clock()
+        with self.lock:
+            device = self.devices.get(form.get("device_code", ""))
+            if device is None or device.used:
+                raise OAuthError(400, "invalid_grant", "Unknown or already used device_code.")
+            if now >= device.expires_at:
+                raise OAuthError(400, "expired_token", "The device code has expired. Start again.")
+            if device.denied:
+                raise OAuthError(400, "access_denied", "The person declined the sign-in.")
+            too_soon = device.last_poll is not None and now - device.last_poll < device.interval
+            device.last_poll = now
+            if self.spec.auto_approve:
+                device.approved = True
+            if not device.approved:
+                if too_soon:
+                    device.interval += 5
+                    raise OAuthError(400, "slow_down", "Polling too fast.", int(device.interval))
+                raise OAuthError(428, "authorization_pending", "The person has not signed in yet.")
+            device.used = True
+            return self._issue(device.scope)
+
+    def refresh_grant(self, form: dict[str, str]) -> dict[str, Any]:
+        self._client(form)
+        if form.get("grant_type") != "refresh_token":
+            raise OAuthError(400, "unsupported_grant_type", "grant_type must be refresh_token.")
+        token = form.get("refresh_token", "")
+        with self.lock:
+            expiry = self.refresh.get(token)
+            if expiry is None or self.clock() >= expiry:
+                raise OAuthError(400, "invalid_grant", "The refresh token is invalid, expired or revoked.")
+            if self.spec.rotate_refresh_token:
+                del self.refresh[token]
+                return self._issue(form.get("scope", ""))
+            return self._issue(form.get("scope", ""), keep_refresh=token)
+
+    def _issue(self, scope: str, keep_refresh: str | None = None) -> dict[str, Any]:
+        now = self.clock()
+        self.issued += 1
+        access = f"emu-access-{self.issued}-{secrets.token_urlsafe(16)}"
+        refresh = keep_refresh or f"emu-refresh-{self.issued}-{secrets.token_urlsafe(16)}"
+        self.access[access] = now + self.spec.access_token_lifetime_seconds
+        if keep_refresh is None:
+            self.refresh[refresh] = now + self.spec.refresh_token_lifetime_seconds
         return {
             "access_token": access,
-            "expires_in": int(cfg.access_token_seconds),
+            "expires_in": int(self.spec.access_token_lifetime_seconds),
             "refresh_token": refresh,
-            "refresh_token_expires_in": int(cfg.refresh_token_seconds),
+            "refresh_token_expires_in": int(self.refresh[refresh] - now),
             "token_type": "Bearer",
             "scope": scope,
         }
-
-    def authorize(self, form: dict[str, str]) -> Reply:
-        if form.get("client_id") != self.config.client_id:
-            return _oauth(400, "invalid_client", "Unknown client_id.")
-        scope = form.get("scope", "").strip()
-        if not scope:
-            return _oauth(400, "invalid_scope", "scope is required.")
-        cfg = self.config
-        device_code = secrets.token_urlsafe(32)
-        user_code = "".join(secrets.choice(CODE_LETTERS) for _ in range(8))
-        user_code = user_code[:4] + "-" + user_code[4:]
-        with self.lock:
-            self.issued.append(device_code)
-            self.grants[device_code] = _Grant(
-                user_code, scope, self.clock() + cfg.device_code_seconds,
-                "approved" if cfg.auto_approve else "pending",
-            )
-        return 200, {
-            "device_code": device_code,
-            "user_code": user_code,
-            "verification_uri": cfg.verification_uri,
-            "verification_uri_complete": f"{cfg.verification_uri}?userCode={user_code}",
-            "expires_in": int(cfg.device_code_seconds),
-            "interval": cfg.interval_seconds,
-        }
-
-    def device_token(self, form: dict[str, str], basic: tuple[str, str] | None) -> Reply:
-        client = basic or (form.get("client_id", ""), form.get("client_secret", ""))
-        if client != (self.config.client_id, self.config.client_secret):
-            return _oauth(401, "invalid_client", "Client authentication failed.")
-        if form.get("grant_type") != DEVICE_GRANT:
-            return _oauth(400, "unsupported_grant_type", f"grant_type must be {DEVICE_GRANT}.")
-        with self.lock:
-            now = self.clock()
-            grant = self.grants.get(form.get("device_code", ""))
-            if grant is None or grant.state == "used":
-                return _oauth(400, "invalid_grant", "Unknown device_code.")
-            if now >= grant.expires_at:
-                return _oauth(400, "expired_token", "The device code has expired.")
-            if grant.state == "denied":
-                return _oauth(400, "access_denied", "The user declined the request.")
-            too_fast = (
-                grant.last_poll is not None
-                and now - grant.last_poll < self.config.interval_seconds - POLL_SLACK_SECONDS
-            )
-            grant.last_poll = now
-            if too_fast:
-                return _oauth(400, "slow_down", "Polling too often.")
-            if grant.state == "pending":
-                return _oauth(428, "authorization_pending", "The user has not yet approved.")
-            grant.state = "used"
-            return 200, self._issue(grant.scope, now)
-
-    def access_token(self, form: dict[str, str]) -> Reply:
-        if (form.get("client_id"), form.get("client_secret")) != (
-            self.config.client_id, self.config.client_secret
-        ):
-            return _oauth(401, "invalid_client", "Client authentication failed.")
-        if form.get("grant_type") != "refresh_token":
-            return _oauth(400, "unsupported_grant_type", "Only refresh_token is emulated.")
-        with self.lock:
-            now = self.clock()
-            old = form.get("refresh_token", "")
-            entry = self.refresh.get(old)
-            if entry is None or now >= entry[0]:
-                return _oauth(400, "invalid_grant", "The refresh token is invalid or expired.")
-            if not self.config.rotate_refresh_tokens:
-                access = "EMU" + secrets.token_urlsafe(32)
-                self.access[access] = now + self.config.access_token_seconds
-                self.issued.append(access)
-                return 200, {
-                    "access_token": access,
-                    "expires_in": int(self.config.access_token_seconds),
-                    "refresh_token": old,
-                    "refresh_token_expires_in": int(entry[0] - now),
-                    "token_type": "Bearer",
-                }
-            del self.refresh[old]
-            return 200, self._issue(entry[1], now)
-
-
-def _oauth(status: int, error: str, description: str) -> Reply:
-    return status, {"error": error, "error_description": description, "message": description}
-
-
-def _form(content_type: str | None, raw: bytes) -> dict[str, str] | None:
-    if (content_type or "").split(";")[0].strip().lower() != "application/x-www-form-urlencoded":
-        return None
-    try:
-        return dict(parse_qsl(raw.decode("utf-8"), keep_blank_values=True))
-    except UnicodeDecodeError:
-        return None
-
-
-def _basic(authorization: str) -> tuple[str, str] | None:
-    if not authorization.startswith("Basic "):
-        return None
-    try:
-        user, _, password = base64.b64decode(authorization[6:]).decode("utf-8").partition(":")
-    except (ValueError, UnicodeDecodeError):
-        return None
-    return user, password
-
-
-PATHS = ("/v1/device/authorize", "/v1/device/token", "/v1/access_token")
-
-
-def handles(path: str) -> bool:
-    return path.rstrip("/") in PATHS
-
-
-def dispatch(auth: AuthState, method: str, path: str, headers: Any, raw: bytes) -> Reply:
-    """One OAuth request (``handles(path)`` is true). Form-encoded POSTs only, as Webex takes."""
-    if method != "POST":
-        return _oauth(405, "invalid_request", "Use POST.")
-    form = _form(headers.get("Content-Type"), raw)
-    if form is None:
-        return _oauth(415, "invalid_request", "The body must be application/x-www-form-urlencoded.")
-    path = path.rstrip("/")
-    if path == "/v1/device/authorize":
-        return auth.authorize(form)
-    if path == "/v1/device/token":
-        return auth.device_token(form, _basic(headers.get("Authorization", "")))
-    return auth.access_token(form)
-
-
-def control(auth: AuthState, method: str, path: str, body: dict[str, Any]) -> Reply:
-    path = path.rstrip("/")
-    code = body.get("user_code")
-    if code is not None and not isinstance(code, str):
-        return 400, {"message": "user_code must be a string"}
-    try:
-        if (method, path) == ("POST", "/_emulator/device/approve"):
-            return 200, auth.decide(code, "approved")
-        if (method, path) == ("POST", "/_emulator/device/deny"):
-            return 200, auth.decide(code, "denied")
-    except LookupError as exc:
-        return 404, {"message": str(exc)}
-    if (method, path) == ("POST", "/_emulator/tokens/expire"):
-        return 200, {"expired": auth.expire_access()}
-    if (method, path) == ("POST", "/_emulator/tokens/revoke"):
-        return 200, {"revoked": auth.revoke(bool(body.get("accessTokens")))}
-    return 404, {"message": f"no control endpoint {method} {path}"}

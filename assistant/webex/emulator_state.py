@@ -15,7 +15,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from assistant.webex.emulator_auth import AuthState
@@ -36,7 +36,7 @@ class ApiError(Exception):
 
 
 def iso_now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 @dataclass
@@ -115,7 +115,7 @@ def _opt_int(data: dict[str, Any], key: str) -> int | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int):
-        raise ValueError(f"{key} must be a whole number")
+        raise ValueError(f"{key} must be a whole number")  # noqa: TRY004 (becomes a 400)
     return value
 
 
@@ -133,6 +133,7 @@ class EmulatorState:
     scenario: Scenario
     clock: Callable[[], float] = time.monotonic
     lock: threading.RLock = field(default_factory=threading.RLock)
+    base_url: str = ""  # set by the server: verification addresses point here
 
     def __post_init__(self) -> None:
         self.reset()
@@ -146,7 +147,7 @@ class EmulatorState:
             preferred = [e.id for e in self.scenario.endpoints if e.preferred]
             self.preferred: str | None = preferred[0] if preferred else None
             self._serial = itertools.count(1)
-            self.auth = AuthState(self.scenario.auth, self.clock)  # sign-in: emulator_auth
+            self.auth = AuthState(self.scenario.auth, lambda: self.clock())
 
     # --- control -------------------------------------------------------------------------
 

@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 from assistant.errors import ConfigError
-from assistant.webex.emulator_auth import AuthConfig
 
 ENDPOINT_TYPES = ("DEVICE", "APPLICATION")
 
@@ -40,6 +39,20 @@ class Refusal:
 
 
 @dataclass(frozen=True)
+class AuthSpec:
+    """Sign-in: who may sign in, how long tokens last, how the device grant behaves."""
+
+    client_id: str = ""  # empty: any client id
+    client_secret: str = ""  # empty: any secret
+    access_token_lifetime_seconds: float = 14 * 24 * 3600.0
+    refresh_token_lifetime_seconds: float = 90 * 24 * 3600.0
+    device_code_lifetime_seconds: float = 300.0
+    device_poll_interval_seconds: float = 5.0
+    auto_approve: bool = False  # a device code is approved at its first poll
+    rotate_refresh_token: bool = True  # a refresh grant returns a new refresh token
+
+
+@dataclass(frozen=True)
 class Scenario:
     token: str
     ring_timeout_seconds: float
@@ -47,7 +60,7 @@ class Scenario:
     endpoints: tuple[EndpointSpec, ...]
     refusals: dict[str, Refusal] = field(default_factory=dict)
     source: str = "<default scenario>"
-    auth: AuthConfig = field(default_factory=AuthConfig)  # sign-in (emulator_auth)
+    auth: AuthSpec = field(default_factory=AuthSpec)
 
     @classmethod
     def default(cls) -> Scenario:
@@ -102,10 +115,29 @@ def _parse(data: dict[str, Any], source: str, base: Scenario | None) -> Scenario
     refusals = dict(base.refusals) if base else {}
     known = set(base.refusals) if base else None
     refusals.update(_refusals(data.get("refusals", {}), source, known))
-    auth = AuthConfig.from_dict(data["auth"], source) if "auth" in data else (
-        base.auth if base else AuthConfig()
-    )
+    auth = _auth(data["auth"], source) if "auth" in data else base.auth if base else AuthSpec()
     return Scenario(token, float(timeout), user, endpoints, refusals, source, auth)
+
+
+def _auth(table: Any, source: str) -> AuthSpec:
+    if not isinstance(table, dict):
+        raise ConfigError(source, "auth", "an [auth] table")
+    defaults = AuthSpec()
+    values: dict[str, Any] = {}
+    for key, value in table.items():
+        where = f"auth.{key}"
+        if not hasattr(defaults, key):
+            known = ", ".join(AuthSpec.__dataclass_fields__)
+            raise ConfigError(source, where, "one of the keys " + known)
+        kind = type(getattr(defaults, key))
+        if kind is float:
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+                raise ConfigError(source, where, "a number of seconds, zero or more")
+            value = float(value)
+        elif not isinstance(value, kind):
+            raise ConfigError(source, where, "true or false" if kind is bool else "a string")
+        values[key] = value
+    return AuthSpec(**values)
 
 
 def _user(table: Any, source: str) -> UserSpec:
@@ -138,7 +170,7 @@ def _endpoints(items: Any, source: str) -> tuple[EndpointSpec, ...]:
                 raise ConfigError(source, f"{where}.{key}", "true or false")
         unknown = set(item) - {"id", "type", "name", "preferred", "answer_via_api"}
         if unknown:
-            raise ConfigError(source, f"{where}.{sorted(unknown)[0]}", "id, type, name, preferred or answer_via_api")
+            raise ConfigError(source, f"{where}.{min(unknown)}", "id, type, name, preferred or answer_via_api")
         result.append(
             EndpointSpec(
                 item["id"], item["type"], item["name"],
