@@ -191,3 +191,16 @@ def test_a_401_for_a_token_another_thread_just_renewed_is_retried_without_refres
     assert tokens.refresh_after_401() is True  # this thread's late 401: retry, do not refresh
     assert tokens.access_token() == renewed[0] != old
     assert [p for p, _ in paths(auth_emulator)].count("/v1/access_token") == 1
+
+
+def test_a_sign_in_renewed_by_another_process_is_picked_up_not_announced(
+    auth_emulator: Emulator, auth_settings: Settings, signed_in: TokenRecord, token_file: Path
+) -> None:
+    heard: list[str] = []
+    mine = StoredTokens(FileStore(token_file), auth_settings, speak=heard.append)
+    theirs = StoredTokens(FileStore(token_file), auth_settings)
+    control(auth_emulator, "tokens/expire")
+    assert theirs.refresh_after_401()  # the other process rotates the refresh token first
+    with WebexClient(auth_settings.webex, tokens=mine) as client:
+        assert client.me().display_name  # 401, my refresh is refused, the store has the new one
+    assert heard == [] and not mine.signed_out

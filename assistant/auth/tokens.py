@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import NoReturn
 
 from assistant.auth.oauth import SIGN_IN_AGAIN, OAuthHttp, refresh
-from assistant.auth.store import TokenStore
+from assistant.auth.store import TokenRecord, TokenStore
 from assistant.config import Settings
 from assistant.errors import AuthError, WebexError
 
@@ -113,15 +113,22 @@ class StoredTokens:
         if self._failed is None:
             return
         # A new sign-in may have been stored meanwhile: a local read, never a server request.
-        try:
-            record = self._store.load()
-        except AuthError:
-            record = None
-        if record is not None and record.refresh_token != self._record.refresh_token:
+        record = self._stored_if_newer()
+        if record is not None:
             log.info("a new Webex sign-in was stored: using it")
             self._record, self._failed, self._next_try = record, None, 0.0
             return
         raise AuthError(str(self._failed), self._failed.spoken)  # fresh: no growing traceback
+
+    def _stored_if_newer(self) -> TokenRecord | None:
+        """The store's sign-in when it is not the one in use (someone signed in again)."""
+        try:
+            record = self._store.load()
+        except AuthError:
+            return None
+        if record is None or record.refresh_token == self._record.refresh_token:
+            return None
+        return record
 
     def _refresh_locked(self, why: str) -> str:
         now = self._clock()
@@ -133,7 +140,13 @@ class StoredTokens:
             with OAuthHttp(self._webex) as http:
                 new = refresh(http, self._auth, record, now)
         except AuthError as exc:
-            self._fail(exc)
+            stored = self._stored_if_newer()
+            if stored is None:
+                self._fail(exc)
+            # another process (assistant login, a second assistant) renewed the sign-in first
+            log.info("the stored sign-in changed meanwhile: using it")
+            self._record, self._next_try = stored, 0.0
+            return stored.access_token
         except WebexError as exc:
             self._next_try = now + RETRY_REFRESH_SECONDS
             if now < record.expires_at and why == "expiring":
