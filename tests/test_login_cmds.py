@@ -14,6 +14,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -98,6 +99,27 @@ def _drive(proc: subprocess.Popen[str], emulator: Emulator, action: str) -> tupl
         for t in threads:
             t.join(timeout=10)
     return code_exit, "".join(out), "".join(errors)
+
+
+@contextmanager
+def approving(emulator: Emulator) -> Iterator[None]:
+    """A person who approves the sign-in as soon as a code is pending."""
+    stop = threading.Event()
+
+    def person() -> None:
+        while not stop.is_set():
+            if emulator.state.auth.devices:
+                control(emulator, "device/approve")
+                return
+            time.sleep(0.05)
+
+    thread = threading.Thread(target=person)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=10)
 
 
 def test_login_logout_refresh_and_revocation_never_leak_a_secret(
@@ -193,25 +215,35 @@ def test_login_speaks_the_code_and_the_success(
             return None
 
     monkeypatch.setattr(login_cmds, "_speaker", Speaker)
-    stop = threading.Event()
-
-    def person() -> None:  # approves as soon as a code is pending
-        while not stop.is_set():
-            if auth_emulator.state.auth.devices:
-                control(auth_emulator, "device/approve")
-                return
-            time.sleep(0.05)
-
-    thread = threading.Thread(target=person)
-    thread.start()
-    try:
+    with approving(auth_emulator):
         assert login_cmds.login(argparse.Namespace(no_voice=False), auth_settings) == 0
-    finally:
-        stop.set()
-        thread.join(timeout=10)
     code = auth_emulator.state.auth.devices.popitem()[1].user_code
     spelled = ", ".join(code[:4]) + ". " + ", ".join(code[5:]) + "."
     assert spelled in heard[0] and "slash _emulator slash device" in heard[0]
     assert "Signed in" in heard[-1]
     assert code in capsys.readouterr().out
     assert stat.S_IMODE(token_file.stat().st_mode) == 0o600
+
+
+def test_a_voice_that_fails_does_not_stop_the_sign_in(
+    auth_emulator: Emulator, auth_settings: Settings, token_file: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import types
+
+    from assistant.errors import AudioError
+
+    class BrokenVoice:
+        def __init__(self, *args: object) -> None:
+            self.closed = False
+
+        def say(self, text: str, wait: bool) -> None:
+            raise AudioError("no output device", "There is no speaker.")
+
+        def close(self) -> None:
+            self.closed = True
+
+    monkeypatch.setitem(sys.modules, "assistant.voice", types.SimpleNamespace(Voice=BrokenVoice))
+    with approving(auth_emulator):
+        assert login_cmds.login(argparse.Namespace(no_voice=False), auth_settings) == 0
+    assert FileStore(token_file).load() is not None

@@ -91,7 +91,14 @@ def _speaker(settings: Settings, enabled: bool) -> Iterator[Speak | None]:
         log.warning("no voice for login (%s): printing only", exc)
         yield None
         return
+
+    def speak(text: str) -> None:
+        try:
+            voice.say(text, wait=True)
+        except AssistantError as exc:  # the printed code still works: keep signing in
+            log.warning("could not say it (%s)", exc)
+
     try:
-        yield lambda text: voice.say(text, wait=True)
+        yield speak
     finally:
         voice.close()
