@@ -311,10 +311,7 @@ class Dialog:
         self._events.emit("action", name=action, callId=call.id, endpointId=endpoint_id, status=204)
         self._handled.add(call.id)
         self._asking = None
-        device = None
-        if endpoint is not None:
-            device = phrase if phrase in self.directory.spoken_names(endpoint) else None
-            device = device or self.directory.label(endpoint)
+        device = self.directory.said_as(endpoint, phrase) if endpoint is not None else None
         self._voice.earcon("done", wait=True)
         self._say(self._messages.outcome_of(action, device))
         if action == "answer":

@@ -35,12 +35,6 @@ class Session:
         self.assistant.run(self.microphone, stop)
 
 
-def _token_source(settings: Settings) -> Any:
-    from assistant.webex.client import StaticToken
-
-    return StaticToken(settings.webex.access_token)
-
-
 @contextlib.contextmanager
 def open_session(
     settings: Settings,
@@ -48,13 +42,14 @@ def open_session(
     microphone_factory: MicrophoneFactory | None = None,
     events: EventLog | None = None,
 ) -> Iterator[Session]:
+    from assistant.auth import token_source
     from assistant.speech import create_engine
     from assistant.voice import Voice
     from assistant.webex.client import WebexClient
 
     events = events or EventLog(stream)
     with contextlib.ExitStack() as stack:
-        client = stack.enter_context(WebexClient(settings.webex, tokens=_token_source(settings)))
+        client = stack.enter_context(WebexClient(settings.webex, tokens=token_source(settings)))
         directory = DeviceDirectory.build(client.answer_endpoints(), settings.devices.aliases)
         language = CommandLanguage.load(settings.speech.language, directory.names)
         engine = create_engine(settings.speech, language)
