@@ -243,7 +243,7 @@ class Voice:
                 self._fallback_path = Path(tempfile.gettempdir()) / name
             log.warning("no output device: speech is appended to %s", self._fallback_path)
         if job.kind == "say":
-            log.info("said (no output device): %s", job.text)
+            log.warning("said (no output device): %s", job.text)
         if rate != FALLBACK_RATE_HZ:
             samples = resample_int16(samples, rate, FALLBACK_RATE_HZ)
         path = self._fallback_path

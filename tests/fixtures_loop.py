@@ -64,6 +64,8 @@ def emulator_process() -> Iterator[EmulatorProcess]:
     finally:
         process.terminate()
         process.wait(timeout=10)
+        if process.stdout is not None:
+            process.stdout.close()
 
 
 @dataclass
