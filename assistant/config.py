@@ -219,4 +219,6 @@ def load(
             settings = settings.replace("auth", **{key: environ[env_key]})
     if webex_url:
         settings = settings.replace("webex", url=webex_url.rstrip("/"))
+    if not settings.auth.token_store:  # resolved here, where the environment is known
+        settings = settings.replace("auth", token_store=str(user_config_dir(environ) / "tokens.json"))
     return settings

@@ -164,6 +164,13 @@ class DeviceDirectory:
     def label(self, endpoint: Endpoint) -> str:
         return self.labels.get(endpoint.id, normalize(endpoint.name))
 
+    def said_as(self, endpoint: Endpoint, phrase: str | None) -> str:
+        """How to name the endpoint back to the person: their own words when those name it
+        ("your headset"), else its label ("your desk phone")."""
+        if phrase and endpoint in self.phrases.get(phrase, []):
+            return phrase
+        return self.label(endpoint)
+
     def resolve(self, words: str) -> Resolution:
         phrase = normalize(words)
         if not phrase:

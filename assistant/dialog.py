@@ -44,6 +44,7 @@ class Speaker(Protocol):
     def say(self, text: str, wait: bool = True) -> None: ...
     def earcon(self, name: str, wait: bool = True) -> None: ...
     def stop(self) -> None: ...
+    def is_deaf(self) -> bool: ...
 
 
 class HeardLike(Protocol):
@@ -88,6 +89,7 @@ class Dialog:
         self.active: Call | None = None  # the call the last answer connected
         self._asking: tuple[Intent, Call, list[Endpoint]] | None = None
         self._deadline = 0.0
+        self._window_seconds = 0.0
         self._misheard: dict[str, int] = {}
         self._handled: set[str] = set()  # calls this assistant acted on
         self._last_said = ""
@@ -145,6 +147,9 @@ class Dialog:
             self._handle(command)
 
     def on_tick(self) -> None:
+        if self._voice.is_deaf():  # windows start when the assistant has finished speaking
+            self._deadline = self._clock() + self._window_seconds
+            return
         if self.state in (State.FOLLOW_UP, State.AWAKE) and self._clock() >= self._deadline:
             self._enter(State.RINGING if self.ringing else State.IDLE)
         elif self.state is State.ASKING and self._clock() >= self._deadline:
@@ -306,10 +311,7 @@ class Dialog:
         self._events.emit("action", name=action, callId=call.id, endpointId=endpoint_id, status=204)
         self._handled.add(call.id)
         self._asking = None
-        device = None
-        if endpoint is not None:
-            device = phrase if phrase in self.directory.spoken_names(endpoint) else None
-            device = device or self.directory.label(endpoint)
+        device = self.directory.said_as(endpoint, phrase) if endpoint is not None else None
         self._voice.earcon("done", wait=True)
         self._say(self._messages.outcome_of(action, device))
         if action == "answer":
@@ -353,6 +355,7 @@ class Dialog:
 
     def _enter(self, state: State, seconds: float = 0.0) -> None:
         previous, self.state = self.state, state
+        self._window_seconds = seconds
         self._deadline = self._clock() + seconds
         if state is previous:
             return

@@ -70,9 +70,10 @@ def _espeak(settings: Settings) -> str:
 
 
 def _webex(settings: Settings) -> str:
-    from assistant.webex.client import StaticToken, WebexClient
+    from assistant.auth import token_source
+    from assistant.webex.client import WebexClient
 
-    with WebexClient(settings.webex, tokens=StaticToken(settings.webex.access_token)) as client:
+    with WebexClient(settings.webex, tokens=token_source(settings)) as client:
         person = client.me()
         endpoints = client.answer_endpoints()
     return f"signed in as {person.display_name or person.id}; {len(endpoints)} answer endpoints"

@@ -8,10 +8,10 @@ import sys
 
 # Bearer tokens, refresh tokens, client secrets and device codes, in headers, JSON or prose.
 _SECRET_PATTERNS = [
-    re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]+"),
+    re.compile(r"(?i)((?:bearer|basic)\s+)[A-Za-z0-9._~+/=-]+"),
     re.compile(
-        r"(?i)(\"?(?:access_token|refresh_token|client_secret|device_code|token)\"?\s*[:=]\s*\"?)"
-        r"[^\"&,\s}]+"
+        r"(?i)([\"']?(?:access_token|refresh_token|client_secret|device_code|token)[\"']?"
+        r"\s*[:=]\s*[\"']?)[^\"'&,\s})]+"
     ),
 ]
 

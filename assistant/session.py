@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -35,12 +36,6 @@ class Session:
         self.assistant.run(self.microphone, stop)
 
 
-def _token_source(settings: Settings) -> Any:
-    from assistant.webex.client import StaticToken
-
-    return StaticToken(settings.webex.access_token)
-
-
 @contextlib.contextmanager
 def open_session(
     settings: Settings,
@@ -48,13 +43,14 @@ def open_session(
     microphone_factory: MicrophoneFactory | None = None,
     events: EventLog | None = None,
 ) -> Iterator[Session]:
+    from assistant.auth import token_source
     from assistant.speech import create_engine
     from assistant.voice import Voice
     from assistant.webex.client import WebexClient
 
     events = events or EventLog(stream)
     with contextlib.ExitStack() as stack:
-        client = stack.enter_context(WebexClient(settings.webex, tokens=_token_source(settings)))
+        client = stack.enter_context(WebexClient(settings.webex, tokens=token_source(settings)))
         directory = DeviceDirectory.build(client.answer_endpoints(), settings.devices.aliases)
         language = CommandLanguage.load(settings.speech.language, directory.names)
         engine = create_engine(settings.speech, language)
@@ -100,7 +96,9 @@ def run_demo(
         )
         folder = Path(stack.enter_context(demo.reply_folder()))
         if not settings.voice.fallback_wav:
-            settings = settings.replace("voice", fallback_wav=str(folder / "assistant-speech.wav"))
+            speech_wav = Path(tempfile.gettempdir()) / "assistant-demo-speech.wav"
+            speech_wav.unlink(missing_ok=True)
+            settings = settings.replace("voice", fallback_wav=str(speech_wav))
         use_simulation = simulate or not _microphone_works(settings)
         factory = None
         if use_simulation:
@@ -123,14 +121,14 @@ def run_demo(
             with open_session(settings, stream, factory, events) as session:
                 session.run(stop)
                 if not session.voice.output_available:
-                    print(f"demo: no speaker; the assistant's speech is in {settings.voice.fallback_wav}"
-                          " (deleted at exit)", flush=True)
+                    print(f"demo: no speaker; the assistant's speech is in {settings.voice.fallback_wav}",
+                          flush=True)
         finally:
             timer.cancel()
         answered = [r for r in emulator.requests() if r["path"].endswith("/calls/answer")]
         ok = len(answered) == 1 and answered[0]["status"] == 204
         print("demo: " + ("the call was answered on " + str(outcome.get("device"))
-                          if ok else "the call was not answered"), flush=True)
+                          if ok else "the call was not answered (see the events above)"), flush=True)
         return 0 if ok else 1
 
 

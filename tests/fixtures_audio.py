@@ -1,1 +1,204 @@
-"""Fixtures for the audio tests."""
+"""Fixtures for the audio tests: a private PulseAudio daemon with a virtual mic and speaker.
+
+``pulse`` (session scope) starts ``pulseaudio`` with two null sinks: ``vmic`` (what is played
+into it is what the microphone hears, through the default source ``vmic.monitor``) and ``vspk``
+(the default sink: what the assistant says; record it from ``vspk.monitor``). The test process's
+environment points at it (``PULSE_SERVER``, ``XDG_RUNTIME_DIR``); ``pulse.env`` is the same for
+subprocesses. sounddevice then sees it through ALSA's ``pulse``/``default`` devices, after
+``rescan_devices()`` re-initialises PortAudio.
+
+Helpers: ``play_into_mic(pulse, wav)``, ``record_speaker(pulse)``, ``loopback(pulse)``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+import wave
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from assistant.audio import rescan_devices
+
+START_TIMEOUT_SECONDS = 10.0
+
+
+@dataclass
+class Pulse:
+    runtime_dir: Path
+    server: str
+    pid: int
+    env: dict[str, str] = field(default_factory=dict)  # for subprocesses
+
+    def pactl(self, *args: str) -> str:
+        done = subprocess.run(
+            ["pactl", *args], env=self.env, capture_output=True, text=True, timeout=10, check=True
+        )
+        return done.stdout.strip()
+
+
+def start_pulse(runtime_dir: Path) -> Pulse:
+    """A private PulseAudio daemon in ``runtime_dir`` (a fresh, 0700 directory)."""
+    runtime_dir.chmod(0o700)
+    server = f"unix:{runtime_dir}/pulse/native"
+    env = {**os.environ, "XDG_RUNTIME_DIR": str(runtime_dir), "PULSE_SERVER": server}
+    subprocess.run(
+        [
+            "pulseaudio", "-D", "-n", "--exit-idle-time=-1", "--log-target=stderr",
+            "--load=module-native-protocol-unix",
+            "--load=module-null-sink sink_name=vmic",
+            "--load=module-null-sink sink_name=vspk",
+        ],
+        env=env, check=True, timeout=START_TIMEOUT_SECONDS,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,  # root: "not intended" warning
+    )
+    pid = int((runtime_dir / "pulse" / "pid").read_text().split()[0])
+    pulse = Pulse(runtime_dir, server, pid, env)
+    pulse.pactl("set-default-source", "vmic.monitor")
+    pulse.pactl("set-default-sink", "vspk")
+    return pulse
+
+
+def stop_pulse(pulse: Pulse) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pulse.pid, signal.SIGTERM)
+    deadline = time.monotonic() + START_TIMEOUT_SECONDS
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pulse.pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.05)
+    os.kill(pulse.pid, signal.SIGKILL)
+
+
+@pytest.fixture(scope="session")
+def pulse() -> Iterator[Pulse]:
+    runtime_dir = Path(tempfile.mkdtemp(prefix="pulse-test-"))
+    saved = {k: os.environ.get(k) for k in ("XDG_RUNTIME_DIR", "PULSE_SERVER")}
+    server = start_pulse(runtime_dir)
+    os.environ["XDG_RUNTIME_DIR"] = str(runtime_dir)
+    os.environ["PULSE_SERVER"] = server.server
+    rescan_devices()
+    try:
+        yield server
+    finally:
+        stop_pulse(server)
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        rescan_devices()
+        shutil.rmtree(runtime_dir, ignore_errors=True)
+
+
+def play_into_mic(pulse: Pulse, wav_path: str | Path) -> None:
+    """Plays a WAV into the virtual microphone; returns when it has been played."""
+    subprocess.run(["paplay", "--device=vmic", str(wav_path)], env=pulse.env, check=True,
+                   timeout=120)
+
+
+@contextlib.contextmanager
+def play_into_mic_async(pulse: Pulse, wav_path: str | Path) -> Iterator[subprocess.Popen[bytes]]:
+    proc = subprocess.Popen(["paplay", "--device=vmic", str(wav_path)], env=pulse.env)
+    try:
+        yield proc
+    finally:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=120)
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+@contextlib.contextmanager
+def record_speaker(pulse: Pulse, path: str | Path | None = None) -> Iterator[Path]:
+    """Records the virtual speaker to a WAV (16-bit mono 22050 Hz) while the block runs.
+
+    Recording has really started when the block begins; the WAV is complete after it.
+    """
+    if path is None:
+        path = Path(tempfile.mkdtemp(prefix="speaker-")) / "speaker.wav"
+    path = Path(path)
+    raw = path.with_suffix(".raw")
+    rate = 22050
+    proc = subprocess.Popen(
+        ["parecord", "--device=vspk.monitor", "--raw", "--format=s16le", f"--rate={rate}",
+         "--channels=1", "--latency-msec=20", str(raw)],
+        env=pulse.env,
+    )
+    try:
+        deadline = time.monotonic() + START_TIMEOUT_SECONDS
+        while (not raw.exists() or raw.stat().st_size < 2048) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        yield path
+        time.sleep(0.3)  # let the tail of what was played reach the monitor
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    data = raw.read_bytes() if raw.exists() else b""
+    with wave.open(str(path), "wb") as wav:
+        wav.setnchannels(1)
+        wav.setsampwidth(2)
+        wav.setframerate(rate)
+        wav.writeframes(data[: len(data) - len(data) % 2])
+
+
+@contextlib.contextmanager
+def loopback(pulse: Pulse, latency_msec: int = 20) -> Iterator[str]:
+    """The speaker leaks into the microphone (module-loopback) while the block runs."""
+    index = pulse.pactl(
+        "load-module", "module-loopback", "source=vspk.monitor", "sink=vmic",
+        f"latency_msec={latency_msec}",
+    )
+    try:
+        yield index
+    finally:
+        pulse.pactl("unload-module", index)
+
+
+def read_wav(path: str | Path) -> tuple[np.ndarray, int]:
+    """Mono int16 samples and the rate of a 16-bit WAV (channels averaged)."""
+    with wave.open(str(path), "rb") as wav:
+        rate, channels = wav.getframerate(), wav.getnchannels()
+        data = np.frombuffer(wav.readframes(wav.getnframes()), dtype="<i2")
+    if channels > 1:
+        data = data.reshape(-1, channels).mean(axis=1).astype(np.int16)
+    return data, rate
+
+
+def write_wav(path: str | Path, samples: np.ndarray, rate: int, channels: int = 1) -> Path:
+    with wave.open(str(path), "wb") as wav:
+        wav.setnchannels(channels)
+        wav.setsampwidth(2)
+        wav.setframerate(rate)
+        wav.writeframes(np.asarray(samples, dtype="<i2").tobytes())
+    return Path(path)
+
+
+def envelope(samples: np.ndarray, rate: int, window_ms: int = 20) -> np.ndarray:
+    """RMS per window."""
+    size = rate * window_ms // 1000
+    usable = len(samples) - len(samples) % size
+    blocks = samples[:usable].astype(np.float64).reshape(-1, size)
+    return np.sqrt((blocks**2).mean(axis=1))
+
+
+def voiced_span_seconds(samples: np.ndarray, rate: int, threshold: float = 300.0) -> float:
+    """Seconds from the first to the last 20 ms window louder than ``threshold`` RMS."""
+    loud = np.nonzero(envelope(samples, rate) > threshold)[0]
+    return 0.0 if len(loud) == 0 else (loud[-1] - loud[0] + 1) * 0.020

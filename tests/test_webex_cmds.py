@@ -9,6 +9,7 @@ import os
 import signal
 import subprocess
 import sys
+import wave
 from pathlib import Path
 from typing import Any
 
@@ -201,3 +202,22 @@ def test_emulator_command_with_a_bad_scenario_exits_2(tmp_path: Path) -> None:
     scenario.write_text("ring_timeout_seconds = \"long\"\n")
     result = assistant(tmp_path, None, "emulator", "--scenario", str(scenario))
     assert result.returncode == 2 and "ring_timeout_seconds" in result.stderr
+
+
+def test_answer_speaks_its_outcome(tmp_path: Path, emulator: Emulator) -> None:
+    """With no speaker (no PulseAudio here), the spoken outcome lands in the fallback WAV."""
+    spoken = tmp_path / "spoken.wav"
+    config = tmp_path / "assistant.toml"
+    config.write_text(f'[voice]\nfallback_wav = "{spoken}"\n')
+    emulator.ring("Dana Smith")
+    run_env = {k: v for k, v in env(tmp_path, "emulator-token").items()
+               if k not in ("PULSE_SERVER", "XDG_RUNTIME_DIR")}
+    result = subprocess.run(
+        [sys.executable, "-m", "assistant", "--config", str(config), "--webex-url", emulator.url,
+         "answer", "headset"],
+        check=False, capture_output=True, text=True, env=run_env, timeout=60, cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "Answered on your headset."
+    with wave.open(str(spoken)) as wav:
+        assert wav.getnframes() / wav.getframerate() > 0.8  # about a second of speech

@@ -18,7 +18,7 @@ from typing import Any
 
 from assistant.config import Settings
 from assistant.devices import DeviceDirectory
-from assistant.errors import WebexError, WebexStatusError
+from assistant.errors import AssistantError, AuthError, WebexError, WebexStatusError
 from assistant.messages import Messages, spoken_list
 from assistant.webex.client import WebexClient
 from assistant.webex.models import Call
@@ -51,10 +51,12 @@ def add_parsers(sub: Any) -> None:
     p = sub.add_parser("answer", help="answer the ringing call, optionally on a named device")
     p.add_argument("words", nargs="*", metavar="DEVICE WORDS", help='e.g. "desk phone" or "headset"')
     p.add_argument("--json", action="store_true", help="print JSON")
+    p.add_argument("--no-voice", action="store_true", help="print the outcome without speaking it")
     p.set_defaults(func=run_answer)
 
     p = sub.add_parser("decline", help="decline (reject) the ringing call")
     p.add_argument("--json", action="store_true", help="print JSON")
+    p.add_argument("--no-voice", action="store_true", help="print the outcome without speaking it")
     p.set_defaults(func=run_decline)
 
 
@@ -103,10 +105,15 @@ def _is_loopback(host: str) -> bool:
 
 
 def _client(settings: Settings) -> WebexClient | None:
-    if not settings.webex.access_token:
+    from assistant.auth import token_source
+
+    try:
+        tokens = token_source(settings)
+    except AuthError as exc:
+        print(f"assistant: {exc.spoken}", file=sys.stderr)
         print(NO_TOKEN, file=sys.stderr)
         return None
-    return WebexClient(settings.webex)
+    return WebexClient(settings.webex, tokens=tokens)
 
 
 def _call_json(call: Call) -> dict[str, Any]:
@@ -227,7 +234,7 @@ def _answer(
             return outcome
         outcome.endpoint_id = resolution.endpoint.id
         outcome.device = resolution.endpoint.name
-        label = directory.label(resolution.endpoint)
+        label = directory.said_as(resolution.endpoint, resolution.phrase)
     client.answer(call.id, outcome.endpoint_id)
     outcome.ok, outcome.status = True, 204
     outcome.message = messages.outcome_of("answer", label)
@@ -257,14 +264,29 @@ def _failed(outcome: Outcome, exc: WebexError) -> Outcome:
     return outcome
 
 
-def _report(args: argparse.Namespace, outcome: Outcome) -> int:
+def _report(args: argparse.Namespace, settings: Settings, outcome: Outcome) -> int:
     if args.json:
-        print(json.dumps(outcome.to_json()))
+        print(json.dumps(outcome.to_json()), flush=True)
     else:
-        print(outcome.message)
+        print(outcome.message, flush=True)
     if speak is not None:
         speak(outcome.message)
+    elif not args.no_voice:
+        _say(settings, outcome.message)
     return EXIT_OK if outcome.ok else EXIT_FAILED
+
+
+def _say(settings: Settings, text: str) -> None:
+    """Speak the outcome with the configured voice (a WAV file when there is no speaker)."""
+    from assistant.voice import Voice
+
+    voice = Voice(settings.voice, settings.audio)
+    try:
+        voice.say(text, wait=True)
+    except AssistantError as exc:
+        print(f"assistant: could not speak the outcome: {exc.spoken}", file=sys.stderr)
+    finally:
+        voice.close()
 
 
 def run_answer(args: argparse.Namespace, settings: Settings) -> int:
@@ -272,7 +294,7 @@ def run_answer(args: argparse.Namespace, settings: Settings) -> int:
     if client is None:
         return EXIT_USAGE
     with client:
-        return _report(args, answer_outcome(client, settings, " ".join(args.words)))
+        return _report(args, settings, answer_outcome(client, settings, " ".join(args.words)))
 
 
 def run_decline(args: argparse.Namespace, settings: Settings) -> int:
@@ -280,4 +302,4 @@ def run_decline(args: argparse.Namespace, settings: Settings) -> int:
     if client is None:
         return EXIT_USAGE
     with client:
-        return _report(args, decline_outcome(client))
+        return _report(args, settings, decline_outcome(client))

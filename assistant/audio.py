@@ -1,0 +1,303 @@
+"""Microphone in: sounddevice capture converted to 16 kHz mono int16 frames.
+
+A microphone and a WAV file feed the same consumers: both are iterators of ``bytes``, each one
+frame of ``frame_ms`` milliseconds of 16 kHz mono little-endian int16. Frames captured while the
+assistant speaks (``deaf()`` is true) are dropped; when deafness ends one empty ``b""`` frame is
+yielded as a gap marker so the consumer can reset its recogniser. A microphone that is missing or
+disappears never ends the iterator: it is retried every ``retry_seconds`` until ``close()``.
+
+PortAudio enumerates devices once when it is initialised; ``rescan_devices`` re-initialises it
+(only while none of our streams is open) so a device that appears later can be found.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import wave
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import sounddevice as sd
+
+from assistant.audio_convert import Converter, to_16k_mono, to_mono_rate
+from assistant.config import AudioSettings
+from assistant.errors import AudioError
+
+log = logging.getLogger(__name__)
+
+__all__ = [
+    "Microphone",
+    "find_device",
+    "list_devices",
+    "read_wav_frames",
+    "rescan_devices",
+    "to_16k_mono",
+    "to_mono_rate",
+]
+
+EventCallback = Callable[[str, dict[str, Any]], None]
+MIC_MISSING = "The microphone is not available. I will keep trying."
+STALL_SECONDS = 2.0  # an open stream that delivers nothing for this long has gone away
+FIRST_AUDIO_SECONDS = 5.0  # a fresh stream may take ~2 s to deliver (PulseAudio null sinks do)
+
+_pa_lock = threading.RLock()
+_open_streams = 0
+
+
+def stream_opened() -> None:
+    global _open_streams
+    with _pa_lock:
+        _open_streams += 1
+
+
+def stream_closed() -> None:
+    global _open_streams
+    with _pa_lock:
+        _open_streams = max(0, _open_streams - 1)
+
+
+def rescan_devices() -> bool:
+    """Re-initialise PortAudio so new or vanished devices show; skipped while a stream is open."""
+    with _pa_lock:
+        if _open_streams:
+            return False
+        # sounddevice has no public re-scan; these two are its own init/terminate hooks.
+        sd._terminate()
+        sd._initialize()
+        return True
+
+
+def list_devices() -> list[dict[str, Any]]:
+    """Every PortAudio device, for ``assistant doctor``."""
+    with _pa_lock:
+        devices = sd.query_devices()
+        default_in, default_out = sd.default.device
+        hostapis = sd.query_hostapis()
+    result = []
+    for info in devices:
+        index = int(info["index"])
+        result.append(
+            {
+                "index": index,
+                "name": str(info["name"]),
+                "hostapi": str(hostapis[info["hostapi"]]["name"]),
+                "max_input_channels": int(info["max_input_channels"]),
+                "max_output_channels": int(info["max_output_channels"]),
+                "default_samplerate": float(info["default_samplerate"]),
+                "default_input": index == default_in,
+                "default_output": index == default_out,
+            }
+        )
+    return result
+
+
+def find_device(spec: str, kind: str) -> int | None:
+    """The device index for ``spec`` (index, or a case-insensitive name substring; "" = default).
+
+    ``kind`` is "input" or "output". None when no such device can do that kind.
+    """
+    channels_key = f"max_{kind}_channels"
+    devices = list_devices()
+    usable = [d for d in devices if d[channels_key] > 0]
+    spec = spec.strip()
+    if not spec:
+        for d in usable:
+            if d[f"default_{kind}"]:
+                return int(d["index"])
+        return None
+    if spec.isdigit():
+        return next((int(d["index"]) for d in usable if d["index"] == int(spec)), None)
+    wanted = spec.lower()
+    exact = [d for d in usable if str(d["name"]).lower() == wanted]
+    matches = exact or [d for d in usable if wanted in str(d["name"]).lower()]
+    return int(matches[0]["index"]) if matches else None
+
+
+def read_wav_frames(path: str | Path, frame_ms: int = 20, rate_hz: int = 16000) -> Iterator[bytes]:
+    """A WAV file (any rate, channels, 8/16/32-bit PCM) as frames like a microphone's."""
+    with wave.open(str(path), "rb") as wav:
+        rate, channels, width = wav.getframerate(), wav.getnchannels(), wav.getsampwidth()
+        raw = wav.readframes(wav.getnframes())
+    samples = _pcm_to_int16(raw, width).reshape(-1, channels)
+    data = to_mono_rate(samples, rate, channels, rate_hz)
+    frame_bytes = rate_hz * frame_ms // 1000 * 2
+    for start in range(0, len(data), frame_bytes):
+        frame = data[start : start + frame_bytes]
+        yield frame + b"\x00" * (frame_bytes - len(frame))
+
+
+def _pcm_to_int16(raw: bytes, width: int) -> np.ndarray:
+    if width == 2:
+        return np.frombuffer(raw, dtype="<i2")
+    if width == 1:
+        return ((np.frombuffer(raw, dtype=np.uint8).astype(np.int16) - 128) << 8).astype(np.int16)
+    if width == 4:
+        return (np.frombuffer(raw, dtype="<i4") >> 16).astype(np.int16)
+    raise AudioError(f"unsupported WAV sample width {width}", "That sound file is not supported.")
+
+
+class Microphone:
+    """Frames from a sounddevice input, converted, with deafness and device recovery."""
+
+    def __init__(
+        self,
+        settings: AudioSettings,
+        deaf: Callable[[], bool] = lambda: False,
+        on_event: EventCallback | None = None,
+        frame_ms: int = 20,
+        capture_rate_hz: int | None = None,
+        capture_channels: int | None = None,
+    ) -> None:
+        self.settings = settings
+        self.rate_hz = settings.sample_rate_hz
+        self.frame_bytes = self.rate_hz * frame_ms // 1000 * 2
+        self._frame_ms = frame_ms
+        self._deaf = deaf
+        self._on_event = on_event or (lambda name, data: None)
+        self._forced = (capture_rate_hz, capture_channels)  # tests force a non-native format
+        self._queue: queue.Queue[bytes | None] = queue.Queue()
+        self._closed = threading.Event()
+        self._stream: sd.InputStream | None = None
+        self._converter: Converter | None = None
+        self._missing_reported = False
+        self._flowing = False
+
+    @staticmethod
+    def check(settings: AudioSettings) -> dict[str, Any]:
+        """The input device that would be used; AudioError when there is none (for doctor)."""
+        index = find_device(settings.input_device, "input")
+        if index is None:
+            what = f"'{settings.input_device}'" if settings.input_device else "default"
+            raise AudioError(f"no {what} input device", MIC_MISSING.split(". ")[0] + ".")
+        return next(d for d in list_devices() if d["index"] == index)
+
+    def close(self) -> None:
+        self._closed.set()
+        self._queue.put(None)
+
+    def frames(self) -> Iterator[bytes]:
+        pending = b""
+        was_deaf = False
+        try:
+            while not self._closed.is_set():
+                if self._stream is None and not self._open():
+                    self._closed.wait(self.settings.retry_seconds)
+                    continue
+                chunk = self._next_chunk()
+                if chunk is None:
+                    if self._stream is None:
+                        was_deaf = False
+                        yield b""  # the microphone went away: a gap
+                    continue
+                assert self._converter is not None
+                pending += self._converter.convert(chunk)
+                while len(pending) >= self.frame_bytes:
+                    frame, pending = pending[: self.frame_bytes], pending[self.frame_bytes :]
+                    if self._deaf():
+                        was_deaf = True
+                        continue
+                    if was_deaf:
+                        was_deaf = False
+                        yield b""
+                    yield frame
+        finally:
+            self._close_stream()
+
+    def _next_chunk(self) -> bytes | None:
+        """One captured chunk, or None on timeout/close; a stalled or dead stream is dropped."""
+        try:
+            chunk = self._queue.get(timeout=STALL_SECONDS if self._flowing else FIRST_AUDIO_SECONDS)
+        except queue.Empty:
+            chunk = None
+        stream = self._stream
+        if chunk:
+            self._flowing = True
+        if chunk is None and not self._closed.is_set() and stream is not None:
+            log.warning("microphone stopped delivering audio; reopening")
+            self._lost()
+        return chunk
+
+    def _lost(self) -> None:
+        self._close_stream()
+        self._report_missing()
+
+    def _report_missing(self) -> None:
+        if not self._missing_reported:
+            self._missing_reported = True
+            self._on_event("error", {"message": MIC_MISSING})
+
+    def _open(self) -> bool:
+        spec = self.settings.input_device
+        index = find_device(spec, "input")
+        if index is None and rescan_devices():
+            index = find_device(spec, "input")
+        if index is None:
+            log.warning("no input device %r; retrying every %.0f s", spec or "(default)",
+                        self.settings.retry_seconds)
+            self._report_missing()
+            return False
+        while not self._queue.empty():  # stale audio from a stream that went away
+            self._queue.get_nowait()
+        try:
+            rate, channels = self._capture_format(index)
+            stream = sd.RawInputStream(
+                device=index,
+                samplerate=rate,
+                channels=channels,
+                dtype="int16",
+                blocksize=rate * self._frame_ms // 1000,
+                callback=self._callback,
+            )
+            stream.start()
+        except (sd.PortAudioError, ValueError) as exc:
+            log.warning("cannot open input device %s: %s", index, exc)
+            self._report_missing()
+            return False
+        stream_opened()
+        self._stream = stream
+        self._flowing = False
+        self._converter = Converter(rate, channels, self.rate_hz)
+        log.info("microphone: device %s at %d Hz, %d channel(s)", index, rate, channels)
+        if self._missing_reported:
+            self._missing_reported = False
+            log.warning("the microphone is back")
+            self._on_event("microphone_back", {})
+        return True
+
+    def _capture_format(self, index: int) -> tuple[int, int]:
+        rate, channels = self._forced
+        if rate or channels:
+            return rate or self.rate_hz, channels or 1
+        try:
+            sd.check_input_settings(device=index, samplerate=self.rate_hz, channels=1, dtype="int16")
+            return self.rate_hz, 1
+        except (sd.PortAudioError, ValueError):
+            info = sd.query_devices(index)
+            native = int(info["default_samplerate"])
+            channels = 1
+            try:
+                sd.check_input_settings(device=index, samplerate=native, channels=1, dtype="int16")
+            except (sd.PortAudioError, ValueError):
+                channels = min(2, int(info["max_input_channels"]))
+            log.info("device %s refuses %d Hz mono; capturing %d Hz x%d", index, self.rate_hz,
+                     native, channels)
+            return native, channels
+
+    def _callback(self, indata: Any, frames: int, when: Any, status: sd.CallbackFlags) -> None:
+        self._queue.put(bytes(indata))
+
+    def _close_stream(self) -> None:
+        stream, self._stream = self._stream, None
+        if stream is None:
+            return
+        try:
+            stream.abort()
+            stream.close()
+        except sd.PortAudioError as exc:
+            log.info("closing the input stream: %s", exc)
+        finally:
+            stream_closed()

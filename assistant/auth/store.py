@@ -1,0 +1,235 @@
+"""Where the sign-in lives: a JSON file readable by its owner only (mode 0600), or the OS keyring
+when the ``keyring`` package is installed and ``[auth] use_keyring = true``.
+
+The file is always written whole and atomically: a temporary file in the same directory, mode
+0600 before any content, then ``os.replace``. A crash leaves the old store or the new one, never
+half of either. A store that other users can read is refused, with the command that fixes it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import stat
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from assistant.config import AuthSettings, user_config_dir
+from assistant.errors import AuthError
+
+log = logging.getLogger(__name__)
+
+STORE_FILE_NAME = "tokens.json"
+KEYRING_SERVICE = "webex-voice-assistant"
+KEYRING_USER = "webex-tokens"
+DAMAGED = "The stored Webex sign-in is damaged. Please sign in again with assistant login."
+READABLE = "The stored Webex sign-in can be read by other users, so I will not use it."
+
+
+@dataclass(frozen=True)
+class TokenRecord:
+    """One sign-in. Times are unix seconds (the store outlives the process). Secrets stay out of
+    ``repr`` so a record in a log line or a traceback shows no token."""
+
+    access_token: str = field(repr=False)
+    refresh_token: str = field(repr=False)
+    expires_at: float
+    refresh_expires_at: float | None = None
+    scope: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "access_token": self.access_token,
+            "refresh_token": self.refresh_token,
+            "expires_at": self.expires_at,
+            "refresh_expires_at": self.refresh_expires_at,
+            "scope": self.scope,
+        }
+
+    @classmethod
+    def from_json(cls, data: Any, where: str) -> TokenRecord:
+        def bad(what: str) -> AuthError:
+            return AuthError(f"token store {where}: {what}", DAMAGED)
+
+        if not isinstance(data, dict):
+            raise bad("not a JSON object")
+        for key in ("access_token", "refresh_token"):
+            if not isinstance(data.get(key), str) or not data[key]:
+                raise bad(f"{key} missing")
+        expires = data.get("expires_at")
+        if isinstance(expires, bool) or not isinstance(expires, (int, float)):
+            raise bad("expires_at is not a number")
+        refresh_expires = data.get("refresh_expires_at")
+        if refresh_expires is not None and (
+            isinstance(refresh_expires, bool) or not isinstance(refresh_expires, (int, float))
+        ):
+            raise bad("refresh_expires_at is not a number")
+        scope = data.get("scope", "")
+        return cls(
+            data["access_token"],
+            data["refresh_token"],
+            float(expires),
+            None if refresh_expires is None else float(refresh_expires),
+            scope if isinstance(scope, str) else "",
+        )
+
+
+class TokenStore(Protocol):
+    where: str  # for messages: a path or "the system keyring"
+
+    def load(self) -> TokenRecord | None:
+        """The stored sign-in, or None when there is none."""
+
+    def save(self, record: TokenRecord) -> None:
+        """Replace the stored sign-in, atomically."""
+
+    def delete(self) -> bool:
+        """Remove the stored sign-in; True if there was one."""
+
+
+def store_path(auth: AuthSettings, environ: Mapping[str, str] | None = None) -> Path:
+    """``[auth] token_store``, else ``<user config dir>/tokens.json``."""
+    if auth.token_store:
+        return Path(auth.token_store).expanduser()
+    return user_config_dir(environ if environ is not None else {}) / STORE_FILE_NAME
+
+
+class FileStore:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.where = str(path)
+
+    def load(self) -> TokenRecord | None:
+        try:
+            fd = os.open(self.path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise AuthError(f"token store {self.path}: {exc.strerror}", DAMAGED) from None
+        with os.fdopen(fd, "rb") as f:
+            info = os.fstat(f.fileno())
+            self._check_private(info)
+            raw = f.read()
+        try:
+            data = json.loads(raw)
+        except ValueError:
+            raise AuthError(f"token store {self.path}: not valid JSON", DAMAGED) from None
+        return TokenRecord.from_json(data, str(self.path))
+
+    def _check_private(self, info: os.stat_result) -> None:
+        if not stat.S_ISREG(info.st_mode):
+            raise AuthError(f"token store {self.path}: not a regular file", DAMAGED)
+        if info.st_mode & 0o077:
+            mode = stat.S_IMODE(info.st_mode)
+            raise AuthError(
+                f"token store {self.path} has mode {mode:o}: other users can read it. "
+                f"Fix it with: chmod 600 {self.path}",
+                f"{READABLE} Run chmod 600 on {self.path}, then try again.",
+            )
+        if hasattr(os, "getuid") and info.st_uid != os.getuid():
+            raise AuthError(
+                f"token store {self.path} belongs to another user (uid {info.st_uid}). "
+                f"Remove it (assistant logout) and sign in again.",
+                "The stored Webex sign-in belongs to another user. Please sign in again.",
+            )
+
+    def save(self, record: TokenRecord) -> None:
+        directory = self.path.parent
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        data = json.dumps(record.to_json(), indent=2).encode() + b"\n"
+        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tokens-", suffix=".tmp")
+        try:
+            os.fchmod(fd, 0o600)  # before any content (mkstemp already uses 0600; be explicit)
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, self.path)
+        except BaseException:
+            try:
+                os.unlink(tmp)
+            except FileNotFoundError:
+                pass
+            raise
+        _fsync_dir(directory)
+        log.info("saved the Webex sign-in to %s", self.path)
+
+    def delete(self) -> bool:
+        try:
+            self.path.unlink()
+        except FileNotFoundError:
+            return False
+        log.info("removed the Webex sign-in from %s", self.path)
+        return True
+
+
+def _fsync_dir(directory: Path) -> None:
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+class KeyringStore:
+    """The sign-in as one JSON secret in the OS keyring (``keyring`` package, when installed)."""
+
+    where = "the system keyring"
+
+    def __init__(self, keyring: Any) -> None:
+        self._keyring = keyring
+
+    def load(self) -> TokenRecord | None:
+        try:
+            text = self._keyring.get_password(KEYRING_SERVICE, KEYRING_USER)
+        except Exception as exc:  # noqa: BLE001 (keyring backends raise their own types)
+            raise AuthError(f"keyring: {type(exc).__name__}", DAMAGED) from None
+        if text is None:
+            return None
+        try:
+            data = json.loads(text)
+        except ValueError:
+            raise AuthError("keyring: the stored sign-in is not valid JSON", DAMAGED) from None
+        return TokenRecord.from_json(data, self.where)
+
+    def save(self, record: TokenRecord) -> None:
+        self._keyring.set_password(KEYRING_SERVICE, KEYRING_USER, json.dumps(record.to_json()))
+
+    def delete(self) -> bool:
+        if self._keyring.get_password(KEYRING_SERVICE, KEYRING_USER) is None:
+            return False
+        self._keyring.delete_password(KEYRING_SERVICE, KEYRING_USER)
+        return True
+
+
+def _usable_keyring() -> Any | None:
+    try:
+        import keyring  # optional: not a dependency
+    except ImportError:
+        return None
+    try:
+        backend = keyring.get_keyring()
+        if getattr(backend, "priority", 0) <= 0:  # the "fail" backend: no keyring service
+            return None
+    except Exception:  # noqa: BLE001 (a broken keyring means: use the file)
+        return None
+    return keyring
+
+
+def open_store(auth: AuthSettings, environ: Mapping[str, str] | None = None) -> TokenStore:
+    """The keyring when asked for and available, else the file store."""
+    if auth.use_keyring:
+        keyring = _usable_keyring()
+        if keyring is not None:
+            return KeyringStore(keyring)
+        log.warning("use_keyring is set but no OS keyring is available: using the token file")
+    return FileStore(store_path(auth, environ))

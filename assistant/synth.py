@@ -1,0 +1,246 @@
+"""Text to a WAV file: pyttsx3 in its own thread with a timeout, the espeak-ng command line after.
+
+pyttsx3 2.99 on Linux can hang in ``runAndWait``; it only ever runs in one dedicated worker
+thread that owns the engine, and the caller waits at most ``synth_timeout_seconds``. When it
+does not answer in time (or cannot start), the espeak-ng command line takes over for good,
+and that is logged.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import shutil
+import subprocess
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from assistant.config import VoiceSettings
+from assistant.errors import VoiceError
+
+log = logging.getLogger(__name__)
+
+SPOKEN_FAILURE = "I cannot speak right now."
+
+
+class Synthesizer(Protocol):
+    """Writes ``text`` spoken with the configured voice to a 16-bit mono WAV at ``path``."""
+
+    name: str
+
+    def to_file(self, text: str, path: Path) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class Pyttsx3Synthesizer:
+    """pyttsx3's espeak driver; must be used from a single thread (the worker below)."""
+
+    name = "pyttsx3"
+
+    _engine: Any = None  # one per process (pyttsx3 caches it); used only on the shared thread
+
+    def __init__(self, settings: VoiceSettings) -> None:
+        self.settings = settings
+
+    @classmethod
+    def forget_engine(cls) -> None:
+        cls._engine = None
+
+    @staticmethod
+    def _start() -> Any:
+        import pyttsx3
+        import pyttsx3.drivers.espeak as espeak_driver
+
+        # The driver print()s "Audio saved to ..." on stdout, which is for data: send it to the log.
+        espeak_driver.print = lambda *args, **kwargs: log.debug(" ".join(map(str, args)))  # type: ignore[attr-defined]
+        engine = pyttsx3.init("espeak")
+        return engine, str(engine.getProperty("voice"))
+
+    def to_file(self, text: str, path: Path) -> None:
+        cls = type(self)
+        if cls._engine is None:
+            cls._engine = self._start()
+        engine, default_voice = cls._engine
+        voice = _pick_voice(engine, self.settings.voice) if self.settings.voice else default_voice
+        engine.setProperty("voice", voice)  # first: choosing a voice resets rate and volume
+        engine.setProperty("rate", self.settings.rate_wpm)
+        engine.setProperty("volume", self.settings.volume)
+        engine.save_to_file(text, str(path))
+        engine.runAndWait()
+        if not path.is_file() or path.stat().st_size <= 44:
+            raise VoiceError(f"pyttsx3 wrote no audio to {path}", SPOKEN_FAILURE)
+
+    def close(self) -> None:
+        pass
+
+
+def _pick_voice(engine: Any, wanted: str) -> str:
+    voices = engine.getProperty("voices")
+    low = wanted.lower()
+    for v in voices:
+        if low in (str(v.id).lower(), str(v.name).lower()):
+            return str(v.id)
+    for v in voices:
+        if low in str(v.id).lower() or low in str(v.name).lower():
+            return str(v.id)
+    log.warning("voice %r not found; using the default voice", wanted)
+    return str(engine.getProperty("voice"))
+
+
+class EspeakCliSynthesizer:
+    """The ``espeak-ng`` command line: ``espeak-ng -w out.wav``."""
+
+    name = "espeak-ng"
+
+    def __init__(self, settings: VoiceSettings, program: str = "espeak-ng") -> None:
+        self.settings = settings
+        self.program = program
+
+    def to_file(self, text: str, path: Path) -> None:
+        exe = shutil.which(self.program)
+        if exe is None:
+            raise VoiceError(f"{self.program} is not installed", SPOKEN_FAILURE)
+        cmd = [exe, "-w", str(path), "-s", str(self.settings.rate_wpm),
+               "-a", str(round(max(0.0, min(2.0, self.settings.volume)) * 100))]
+        if self.settings.voice:
+            cmd += ["-v", self.settings.voice]
+        try:
+            done = subprocess.run(cmd + ["--", text], check=False, capture_output=True, text=True,
+                                  timeout=self.settings.synth_timeout_seconds)
+        except subprocess.TimeoutExpired:
+            raise VoiceError(f"{self.program} timed out", SPOKEN_FAILURE) from None
+        if done.returncode != 0 or not path.is_file():
+            raise VoiceError(f"{self.program} failed: {done.stderr.strip()}", SPOKEN_FAILURE)
+
+    def close(self) -> None:
+        pass
+
+
+@dataclass
+class _Job:
+    synth: Synthesizer
+    text: str
+    path: Path
+    done: threading.Event = field(default_factory=threading.Event)
+    error: BaseException | None = None
+
+
+class _Worker:
+    """A thread that runs synthesis jobs one at a time."""
+
+    def __init__(self, name: str) -> None:
+        self.jobs: queue.Queue[_Job | None] = queue.Queue()
+        self.thread = threading.Thread(target=self._run, name=name, daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        while (job := self.jobs.get()) is not None:
+            try:
+                job.synth.to_file(job.text, job.path)
+            except Exception as exc:  # noqa: BLE001 - reported to the waiting caller
+                job.error = exc
+            job.done.set()
+
+    def stop(self, wait_seconds: float) -> None:
+        self.jobs.put(None)
+        self.thread.join(timeout=wait_seconds)
+
+
+class _SharedPyttsx3:
+    """pyttsx3 keeps one engine per process: every pyttsx3 job runs on this one thread.
+
+    Started by the first user, stopped when the last one closes (unless it hung: then it is
+    abandoned, and pyttsx3 is not used again in this process).
+    """
+
+    lock = threading.Lock()
+    worker: _Worker | None = None
+    users = 0
+    hung = False
+
+    @classmethod
+    def acquire(cls) -> _Worker | None:
+        with cls.lock:
+            if cls.hung:
+                return None
+            if cls.worker is None:
+                cls.worker = _Worker("voice-synth")
+            cls.users += 1
+            return cls.worker
+
+    @classmethod
+    def release(cls, hung: bool, wait_seconds: float) -> None:
+        with cls.lock:
+            cls.users -= 1
+            cls.hung = cls.hung or hung
+            worker = cls.worker
+            if worker is None or (cls.users > 0 and not hung):
+                return
+            cls.worker = None
+        if hung:
+            worker.jobs.put(None)  # it ends by itself if it ever wakes up
+        else:
+            worker.stop(wait_seconds)
+            if cls.users == 0:
+                Pyttsx3Synthesizer.forget_engine()
+
+
+class TimedSynthesis:
+    """Runs a primary synthesizer in a worker thread with a timeout; falls back for good."""
+
+    def __init__(self, settings: VoiceSettings, primary: Synthesizer | None = None,
+                 fallback: Synthesizer | None = None) -> None:
+        self.settings = settings
+        self.primary: Synthesizer | None = primary or Pyttsx3Synthesizer(settings)
+        self.fallback: Synthesizer = fallback or EspeakCliSynthesizer(settings)
+        self._shared = isinstance(self.primary, Pyttsx3Synthesizer)
+        self._worker: _Worker | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def active(self) -> str:
+        return self.primary.name if self.primary else self.fallback.name
+
+    def to_file(self, text: str, path: Path) -> None:
+        with self._lock:
+            primary = self.primary
+            if primary is not None and self._ensure_worker():
+                assert self._worker is not None
+                job = _Job(primary, text, path)
+                self._worker.jobs.put(job)
+                if job.done.wait(self.settings.synth_timeout_seconds) and job.error is None:
+                    return
+                hung = not job.done.is_set()
+                reason = (f"did not finish within {self.settings.synth_timeout_seconds:g} s"
+                          if hung else f"failed: {job.error}")
+                log.warning("%s %s; using the %s command line from now on",
+                            primary.name, reason, self.fallback.name)
+                self._drop_primary(hung)
+        self.fallback.to_file(text, path)
+
+    def _ensure_worker(self) -> bool:
+        if self._worker is None:
+            self._worker = _SharedPyttsx3.acquire() if self._shared else _Worker("voice-synth")
+            if self._worker is None:
+                log.warning("pyttsx3 hung earlier in this process; using %s", self.fallback.name)
+                self.primary = None
+        return self._worker is not None
+
+    def _drop_primary(self, hung: bool) -> None:
+        worker, self._worker, self.primary = self._worker, None, None
+        if worker is None:
+            return
+        if self._shared:
+            _SharedPyttsx3.release(hung, self.settings.synth_timeout_seconds)
+        elif hung:
+            worker.jobs.put(None)  # it ends by itself if it ever wakes up
+        else:
+            worker.stop(self.settings.synth_timeout_seconds)
+
+    def close(self) -> None:
+        with self._lock:
+            self._drop_primary(hung=False)
+        self.fallback.close()

@@ -1,0 +1,150 @@
+"""Fixtures for the end-to-end loop tests: the emulator and ``assistant listen`` as real
+subprocesses, talking through the PulseAudio virtual microphone and speaker.
+
+``ListenProcess`` follows the ``--events`` file so tests can wait for events; every wait has a
+timeout and a failing wait prints the events and the process's stderr.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+EVENT_TIMEOUT_SECONDS = 60.0
+
+
+@dataclass
+class EmulatorProcess:
+    url: str
+    process: subprocess.Popen[str]
+
+    def control(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+        response = httpx.request(method, self.url + path, json=body, timeout=10)
+        response.raise_for_status()
+        return response.json() if response.content else None
+
+    def ring(self, **caller: Any) -> str:
+        return str(self.control("POST", "/_emulator/ring", caller)["callId"])
+
+    def requests(self, suffix: str = "") -> list[dict[str, Any]]:
+        return [r for r in self.control("GET", "/_emulator/requests") if r["path"].endswith(suffix)]
+
+    def endpoint_id(self, name: str) -> str:
+        response = httpx.get(
+            self.url + "/v1/telephony/config/people/me/settings/availablePreferredAnswerEndpoints",
+            headers={"Authorization": "Bearer emulator-token"},
+            timeout=10,
+        )
+        return next(e["id"] for e in response.json()["endpoints"] if e["name"] == name)
+
+
+@pytest.fixture
+def emulator_process() -> Iterator[EmulatorProcess]:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "assistant", "emulator", "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline().strip()
+        assert line.startswith("emulator listening on http://"), line
+        yield EmulatorProcess(line.rsplit(" ", 1)[1], process)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        if process.stdout is not None:
+            process.stdout.close()
+
+
+@dataclass
+class ListenProcess:
+    process: subprocess.Popen[bytes]
+    events_path: Path
+    stderr_path: Path
+    seen: int = 0
+    records: list[dict[str, Any]] = field(default_factory=list)
+
+    def read(self) -> list[dict[str, Any]]:
+        if self.events_path.exists():
+            lines = self.events_path.read_text().splitlines()
+            complete = [line for line in lines if line.endswith("}")]
+            self.records = [json.loads(line) for line in complete]
+        return self.records
+
+    def wait_for(
+        self,
+        event: str,
+        where: Callable[[dict[str, Any]], bool] = lambda r: True,
+        timeout: float = EVENT_TIMEOUT_SECONDS,
+    ) -> dict[str, Any]:
+        """The first matching event after the last one waited for."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            records = self.read()
+            for index in range(self.seen, len(records)):
+                if records[index]["event"] == event and where(records[index]):
+                    self.seen = index + 1
+                    return records[index]
+            if self.process.poll() is not None:
+                break
+            time.sleep(0.05)
+        raise AssertionError(
+            f"no {event!r} event; events:\n"
+            + "\n".join(json.dumps(r) for r in self.read())
+            + "\nstderr:\n"
+            + self.stderr_path.read_text()[-3000:]
+        )
+
+    def names(self) -> list[str]:
+        return [r["event"] for r in self.read()]
+
+
+@pytest.fixture
+def start_listen(
+    pulse: Any, tmp_path: Path
+) -> Iterator[Callable[..., ListenProcess]]:
+    started: list[ListenProcess] = []
+
+    def start(url: str, *extra: str, config: str | None = None) -> ListenProcess:
+        events = tmp_path / f"events-{len(started)}.jsonl"
+        stderr = tmp_path / f"listen-{len(started)}.log"
+        env = {**pulse.env, "WEBEX_ACCESS_TOKEN": "emulator-token",
+               "XDG_CONFIG_HOME": str(tmp_path / "config")}
+        argv = [sys.executable, "-m", "assistant", "-v", "--webex-url", url]
+        if config:
+            argv += ["--config", config]
+        argv += ["listen", "--events", str(events), *extra]
+        with open(stderr, "wb") as err:
+            process = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=err)
+        listen = ListenProcess(process, events, stderr)
+        started.append(listen)
+        listen.wait_for("ready", timeout=120)
+        return listen
+
+    try:
+        yield start
+    finally:
+        for listen in started:
+            if listen.process.poll() is None:
+                listen.process.send_signal(2)  # Ctrl-C: the clean path
+                try:
+                    listen.process.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    listen.process.kill()
+                    listen.process.wait()
+
+
+def env_without_pulse() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if k not in ("PULSE_SERVER",)}

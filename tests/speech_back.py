@@ -1,0 +1,97 @@
+"""Recognise what the assistant said, from a recording of the virtual speaker.
+
+PocketSphinx decodes the recording with a grammar of the message catalogue (the sentences the
+assistant can say), so a test can check the confirmation really came out of the speaker.
+"""
+
+from __future__ import annotations
+
+import re
+import wave
+from pathlib import Path
+
+import numpy as np
+import pocketsphinx
+
+from assistant.messages import Messages
+
+DEVICES = ["desk phone", "reception phone", "lobby phone", "computer", "headset"]
+EXTRA_WORDS = {"webex": "W EH B EH K S"}
+
+
+def catalogue_sentences(caller: str = "dana smith") -> list[str]:
+    messages = Messages.load()
+    rendered = set()
+    for template in messages.all_sentences():
+        for device in DEVICES:
+            text = template.format(
+                caller=caller, device=device, waiting="", devices=device, phrase=device
+            )
+            for clause in re.split(r"[.?:!]", text.lower()):  # espeak pauses at each
+                clause = re.sub(r"[^a-z' ]+", " ", clause)
+                rendered.add(" ".join(clause.split()))
+    return sorted(s for s in rendered if s)
+
+
+def _read_16k(path: Path) -> bytes:
+    with wave.open(str(path), "rb") as wav:
+        rate, channels = wav.getframerate(), wav.getnchannels()
+        samples = np.frombuffer(wav.readframes(wav.getnframes()), dtype=np.int16)
+    if channels > 1:
+        samples = samples.reshape(-1, channels).mean(axis=1).astype(np.int16)
+    if rate != 16000:
+        n = int(len(samples) * 16000 / rate)
+        samples = np.interp(
+            np.linspace(0, len(samples) - 1, n), np.arange(len(samples)), samples
+        ).astype(np.int16)
+    return samples.tobytes()
+
+
+def _segments(audio: bytes, frame: int = 320, gap_frames: int = 15) -> list[bytes]:
+    """Utterances split at pauses of 300 ms or more (energy against the loudest part)."""
+    samples = np.frombuffer(audio, dtype=np.int16).astype(np.float32)
+    frames = [samples[i : i + frame] for i in range(0, len(samples) - frame + 1, frame)]
+    energy = np.array([float(np.sqrt(np.mean(f * f))) for f in frames] or [0.0])
+    loud = energy > max(60.0, energy.max() * 0.05)
+    segments, start, quiet = [], None, 0
+    for index, is_loud in enumerate(loud):
+        if is_loud:
+            start = index if start is None else start
+            quiet = 0
+        elif start is not None:
+            quiet += 1
+            if quiet >= gap_frames:
+                segments.append((start, index - quiet + 1))
+                start, quiet = None, 0
+    if start is not None:
+        segments.append((start, len(loud)))
+    pad = 10
+    return [
+        samples[max(0, (a - pad) * frame) : (b + pad) * frame].astype(np.int16).tobytes()
+        for a, b in segments
+        if b - a >= 5
+    ]
+
+
+def recognise_speech(path: Path) -> str:
+    """The catalogue sentences heard in the recording, lower case, space separated."""
+    config = pocketsphinx.Config(lm=None, loglevel="FATAL")
+    decoder = pocketsphinx.Decoder(config)
+    for word, phones in EXTRA_WORDS.items():
+        if decoder.lookup_word(word) is None:
+            decoder.add_word(word, phones, True)
+    sentences = [
+        s for s in catalogue_sentences() if all(decoder.lookup_word(w) for w in s.split())
+    ]
+    alternatives = " | ".join(f"( {s} )" for s in sentences)
+    decoder.add_jsgf_string("catalogue", f"#JSGF V1.0;\ngrammar c;\npublic <s> = {alternatives};\n")
+    decoder.activate_search("catalogue")
+    heard = []
+    for segment in _segments(_read_16k(path)):
+        decoder.start_utt()
+        decoder.process_raw(segment, full_utt=True)
+        decoder.end_utt()
+        hypothesis = decoder.hyp()
+        if hypothesis is not None and hypothesis.hypstr:
+            heard.append(hypothesis.hypstr)
+    return " | ".join(heard)

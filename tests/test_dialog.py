@@ -1,0 +1,254 @@
+"""The dialog against the real emulator over loopback; text stands in for the recogniser here
+(the audio path is covered end to end in test_listen_e2e.py)."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from assistant.calls import CallWatcher
+from assistant.config import DialogSettings, ListenMode, WebexSettings
+from assistant.devices import DeviceDirectory
+from assistant.dialog import Dialog, State
+from assistant.events import EventLog
+from assistant.intents import CommandLanguage
+from assistant.webex.client import WebexClient
+
+
+@dataclass
+class RecordingVoice:
+    said: list[str] = field(default_factory=list)
+    earcons: list[str] = field(default_factory=list)
+    stops: int = 0
+    speaking: bool = False
+
+    def say(self, text: str, wait: bool = True) -> None:
+        self.said.append(text)
+
+    def earcon(self, name: str, wait: bool = True) -> None:
+        self.earcons.append(name)
+
+    def stop(self) -> None:
+        self.stops += 1
+
+    def is_deaf(self) -> bool:
+        return self.speaking
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@dataclass
+class Rig:
+    emulator: Any
+    client: WebexClient
+    dialog: Dialog
+    voice: RecordingVoice
+    watcher: CallWatcher
+    language: CommandLanguage
+    directory: DeviceDirectory
+    events: io.StringIO
+    clock: Clock
+
+    def poll(self) -> None:
+        for event in self.watcher.poll_once()[0]:
+            self.dialog.on_call_event(event)
+
+    def hear(self, text: str) -> None:
+        command = self.language.parse(text)
+        self.dialog.on_heard(SimpleNamespace(text=text, accepted=command is not None, command=command))
+
+    def webex_requests(self, suffix: str) -> list[dict[str, Any]]:
+        return [r for r in self.emulator.requests() if r["path"].endswith(suffix)]
+
+    def endpoint_id(self, name: str) -> str:
+        return next(e.id for e in self.directory.endpoints if e.name == name)
+
+    def event_names(self) -> list[str]:
+        return [json.loads(line)["event"] for line in self.events.getvalue().splitlines()]
+
+
+def make_rig(emulator: Any, settings: DialogSettings | None = None) -> Iterator[Rig]:
+    client = WebexClient(WebexSettings(url=emulator.url, access_token=emulator.token))
+    directory = DeviceDirectory.build(client.answer_endpoints(), {"headset": "Webex Desktop Application"})
+    language = CommandLanguage.load("en", directory.names)
+    voice, stream, clock = RecordingVoice(), io.StringIO(), Clock()
+    dialog = Dialog(client, voice, EventLog(stream), language, directory,
+                    settings or DialogSettings(), clock=clock)
+    try:
+        yield Rig(emulator, client, dialog, voice, CallWatcher(client, 1.0), language, directory,
+                  stream, clock)
+    finally:
+        client.close()
+
+
+@pytest.fixture
+def rig(emulator: Any) -> Iterator[Rig]:
+    yield from make_rig(emulator)
+
+
+def test_ring_announces_caller_and_answer_on_device_answers_there(rig: Rig) -> None:
+    call_id = rig.emulator.ring(name="Dana Smith", number="+14085550123")
+    rig.poll()
+    assert rig.voice.said == ["Call from Dana Smith. Say answer, answer on a device, or decline."]
+    assert rig.dialog.state is State.RINGING and rig.dialog.listening
+    rig.hear("answer on my desk phone")
+    answers = rig.webex_requests("/calls/answer")
+    assert [a["json"] for a in answers] == [
+        {"callId": call_id, "endpointId": rig.endpoint_id("Cisco 8865 (Desk phone)")}
+    ]
+    assert rig.voice.said[-1] == "Answered on your desk phone."
+    assert rig.dialog.state is State.FOLLOW_UP
+    rig.poll()
+    rig.hear("hang up")
+    assert [r["json"] for r in rig.webex_requests("/calls/hangup")] == [{"callId": call_id}]
+    assert rig.voice.said[-1] == "Hung up."
+    assert rig.event_names()[:3] == ["ringing", "listening", "heard"]
+    assert "action" in rig.event_names()
+
+
+def test_headset_alias_answers_on_the_application(rig: Rig) -> None:
+    call_id = rig.emulator.ring(name="Dana Smith")
+    rig.poll()
+    rig.hear("answer on my headset")
+    assert [a["json"] for a in rig.webex_requests("/calls/answer")] == [
+        {"callId": call_id, "endpointId": rig.endpoint_id("Webex Desktop Application")}
+    ]
+    assert rig.voice.said[-1] == "Answered on your headset."
+
+
+def test_decline_rejects_busy(rig: Rig) -> None:
+    call_id = rig.emulator.ring(name="Dana Smith")
+    rig.poll()
+    rig.hear("decline the call")
+    assert [r["json"] for r in rig.webex_requests("/calls/reject")] == [
+        {"callId": call_id, "action": "busy"}
+    ]
+    assert rig.voice.said[-1] == "Declined."
+    assert rig.dialog.state is State.IDLE and not rig.dialog.listening
+
+
+def test_ambiguous_phone_asks_which_then_answers(rig: Rig) -> None:
+    call_id = rig.emulator.ring(name="Dana Smith")
+    rig.poll()
+    rig.hear("answer on the phone")
+    assert rig.voice.said[-1] == "Which phone: desk phone, reception phone or lobby phone?"
+    assert rig.webex_requests("/calls/answer") == []
+    assert rig.dialog.state is State.ASKING
+    rig.hear("desk phone")
+    assert [a["json"] for a in rig.webex_requests("/calls/answer")] == [
+        {"callId": call_id, "endpointId": rig.endpoint_id("Cisco 8865 (Desk phone)")}
+    ]
+
+
+def test_call_answered_elsewhere_ends_prompt_and_sends_nothing(rig: Rig) -> None:
+    call_id = rig.emulator.ring(name="Dana Smith")
+    rig.poll()
+    rig.emulator.end_call(call_id, reason="answered")
+    rig.poll()
+    assert rig.voice.stops >= 2  # once before the ring prompt, once to cut it short
+    assert rig.voice.said[-1] == "The call from Dana Smith was answered elsewhere."
+    rig.hear("answer")
+    assert rig.webex_requests("/calls/answer") == []
+    assert rig.dialog.state is State.IDLE
+
+
+def test_webex_refusal_is_spoken_and_not_retried(rig: Rig) -> None:
+    rig.emulator.ring(name="Dana Smith")
+    rig.poll()
+    rig.emulator.add_fault(method="POST", path="/v1/telephony/calls/answer", status=409)
+    rig.hear("answer on my desk phone")
+    assert len(rig.webex_requests("/calls/answer")) == 1
+    assert rig.voice.said[-1] != "Answered on your desk phone."
+    assert "error" in rig.voice.earcons
+    assert rig.dialog.state is State.RINGING  # still ringing: the person can try another device
+
+
+def test_device_that_cannot_answer_says_why(rig: Rig) -> None:
+    rig.emulator.ring(name="Dana Smith")
+    rig.poll()
+    rig.hear("answer on the lobby phone")
+    answers = rig.webex_requests("/calls/answer")
+    assert len(answers) == 1 and answers[0]["status"] >= 400
+    assert "error" in rig.voice.earcons
+
+
+def test_not_understood_reprompts_once_then_stays_quiet(rig: Rig) -> None:
+    rig.emulator.ring(name="Dana Smith")
+    rig.poll()
+    rig.dialog.on_heard(SimpleNamespace(text="banana", accepted=False, command=None))
+    rig.dialog.on_heard(SimpleNamespace(text="banana", accepted=False, command=None))
+    assert rig.voice.said[1:] == ["Sorry, I didn't catch that. Say answer, answer on a device, or decline."]
+
+
+def test_private_caller_and_waiting_calls(rig: Rig) -> None:
+    rig.emulator.ring(name="Dana Smith", privacy=True)
+    rig.poll()
+    assert rig.voice.said[-1].startswith("Call from a private caller.")
+    newest = rig.emulator.ring(number="5551234")
+    rig.poll()
+    assert rig.voice.said[-1].startswith("Call from 5 5 5 1 2 3 4. 1 more waiting.")
+    rig.hear("answer")
+    assert [a["json"] for a in rig.webex_requests("/calls/answer")] == [{"callId": newest}]
+
+
+def test_follow_up_window_closes(rig: Rig) -> None:
+    rig.emulator.ring(name="Dana Smith")
+    rig.poll()
+    rig.hear("answer")
+    assert rig.dialog.listening
+    rig.voice.speaking = True  # the window only starts once the confirmation has been said
+    rig.clock.now += 60
+    rig.dialog.on_tick()
+    assert rig.dialog.state is State.FOLLOW_UP
+    rig.voice.speaking = False
+    rig.clock.now += DialogSettings().follow_up_seconds + 0.1
+    rig.dialog.on_tick()
+    assert rig.dialog.state is State.IDLE and not rig.dialog.listening
+    assert rig.event_names()[-1] == "idle"
+
+
+def test_webex_loss_and_return_are_said_once(rig: Rig) -> None:
+    rig.emulator.add_fault(method="GET", path="/v1/telephony/calls", status=503, count=6)
+    for _ in range(3):
+        rig.poll()
+    assert rig.voice.said == ["I can't reach Webex right now. I'll keep trying."]
+    for _ in range(3):
+        rig.poll()
+    assert rig.voice.said[-1] == "Webex is reachable again."
+    assert rig.voice.said.count("Webex is reachable again.") == 1
+
+
+def test_sleep_and_wake(rig: Rig) -> None:
+    rig.emulator.ring(name="Dana Smith")
+    rig.poll()
+    rig.hear("stop listening")
+    assert rig.dialog.state is State.SLEEPING
+    rig.hear("answer")
+    assert rig.webex_requests("/calls/answer") == []
+    rig.hear("start listening")
+    assert rig.voice.said[-1] == "I'm listening."
+
+
+def test_always_mode_needs_the_wake_phrase(emulator: Any) -> None:
+    for rig in make_rig(emulator, DialogSettings(listen_mode=ListenMode.ALWAYS)):
+        call_id = rig.emulator.ring(name="Dana Smith")
+        rig.poll()
+        rig.hear("answer")
+        assert [a["json"] for a in rig.webex_requests("/calls/answer")] == [{"callId": call_id}]
+        rig.clock.now += 60
+        rig.dialog.on_tick()
+        assert rig.dialog.state is State.IDLE and rig.dialog.listening
+        rig.hear("hang up")  # no wake phrase: ignored
+        assert rig.webex_requests("/calls/hangup") == []

@@ -1,0 +1,149 @@
+"""``assistant listen`` end to end: emulator and assistant as subprocesses, the person's voice
+played into the PulseAudio virtual microphone, the assistant's voice recorded from the virtual
+speaker and recognised back."""
+
+from __future__ import annotations
+
+import signal
+import tempfile
+import time
+import wave
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from fixtures_audio import loopback, play_into_mic, record_speaker
+from fixtures_loop import EmulatorProcess, ListenProcess
+from fixtures_speech import synthesize
+from speech_back import recognise_speech
+
+DEAF_MARGIN_SECONDS = 0.8  # the assistant ignores its microphone 0.5 s after speaking
+
+
+def _ring_and_wait_for_prompt(listen: ListenProcess, emulator: EmulatorProcess) -> str:
+    call_id = emulator.ring(name="Dana Smith", number="+14085550123")
+    listen.wait_for("ringing", lambda r: r["callId"] == call_id)
+    listen.wait_for("spoken", lambda r: r["text"].startswith("Call from Dana Smith"))
+    time.sleep(DEAF_MARGIN_SECONDS)
+    return call_id
+
+
+def _say(pulse: Any, text: str) -> None:
+    """The person speaks ``text`` into the virtual microphone (espeak-ng, en-us)."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "person.wav"
+        with wave.open(str(path), "wb") as wav:
+            wav.setnchannels(1)
+            wav.setsampwidth(2)
+            wav.setframerate(16000)
+            wav.writeframes(synthesize(text))
+        play_into_mic(pulse, path)
+
+
+def test_answer_on_desk_phone_by_voice_and_confirmation_is_heard(
+    pulse: Any, emulator_process: EmulatorProcess, start_listen: Callable[..., ListenProcess]
+) -> None:
+    listen = start_listen(emulator_process.url)
+    with record_speaker(pulse) as recording:
+        call_id = _ring_and_wait_for_prompt(listen, emulator_process)
+        _say(pulse, "answer on my desk phone")
+        heard = listen.wait_for("heard")
+        assert heard["intent"] == "answer" and heard["device"] == "Cisco 8865 (Desk phone)"
+        action = listen.wait_for("action")
+        assert action["status"] == 204
+        listen.wait_for("spoken", lambda r: r["text"] == "Answered on your desk phone.")
+        time.sleep(1.0)  # the tail of the sentence is still on its way through PulseAudio
+    answers = emulator_process.requests("/calls/answer")
+    assert [a["json"] for a in answers] == [
+        {"callId": call_id, "endpointId": emulator_process.endpoint_id("Cisco 8865 (Desk phone)")}
+    ]
+    assert "answered on your desk phone" in recognise_speech(Path(recording))
+
+
+def test_decline_by_voice(
+    pulse: Any, emulator_process: EmulatorProcess, start_listen: Callable[..., ListenProcess]
+) -> None:
+    listen = start_listen(emulator_process.url)
+    call_id = _ring_and_wait_for_prompt(listen, emulator_process)
+    _say(pulse, "decline the call")
+    listen.wait_for("spoken", lambda r: r["text"] == "Declined.")
+    assert [r["json"] for r in emulator_process.requests("/calls/reject")] == [
+        {"callId": call_id, "action": "busy"}
+    ]
+
+
+def test_ambiguous_phone_is_asked_then_answered(
+    pulse: Any, emulator_process: EmulatorProcess, start_listen: Callable[..., ListenProcess]
+) -> None:
+    listen = start_listen(emulator_process.url)
+    call_id = _ring_and_wait_for_prompt(listen, emulator_process)
+    _say(pulse, "answer on the phone")
+    listen.wait_for("spoken", lambda r: r["text"].startswith("Which phone:"))
+    time.sleep(DEAF_MARGIN_SECONDS)
+    assert emulator_process.requests("/calls/answer") == []
+    _say(pulse, "desk phone")
+    listen.wait_for("spoken", lambda r: r["text"] == "Answered on your desk phone.")
+    assert [a["json"] for a in emulator_process.requests("/calls/answer")] == [
+        {"callId": call_id, "endpointId": emulator_process.endpoint_id("Cisco 8865 (Desk phone)")}
+    ]
+
+
+def test_call_answered_elsewhere_mid_prompt_sends_nothing(
+    pulse: Any, emulator_process: EmulatorProcess, start_listen: Callable[..., ListenProcess]
+) -> None:
+    listen = start_listen(emulator_process.url)
+    call_id = emulator_process.ring(name="Dana Smith")
+    listen.wait_for("speaking", lambda r: r["text"].startswith("Call from Dana Smith"))
+    emulator_process.control("POST", f"/_emulator/calls/{call_id}/end", {"reason": "answered"})
+    listen.wait_for("spoken", lambda r: "answered elsewhere" in r["text"])
+    time.sleep(DEAF_MARGIN_SECONDS)
+    _say(pulse, "answer on my desk phone")
+    time.sleep(2.0)
+    assert emulator_process.requests("/calls/answer") == []
+
+
+def test_refused_answer_reason_is_spoken_and_not_retried(
+    pulse: Any, emulator_process: EmulatorProcess, start_listen: Callable[..., ListenProcess]
+) -> None:
+    listen = start_listen(emulator_process.url)
+    _ring_and_wait_for_prompt(listen, emulator_process)
+    emulator_process.control(
+        "POST", "/_emulator/faults",
+        {"method": "POST", "path": "/v1/telephony/calls/answer", "status": 409},
+    )
+    _say(pulse, "answer on my desk phone")
+    action = listen.wait_for("action")
+    assert action["status"] == 409
+    error = listen.wait_for("error")
+    listen.wait_for("spoken", lambda r: r["text"] == error["message"])
+    time.sleep(1.0)
+    assert len(emulator_process.requests("/calls/answer")) == 1
+
+
+def test_own_voice_never_causes_an_action(
+    pulse: Any, emulator_process: EmulatorProcess, start_listen: Callable[..., ListenProcess]
+) -> None:
+    """The speaker leaks into the microphone; 20 ring cycles of prompts must not act."""
+    listen = start_listen(emulator_process.url)
+    with loopback(pulse):
+        for _ in range(20):
+            call_id = emulator_process.ring(name="Dana Smith")
+            listen.wait_for("spoken", lambda r: r["text"].startswith("Call from Dana Smith"))
+            time.sleep(0.3)
+            emulator_process.control("POST", f"/_emulator/calls/{call_id}/end", {"reason": "remote"})
+            listen.wait_for("spoken", lambda r: "stopped ringing" in r["text"])
+    time.sleep(1.0)
+    assert "action" not in listen.names()
+    calls_requests = [
+        r for r in emulator_process.requests() if r["method"] == "POST" and "/telephony/calls/" in r["path"]
+    ]
+    assert calls_requests == []
+
+
+def test_ctrl_c_stops_cleanly(
+    pulse: Any, emulator_process: EmulatorProcess, start_listen: Callable[..., ListenProcess]
+) -> None:
+    listen = start_listen(emulator_process.url)
+    listen.process.send_signal(signal.SIGINT)
+    assert listen.process.wait(timeout=15) == 0
+    assert "Traceback" not in listen.stderr_path.read_text()

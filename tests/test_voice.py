@@ -1,0 +1,279 @@
+"""Voice out: synthesis, playback through the virtual speaker, deafness, stop, fallbacks."""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from fixtures_audio import Pulse, envelope, loopback, read_wav, record_speaker, voiced_span_seconds
+
+from assistant import earcons
+from assistant.audio import Microphone
+from assistant.config import AudioSettings, VoiceSettings
+from assistant.voice import Voice
+
+WAIT_SECONDS = 30.0
+PROMPT = "Call from Dana Smith. Say answer, answer on a device, or decline."
+LONG = (
+    "This is a long sentence that goes on and on, so that there is plenty of time to stop it "
+    "well before the end, because nobody wants to hear all of it when the call has gone away."
+)
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class Events:
+    def __init__(self) -> None:
+        self.items: list[tuple[str, dict[str, Any]]] = []
+        self.deaf_when_speaking: list[bool] = []
+        self.voice: Voice | None = None
+        self._changed = threading.Condition()
+
+    def __call__(self, name: str, data: dict[str, Any]) -> None:
+        if name == "speaking" and self.voice is not None:
+            self.deaf_when_speaking.append(self.voice.is_deaf())
+        with self._changed:
+            self.items.append((name, data))
+            self._changed.notify_all()
+
+    def names(self) -> list[str]:
+        return [name for name, _ in self.items]
+
+    def wait_for(self, name: str, count: int = 1) -> None:
+        with self._changed:
+            assert self._changed.wait_for(
+                lambda: self.names().count(name) >= count, WAIT_SECONDS
+            ), f"no {name!r} event"
+
+
+@pytest.fixture
+def make_voice() -> Iterator[Any]:
+    made: list[Voice] = []
+
+    def make(voice: VoiceSettings | None = None, audio: AudioSettings | None = None,
+             **kwargs: Any) -> tuple[Voice, Events]:
+        events = Events()
+        v = Voice(voice or VoiceSettings(), audio or AudioSettings(), on_event=events, **kwargs)
+        events.voice = v
+        made.append(v)
+        return v, events
+
+    yield make
+    for v in made:
+        v.close()
+    assert not [t for t in threading.enumerate() if t.name == "voice-out"]
+
+
+def test_say_plays_through_the_virtual_speaker(pulse: Pulse, make_voice: Any) -> None:
+    voice, events = make_voice()
+    assert voice.output_available
+    samples, rate = voice.synthesize(PROMPT)
+    with record_speaker(pulse) as path:
+        voice.say(PROMPT)
+    recorded, recorded_rate = read_wav(path)
+    assert envelope(recorded, recorded_rate).max() > 1000  # not silence
+    want = voiced_span_seconds(samples, rate)
+    assert want > 2.0
+    assert abs(voiced_span_seconds(recorded, recorded_rate) - want) < 0.25
+    assert events.names() == ["speaking", "spoken"]
+    assert events.items[1][1] == {"text": PROMPT, "completed": True}
+    assert voice.synthesizer_name == "pyttsx3"
+
+
+def test_voice_is_deaf_while_speaking_and_half_a_second_after(
+    pulse: Pulse, make_voice: Any
+) -> None:
+    now = [100.0]
+    voice, events = make_voice(clock=lambda: now[0])
+    assert not voice.is_deaf()
+    voice.say("Answered on your headset.", wait=False)
+    assert voice.is_deaf()  # from the moment it is asked to speak
+    events.wait_for("spoken")
+    voice.close()  # the job is over: only the tail keeps it deaf
+    assert events.deaf_when_speaking == [True]
+    now[0] = 100.49
+    assert voice.is_deaf()
+    now[0] = 100.51
+    assert not voice.is_deaf()
+
+
+def test_deaf_tail_with_the_real_clock(pulse: Pulse, make_voice: Any) -> None:
+    voice, events = make_voice(audio=AudioSettings(deaf_after_speech_ms=500))
+    voice.earcon("done")
+    time.sleep(0.6)
+    assert not voice.is_deaf()
+
+
+def test_stop_interrupts_a_long_sentence(pulse: Pulse, make_voice: Any) -> None:
+    voice, events = make_voice()
+    samples, rate = voice.synthesize(LONG)
+    full = voiced_span_seconds(samples, rate)
+    with record_speaker(pulse) as path:
+        voice.say(LONG, wait=False)
+        events.wait_for("speaking")
+        time.sleep(1.0)
+        voice.stop()
+        events.wait_for("spoken")
+    assert events.items[-1][1]["completed"] is False
+    recorded, recorded_rate = read_wav(path)
+    heard = voiced_span_seconds(recorded, recorded_rate)
+    assert 0.3 < heard < full / 2, (heard, full)
+
+
+def test_stop_drops_queued_sounds(pulse: Pulse, make_voice: Any) -> None:
+    voice, events = make_voice()
+    voice.say(LONG, wait=False)
+    voice.say(PROMPT, wait=False)
+    events.wait_for("speaking")
+    voice.stop()
+    voice.close()
+    assert events.names() == ["speaking", "spoken"]
+
+
+def test_no_output_device_appends_speech_to_a_wav(
+    pulse: Pulse, make_voice: Any, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    out = tmp_path / "speech.wav"
+    voice, events = make_voice(
+        VoiceSettings(fallback_wav=str(out)), AudioSettings(output_device="no such speaker")
+    )
+    assert not voice.output_available
+    first, rate = voice.synthesize("Answered on your headset.")
+    second, _ = voice.synthesize("Declined.")
+    with caplog.at_level(logging.WARNING, logger="assistant.voice"):
+        voice.say("Answered on your headset.")
+        voice.say("Declined.")
+    written, written_rate = read_wav(out)
+    assert written_rate == rate
+    assert abs(len(written) - (len(first) + len(second))) < rate * 0.05  # espeak varies a little
+    assert voice.fallback_path == out
+    assert "Answered on your headset." in caplog.text
+    assert events.names() == ["speaking", "spoken", "speaking", "spoken"]
+
+
+class HangingSynthesizer:
+    """Never finishes until released: stands in for a pyttsx3 that hangs in runAndWait."""
+
+    name = "hanging"
+
+    def __init__(self) -> None:
+        self.release = threading.Event()
+        self.calls = 0
+
+    def to_file(self, text: str, path: Path) -> None:
+        self.calls += 1
+        self.release.wait(WAIT_SECONDS)
+
+    def close(self) -> None:
+        pass
+
+
+def test_synthesizer_timeout_falls_back_to_the_espeak_ng_command_line(
+    make_voice: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    hanging = HangingSynthesizer()
+    voice, _ = make_voice(VoiceSettings(synth_timeout_seconds=0.5), synthesizer=hanging)
+    try:
+        with caplog.at_level(logging.WARNING, logger="assistant.synth"):
+            samples, rate = voice.synthesize("Declined.")
+        assert envelope(samples, rate).max() > 1000
+        assert voice.synthesizer_name == "espeak-ng"
+        assert "espeak-ng command line" in caplog.text
+        voice.synthesize("Held.")  # no second wait on the hung engine
+        assert hanging.calls == 1
+    finally:
+        hanging.release.set()
+
+
+def test_rate_setting_changes_the_speed(make_voice: Any) -> None:
+    slow, _ = make_voice(VoiceSettings(rate_wpm=110))
+    fast, _ = make_voice(VoiceSettings(rate_wpm=260))
+    slow_samples, rate = slow.synthesize(PROMPT)
+    fast_samples, _ = fast.synthesize(PROMPT)
+    assert voiced_span_seconds(slow_samples, rate) > 1.5 * voiced_span_seconds(fast_samples, rate)
+
+
+def test_earcons_are_generated_played_and_can_be_turned_off(
+    pulse: Pulse, make_voice: Any, tmp_path: Path
+) -> None:
+    sounds = {name: earcons.render(name) for name in earcons.NAMES}
+    assert set(sounds) == {"ring", "listening", "done", "error"}
+    for sound in sounds.values():
+        assert 0.1 < len(sound) / earcons.RATE_HZ < 1.0
+        assert 1000 < np.abs(sound).max() < 32767
+    assert len({s.tobytes() for s in sounds.values()}) == 4
+
+    voice, _ = make_voice()
+    with record_speaker(pulse) as path:
+        voice.earcon("ring")
+    recorded, recorded_rate = read_wav(path)
+    assert abs(voiced_span_seconds(recorded, recorded_rate) - 0.58) < 0.1
+
+    out = tmp_path / "earcons.wav"
+    quiet, _ = make_voice(VoiceSettings(earcons=False, fallback_wav=str(out)),
+                          AudioSettings(output_device="no such speaker"))
+    quiet.earcon("ring")
+    assert not out.exists()
+    with pytest.raises(ValueError):
+        quiet.earcon("trumpet")
+
+
+def test_own_voice_never_reaches_the_microphone(pulse: Pulse, make_voice: Any) -> None:
+    """Speaker looped into the mic: frames while speaking (and 0.5 s after) are dropped."""
+    voice, events = make_voice()
+    mic = Microphone(AudioSettings(), deaf=voice.is_deaf)
+    frames: list[bytes] = []
+    reader = threading.Thread(target=lambda: frames.extend(mic.frames()), name="test-capture")
+    with loopback(pulse, latency_msec=200):
+        reader.start()
+        try:
+            deadline = time.monotonic() + WAIT_SECONDS
+            while len(frames) < 10 and time.monotonic() < deadline:
+                time.sleep(0.02)
+            voice.say(PROMPT)
+            time.sleep(1.0)
+        finally:
+            mic.close()
+            reader.join(timeout=WAIT_SECONDS)
+    assert frames.count(b"") == 1
+    heard = np.frombuffer(b"".join(frames), dtype="<i2")
+    assert envelope(heard, 16000).max() < 300  # nothing of the prompt got through
+
+
+def test_cli_say_writes_a_wav_and_keeps_stdout_clean(tmp_path: Path) -> None:
+    out = tmp_path / "x.wav"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run([sys.executable, "-m", "assistant", "say", "hello", "--out", str(out)],
+                          env=env, capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == ""
+    samples, rate = read_wav(out)
+    assert rate == 22050
+    assert 0.2 < voiced_span_seconds(samples, rate) < 2.0
+
+
+def test_cli_say_without_any_output_device_writes_the_fallback_wav(tmp_path: Path) -> None:
+    fallback = tmp_path / "said.wav"
+    config = tmp_path / "assistant.toml"
+    config.write_text(f'[voice]\nfallback_wav = "{fallback}"\n', encoding="utf-8")
+    runtime = tmp_path / "no-pulse"
+    runtime.mkdir()
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "XDG_RUNTIME_DIR": str(runtime),
+           "PULSE_SERVER": f"unix:{runtime}/pulse/native"}  # no sound server, no sound card
+    done = subprocess.run(
+        [sys.executable, "-m", "assistant", "--config", str(config), "say", "hello"],
+        env=env, capture_output=True, text=True, timeout=60, check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert str(fallback) in done.stderr
+    assert "hello" in done.stderr  # the text went to the log
+    samples, rate = read_wav(fallback)
+    assert voiced_span_seconds(samples, rate) > 0.2
