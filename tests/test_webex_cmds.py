@@ -221,3 +221,20 @@ def test_answer_speaks_its_outcome(tmp_path: Path, emulator: Emulator) -> None:
     assert result.stdout.strip() == "Answered on your headset."
     with wave.open(str(spoken)) as wav:
         assert wav.getnframes() / wav.getframerate() > 0.8  # about a second of speech
+
+
+def test_devices_flags_words_the_recogniser_cannot_hear(tmp_path: Path, emulator: Emulator) -> None:
+    config = tmp_path / "assistant.toml"
+    config.write_text(
+        '[speech]\nengine = "pocketsphinx"\n'
+        '[devices.aliases]\nheadset = "Webex Desktop Application"\nzorblax = "Cisco 8865 (Desk phone)"\n'
+    )
+    result = assistant(tmp_path, emulator, "--config", str(config), "devices", "--json")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    desk = next(e for e in data["endpoints"] if e["name"] == DESK)
+    assert desk["unhearableNames"] == ["zorblax"]
+    assert "desk phone" in desk["spokenNames"]
+    assert any("zorblax" in problem for problem in data["unusable"])
+    text = assistant(tmp_path, emulator, "--config", str(config), "devices")
+    assert 'unusable: "zorblax" (Cisco 8865 (Desk phone)) cannot be heard by pocketsphinx' in text.stdout

@@ -152,19 +152,28 @@ def run_devices(args: argparse.Namespace, settings: Settings) -> int:
     with client:
         endpoints = client.answer_endpoints()
     directory = DeviceDirectory.build(endpoints, settings.devices.aliases)
-    rows: list[dict[str, Any]] = [
-        {
+    unheard, engine_name = _unhearable_words(settings, directory)
+    problems = list(directory.problems)
+    rows: list[dict[str, Any]] = []
+    for e in endpoints:
+        names = directory.spoken_names(e)
+        deaf = [n for n in names if any(w in unheard for w in n.split())]
+        rows.append({
             "id": e.id,
             "type": e.type,
             "name": e.name,
             "preferred": e.is_preferred,
             "label": directory.label(e),
-            "spokenNames": directory.spoken_names(e),
-        }
-        for e in endpoints
-    ]
+            "spokenNames": [n for n in names if n not in deaf],
+            "unhearableNames": deaf,
+        })
+        problems += [
+            f'"{n}" ({e.name}) cannot be heard by {engine_name}: '
+            + ", ".join(w for w in n.split() if w in unheard) + " is not in its vocabulary."
+            for n in deaf
+        ]
     if args.json:
-        print(json.dumps({"endpoints": rows, "unusable": directory.problems}, indent=2))
+        print(json.dumps({"endpoints": rows, "unusable": problems}, indent=2))
         return EXIT_OK
     if not rows:
         print("No answer endpoints: Webex lists no device that can answer calls for you.")
@@ -172,9 +181,25 @@ def run_devices(args: argparse.Namespace, settings: Settings) -> int:
         preferred = ", preferred" if row["preferred"] else ""
         print(f"{row['name']} ({row['type']}{preferred})")
         print("    say: " + ", ".join(f'"{n}"' for n in row["spokenNames"]))
-    for problem in directory.problems:
+    for problem in problems:
         print(f"unusable: {problem}")
     return EXIT_OK
+
+
+def _unhearable_words(settings: Settings, directory: DeviceDirectory) -> tuple[set[str], str]:
+    """Words of the device names the configured recogniser cannot hear (it is built for this)."""
+    from assistant.intents import CommandLanguage
+    from assistant.speech import create_engine
+
+    try:
+        engine = create_engine(
+            settings.speech, CommandLanguage.load(settings.speech.language, directory.names)
+        )
+    except AssistantError as exc:
+        print(f"assistant: cannot check the device words: {exc.spoken}", file=sys.stderr)
+        return set(), "the recogniser"
+    words = sorted({w for name in directory.names for w in name.split()})
+    return set(engine.missing_words(words)), engine.name
 
 
 # --- answer and decline --------------------------------------------------------------------
