@@ -55,7 +55,7 @@ class Pyttsx3Synthesizer:
         import pyttsx3.drivers.espeak as espeak_driver
 
         # The driver print()s "Audio saved to ..." on stdout, which is for data: send it to the log.
-        espeak_driver.print = lambda *args, **kwargs: log.debug(" ".join(map(str, args)))  # type: ignore[attr-defined]
+        vars(espeak_driver)["print"] = lambda *args, **kw: log.debug(" ".join(map(str, args)))
         engine = pyttsx3.init("espeak")
         finished = threading.Event()
         engine.connect("finished-utterance", lambda **kwargs: finished.set())

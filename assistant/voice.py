@@ -135,6 +135,9 @@ class Voice:
                 self._worker = threading.Thread(target=self._run, name="voice-out", daemon=True)
                 self._worker.start()
         self._jobs.put(job)
+        if wait and threading.current_thread() is self._worker:
+            log.warning("voice: %s %r asked from an event callback; not waiting for it", kind, text)
+            return
         if wait and not job.done.wait(JOB_WAIT_SECONDS):
             log.error("voice: %s %r did not finish in %.0f s", kind, text, JOB_WAIT_SECONDS)
 

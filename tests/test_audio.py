@@ -132,6 +132,10 @@ def test_devices_are_listed_and_a_missing_one_is_reported(pulse: Pulse) -> None:
     assert find_device("", "input") is not None
     assert find_device("default", "output") is not None
     assert find_device("no such microphone", "input") is None
+    pulse_index = find_device("pulse", "input")
+    assert pulse_index is not None
+    assert find_device("PULS", "input") == pulse_index  # a case-insensitive name part
+    assert find_device(str(pulse_index), "input") == pulse_index  # or the index
     assert Microphone.check(AudioSettings())["max_input_channels"] > 0
     with pytest.raises(AudioError) as err:
         Microphone.check(AudioSettings(input_device="no such microphone"))

@@ -106,7 +106,7 @@ def test_voice_is_deaf_while_speaking_and_half_a_second_after(
 
 
 def test_deaf_tail_with_the_real_clock(pulse: Pulse, make_voice: Any) -> None:
-    voice, events = make_voice(audio=AudioSettings(deaf_after_speech_ms=500))
+    voice, _ = make_voice(audio=AudioSettings(deaf_after_speech_ms=500))
     voice.earcon("done")
     time.sleep(0.6)
     assert not voice.is_deaf()
@@ -228,7 +228,7 @@ def test_earcons_are_generated_played_and_can_be_turned_off(
 
 def test_own_voice_never_reaches_the_microphone(pulse: Pulse, make_voice: Any) -> None:
     """Speaker looped into the mic: frames while speaking (and 0.5 s after) are dropped."""
-    voice, events = make_voice()
+    voice, _ = make_voice()
     mic = Microphone(AudioSettings(), deaf=voice.is_deaf)
     frames: list[bytes] = []
     reader = threading.Thread(target=lambda: frames.extend(mic.frames()), name="test-capture")
