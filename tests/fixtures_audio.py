@@ -5,7 +5,8 @@ into it is what the microphone hears, through the default source ``vmic.monitor`
 (the default sink: what the assistant says; record it from ``vspk.monitor``). The test process's
 environment points at it (``PULSE_SERVER``, ``XDG_RUNTIME_DIR``); ``pulse.env`` is the same for
 subprocesses. sounddevice then sees it through ALSA's ``pulse``/``default`` devices, after
-``rescan_devices()`` re-initialises PortAudio.
+``rescan_devices()`` re-initialises PortAudio. Two readers keep the null sinks at low latency
+(see ``keep_latency_low``), so playback and capture start and end like on a real device.
 
 Helpers: ``play_into_mic(pulse, wav)``, ``record_speaker(pulse)``, ``loopback(pulse)``.
 """
@@ -81,6 +82,31 @@ def stop_pulse(pulse: Pulse) -> None:
     os.kill(pulse.pid, signal.SIGKILL)
 
 
+def keep_latency_low(pulse: Pulse) -> list[subprocess.Popen[bytes]]:
+    """Makes the null sinks behave like real devices: low latency from the start.
+
+    A null sink nobody listens to runs at 2 s latency: playback ends ~2 s late and a new
+    capture waits ~2 s for its first audio. A low-latency reader on each monitor (discarding
+    what it reads) fixes that once the sink's current 2 s block has passed, which is waited for.
+    """
+    readers = [
+        subprocess.Popen(
+            ["pacat", "--record", "--raw", f"--device={sink}.monitor", "--latency-msec=30",
+             "/dev/null"],
+            env=pulse.env,
+        )
+        for sink in ("vspk", "vmic")
+    ]
+    silence = write_wav(pulse.runtime_dir / "silence.wav", np.zeros(800, np.int16), 16000)
+    players = [
+        subprocess.Popen(["paplay", f"--device={sink}", str(silence)], env=pulse.env)
+        for sink in ("vspk", "vmic")
+    ]
+    for player in players:
+        player.wait(timeout=START_TIMEOUT_SECONDS)
+    return readers
+
+
 @pytest.fixture(scope="session")
 def pulse() -> Iterator[Pulse]:
     runtime_dir = Path(tempfile.mkdtemp(prefix="pulse-test-"))
@@ -89,9 +115,13 @@ def pulse() -> Iterator[Pulse]:
     os.environ["XDG_RUNTIME_DIR"] = str(runtime_dir)
     os.environ["PULSE_SERVER"] = server.server
     rescan_devices()
+    readers = keep_latency_low(server)
     try:
         yield server
     finally:
+        for reader in readers:
+            reader.terminate()
+            reader.wait(timeout=START_TIMEOUT_SECONDS)
         stop_pulse(server)
         for key, value in saved.items():
             if value is None:
