@@ -232,3 +232,29 @@ def voiced_span_seconds(samples: np.ndarray, rate: int, threshold: float = 300.0
     """Seconds from the first to the last 20 ms window louder than ``threshold`` RMS."""
     loud = np.nonzero(envelope(samples, rate) > threshold)[0]
     return 0.0 if len(loud) == 0 else (loud[-1] - loud[0] + 1) * 0.020
+
+
+class SoundServerSwitch:
+    """Hides the sound server from this process (no devices at all) until ``restore()``."""
+
+    def __init__(self, pulse: Pulse) -> None:
+        self.pulse = pulse
+
+    def hide(self) -> None:
+        os.environ["PULSE_SERVER"] = "unix:/nonexistent/pulse/native"
+        rescan_devices()
+
+    def restore(self) -> None:
+        """The server is back; PortAudio finds it at the next re-scan (the code under test's)."""
+        os.environ["PULSE_SERVER"] = self.pulse.server
+
+
+@pytest.fixture
+def no_sound_server(pulse: Pulse) -> Iterator[SoundServerSwitch]:
+    switch = SoundServerSwitch(pulse)
+    switch.hide()
+    try:
+        yield switch
+    finally:
+        switch.restore()
+        rescan_devices()

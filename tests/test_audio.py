@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 from fixtures_audio import (
     Pulse,
+    SoundServerSwitch,
     envelope,
     play_into_mic,
     read_wav,
@@ -185,17 +186,15 @@ def test_frames_heard_while_deaf_are_dropped_and_one_gap_follows(
 
 
 def test_missing_microphone_is_retried_and_reported_once_when_back(
-    pulse: Pulse, capture: Callable[..., Capture], monkeypatch: pytest.MonkeyPatch
+    capture: Callable[..., Capture], no_sound_server: SoundServerSwitch
 ) -> None:
-    monkeypatch.setenv("PULSE_SERVER", "unix:/nonexistent/pulse/native")
-    rescan_devices()
     settings = AudioSettings(retry_seconds=0.2)
     cap = capture(lambda on_event: Microphone(settings, on_event=on_event))
     cap.wait_for(lambda: bool(cap.events), "the error event")
     time.sleep(0.6)  # a few retries: still only one error
     assert [name for name, _ in cap.events] == ["error"]
     assert "microphone" in cap.events[0][1]["message"].lower()
-    monkeypatch.setenv("PULSE_SERVER", pulse.server)
+    no_sound_server.restore()
     cap.wait_for(lambda: len(cap.events) == 2, "the microphone_back event")
     cap.wait_for(lambda: len(cap.frames) > 5, "frames after the microphone came back")
     assert [name for name, _ in cap.events] == ["error", "microphone_back"]

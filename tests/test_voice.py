@@ -14,7 +14,15 @@ from typing import Any
 
 import numpy as np
 import pytest
-from fixtures_audio import Pulse, envelope, loopback, read_wav, record_speaker, voiced_span_seconds
+from fixtures_audio import (
+    Pulse,
+    SoundServerSwitch,
+    envelope,
+    loopback,
+    read_wav,
+    record_speaker,
+    voiced_span_seconds,
+)
 
 from assistant import earcons
 from assistant.audio import Microphone
@@ -277,3 +285,22 @@ def test_cli_say_without_any_output_device_writes_the_fallback_wav(tmp_path: Pat
     assert "hello" in done.stderr  # the text went to the log
     samples, rate = read_wav(fallback)
     assert voiced_span_seconds(samples, rate) > 0.2
+
+
+def test_speaker_that_appears_later_is_used(
+    pulse: Pulse, make_voice: Any, tmp_path: Path, no_sound_server: SoundServerSwitch
+) -> None:
+    out = tmp_path / "said.wav"
+    voice, events = make_voice(VoiceSettings(fallback_wav=str(out)),
+                               AudioSettings(retry_seconds=0.2))
+    assert not voice.output_available
+    voice.say("Declined.")
+    assert out.is_file()
+    no_sound_server.restore()
+    time.sleep(0.3)  # past retry_seconds: the next sentence looks for the speaker again
+    with record_speaker(pulse) as path:
+        voice.say("Declined.")
+    assert voice.output_available
+    recorded, recorded_rate = read_wav(path)
+    assert envelope(recorded, recorded_rate).max() > 1000
+    assert events.names() == ["speaking", "spoken", "speaking", "spoken"]
