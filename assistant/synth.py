@@ -25,6 +25,10 @@ log = logging.getLogger(__name__)
 SPOKEN_FAILURE = "I cannot speak right now."
 
 
+class EngineTaken(VoiceError):
+    """pyttsx3 already speaks with other voice settings in this process."""
+
+
 class Synthesizer(Protocol):
     """Writes ``text`` spoken with the configured voice to a 16-bit mono WAV at ``path``."""
 
@@ -74,7 +78,7 @@ class Pyttsx3Synthesizer:
             engine.setProperty("volume", self.settings.volume)
             cls._owner = wanted
         elif cls._owner != wanted:
-            raise VoiceError(
+            raise EngineTaken(
                 f"pyttsx3 already speaks with voice/rate/volume {cls._owner} in this process",
                 SPOKEN_FAILURE,
             )
@@ -227,10 +231,14 @@ class TimedSynthesis:
                 if job.done.wait(self.settings.synth_timeout_seconds) and job.error is None:
                     return
                 hung = not job.done.is_set()
-                reason = (f"did not finish within {self.settings.synth_timeout_seconds:g} s"
-                          if hung else f"failed: {job.error}")
-                log.warning("%s %s; using the %s command line from now on",
-                            primary.name, reason, self.fallback.name)
+                if isinstance(job.error, EngineTaken):
+                    log.info("%s; these settings use the %s command line", job.error,
+                             self.fallback.name)
+                else:
+                    reason = (f"did not finish within {self.settings.synth_timeout_seconds:g} s"
+                              if hung else f"failed: {job.error}")
+                    log.warning("%s %s; using the %s command line from now on",
+                                primary.name, reason, self.fallback.name)
                 self._drop_primary(hung)
         self.fallback.to_file(text, path)
 
