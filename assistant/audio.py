@@ -190,7 +190,7 @@ class Microphone:
                 chunk = self._next_chunk()
                 if chunk is None:
                     if self._stream is None:
-                        was_deaf = False
+                        pending, was_deaf = b"", False
                         yield b""  # the microphone went away: a gap
                     continue
                 assert self._converter is not None
