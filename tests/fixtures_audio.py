@@ -6,7 +6,8 @@ into it is what the microphone hears, through the default source ``vmic.monitor`
 environment points at it (``PULSE_SERVER``, ``XDG_RUNTIME_DIR``); ``pulse.env`` is the same for
 subprocesses. sounddevice then sees it through ALSA's ``pulse``/``default`` devices, after
 ``rescan_devices()`` re-initialises PortAudio. Two readers keep the null sinks at low latency
-(see ``keep_latency_low``), so playback and capture start and end like on a real device.
+(``keep_latency_low``, started by ``start_pulse``), so playback and capture start and end like on
+a real device. ``start_pulse``/``stop_pulse`` serve scripts too (bench/).
 
 Helpers: ``play_into_mic(pulse, wav)``, ``record_speaker(pulse)``, ``loopback(pulse)``.
 """
@@ -39,6 +40,7 @@ class Pulse:
     server: str
     pid: int
     env: dict[str, str] = field(default_factory=dict)  # for subprocesses
+    readers: list[subprocess.Popen[bytes]] = field(default_factory=list)  # keep_latency_low
 
     def pactl(self, *args: str) -> str:
         done = subprocess.run(
@@ -47,8 +49,12 @@ class Pulse:
         return done.stdout.strip()
 
 
-def start_pulse(runtime_dir: Path) -> Pulse:
-    """A private PulseAudio daemon in ``runtime_dir`` (a fresh, 0700 directory)."""
+def start_pulse(runtime_dir: Path, low_latency: bool = True) -> Pulse:
+    """A private PulseAudio daemon in ``runtime_dir`` (a fresh, 0700 directory).
+
+    ``low_latency`` (default) makes the null sinks behave like real devices (``keep_latency_low``,
+    ~2 s once at start); without it playback ends ~2 s late and a capture starts ~2 s late.
+    """
     runtime_dir.chmod(0o700)
     server = f"unix:{runtime_dir}/pulse/native"
     env = {**os.environ, "XDG_RUNTIME_DIR": str(runtime_dir), "PULSE_SERVER": server}
@@ -66,10 +72,15 @@ def start_pulse(runtime_dir: Path) -> Pulse:
     pulse = Pulse(runtime_dir, server, pid, env)
     pulse.pactl("set-default-source", "vmic.monitor")
     pulse.pactl("set-default-sink", "vspk")
+    if low_latency:
+        pulse.readers = keep_latency_low(pulse)
     return pulse
 
 
 def stop_pulse(pulse: Pulse) -> None:
+    for reader in pulse.readers:
+        reader.terminate()
+        reader.wait(timeout=START_TIMEOUT_SECONDS)
     with contextlib.suppress(ProcessLookupError):
         os.kill(pulse.pid, signal.SIGTERM)
     deadline = time.monotonic() + START_TIMEOUT_SECONDS
@@ -115,13 +126,9 @@ def pulse() -> Iterator[Pulse]:
     os.environ["XDG_RUNTIME_DIR"] = str(runtime_dir)
     os.environ["PULSE_SERVER"] = server.server
     rescan_devices()
-    readers = keep_latency_low(server)
     try:
         yield server
     finally:
-        for reader in readers:
-            reader.terminate()
-            reader.wait(timeout=START_TIMEOUT_SECONDS)
         stop_pulse(server)
         for key, value in saved.items():
             if value is None:

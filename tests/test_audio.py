@@ -206,7 +206,7 @@ def test_microphone_that_disappears_mid_stream_comes_back(
 ) -> None:
     runtime = tmp_path / "pulse2"
     runtime.mkdir()
-    second = start_pulse(runtime)
+    second = start_pulse(runtime, low_latency=False)
     try:
         monkeypatch.setenv("PULSE_SERVER", second.server)
         rescan_devices()
@@ -217,7 +217,7 @@ def test_microphone_that_disappears_mid_stream_comes_back(
         cap.wait_for(lambda: b"" in cap.frames, "the gap when the microphone went away")
         cap.wait_for(lambda: len(cap.events) == 1, "the error event")
         heard = len(cap.frames)
-        second = start_pulse(runtime)
+        second = start_pulse(runtime, low_latency=False)
         cap.wait_for(lambda: len(cap.events) == 2, "the microphone_back event")
         cap.wait_for(lambda: len(cap.frames) > heard + 5, "frames after it came back")
         assert [name for name, _ in cap.events] == ["error", "microphone_back"]
