@@ -190,7 +190,7 @@ class Microphone:
                 chunk = self._next_chunk()
                 if chunk is None:
                     if self._stream is None:
-                        was_deaf = False
+                        pending, was_deaf = b"", False
                         yield b""  # the microphone went away: a gap
                     continue
                 assert self._converter is not None
@@ -242,6 +242,7 @@ class Microphone:
             return False
         while not self._queue.empty():  # stale audio from a stream that went away
             self._queue.get_nowait()
+        stream_opened()  # before touching the device: no re-scan from here on
         try:
             rate, channels = self._capture_format(index)
             stream = sd.RawInputStream(
@@ -254,10 +255,10 @@ class Microphone:
             )
             stream.start()
         except (sd.PortAudioError, ValueError) as exc:
+            stream_closed()
             log.warning("cannot open input device %s: %s", index, exc)
             self._report_missing()
             return False
-        stream_opened()
         self._stream = stream
         self._flowing = False
         self._converter = Converter(rate, channels, self.rate_hz)

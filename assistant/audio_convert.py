@@ -15,8 +15,9 @@ FILTER_TAPS = 63
 def _lowpass(cutoff: float, taps: int = FILTER_TAPS) -> np.ndarray:
     """A Hamming-windowed sinc low-pass; ``cutoff`` is a fraction of the input rate (< 0.5)."""
     n = np.arange(taps) - (taps - 1) / 2
-    kernel: np.ndarray = 2 * cutoff * np.sinc(2 * cutoff * n) * np.hamming(taps)
-    return (kernel / kernel.sum()).astype(np.float32)
+    kernel = np.asarray(2 * cutoff * np.sinc(2 * cutoff * n) * np.hamming(taps), np.float32)
+    normalised: np.ndarray = kernel / np.float32(kernel.sum())
+    return normalised
 
 
 class Converter:

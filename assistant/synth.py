@@ -25,6 +25,10 @@ log = logging.getLogger(__name__)
 SPOKEN_FAILURE = "I cannot speak right now."
 
 
+class EngineTaken(VoiceError):
+    """pyttsx3 already speaks with other voice settings in this process."""
+
+
 class Synthesizer(Protocol):
     """Writes ``text`` spoken with the configured voice to a 16-bit mono WAV at ``path``."""
 
@@ -40,14 +44,14 @@ class Pyttsx3Synthesizer:
 
     name = "pyttsx3"
 
-    _engine: Any = None  # one per process (pyttsx3 caches it); used only on the shared thread
+    # pyttsx3 keeps one engine per process and espeak-ng (asynchronous mode) does not reliably
+    # apply a rate or volume changed after the first utterance: the first settings used in a
+    # process own the engine for its lifetime; other settings go to the espeak-ng command line.
+    _engine: Any = None
+    _owner: tuple[str, int, float] | None = None
 
     def __init__(self, settings: VoiceSettings) -> None:
         self.settings = settings
-
-    @classmethod
-    def forget_engine(cls) -> None:
-        cls._engine = None
 
     @staticmethod
     def _start() -> Any:
@@ -55,21 +59,36 @@ class Pyttsx3Synthesizer:
         import pyttsx3.drivers.espeak as espeak_driver
 
         # The driver print()s "Audio saved to ..." on stdout, which is for data: send it to the log.
-        espeak_driver.print = lambda *args, **kwargs: log.debug(" ".join(map(str, args)))  # type: ignore[attr-defined]
+        vars(espeak_driver)["print"] = lambda *args, **kw: log.debug(" ".join(map(str, args)))
         engine = pyttsx3.init("espeak")
-        return engine, str(engine.getProperty("voice"))
+        finished = threading.Event()
+        engine.connect("finished-utterance", lambda **kwargs: finished.set())
+        return engine, finished
 
     def to_file(self, text: str, path: Path) -> None:
-        cls = type(self)
+        cls = Pyttsx3Synthesizer
         if cls._engine is None:
             cls._engine = self._start()
-        engine, default_voice = cls._engine
-        voice = _pick_voice(engine, self.settings.voice) if self.settings.voice else default_voice
-        engine.setProperty("voice", voice)  # first: choosing a voice resets rate and volume
-        engine.setProperty("rate", self.settings.rate_wpm)
-        engine.setProperty("volume", self.settings.volume)
+        engine, finished = cls._engine
+        wanted = (self.settings.voice, self.settings.rate_wpm, self.settings.volume)
+        if cls._owner is None:
+            if self.settings.voice:
+                engine.setProperty("voice", _pick_voice(engine, self.settings.voice))
+            engine.setProperty("rate", self.settings.rate_wpm)
+            engine.setProperty("volume", self.settings.volume)
+            cls._owner = wanted
+        elif cls._owner != wanted:
+            raise EngineTaken(
+                f"pyttsx3 already speaks with voice/rate/volume {cls._owner} in this process",
+                SPOKEN_FAILURE,
+            )
+        finished.clear()
         engine.save_to_file(text, str(path))
         engine.runAndWait()
+        # espeak synthesizes asynchronously (AUDIO_OUTPUT_RETRIEVAL): runAndWait can return
+        # before the WAV is written; the driver announces the end once the file is complete.
+        if not finished.wait(self.settings.synth_timeout_seconds):
+            raise VoiceError("pyttsx3 did not finish the utterance", SPOKEN_FAILURE)
         if not path.is_file() or path.stat().st_size <= 44:
             raise VoiceError(f"pyttsx3 wrote no audio to {path}", SPOKEN_FAILURE)
 
@@ -184,8 +203,6 @@ class _SharedPyttsx3:
             worker.jobs.put(None)  # it ends by itself if it ever wakes up
         else:
             worker.stop(wait_seconds)
-            if cls.users == 0:
-                Pyttsx3Synthesizer.forget_engine()
 
 
 class TimedSynthesis:
@@ -214,10 +231,14 @@ class TimedSynthesis:
                 if job.done.wait(self.settings.synth_timeout_seconds) and job.error is None:
                     return
                 hung = not job.done.is_set()
-                reason = (f"did not finish within {self.settings.synth_timeout_seconds:g} s"
-                          if hung else f"failed: {job.error}")
-                log.warning("%s %s; using the %s command line from now on",
-                            primary.name, reason, self.fallback.name)
+                if isinstance(job.error, EngineTaken):
+                    log.info("%s; these settings use the %s command line", job.error,
+                             self.fallback.name)
+                else:
+                    reason = (f"did not finish within {self.settings.synth_timeout_seconds:g} s"
+                              if hung else f"failed: {job.error}")
+                    log.warning("%s %s; using the %s command line from now on",
+                                primary.name, reason, self.fallback.name)
                 self._drop_primary(hung)
         self.fallback.to_file(text, path)
 

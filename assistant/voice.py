@@ -135,6 +135,9 @@ class Voice:
                 self._worker = threading.Thread(target=self._run, name="voice-out", daemon=True)
                 self._worker.start()
         self._jobs.put(job)
+        if wait and threading.current_thread() is self._worker:
+            log.warning("voice: %s %r asked from an event callback; not waiting for it", kind, text)
+            return
         if wait and not job.done.wait(JOB_WAIT_SECONDS):
             log.error("voice: %s %r did not finish in %.0f s", kind, text, JOB_WAIT_SECONDS)
 
@@ -200,12 +203,19 @@ class Voice:
         return True
 
     def _play_device(self, job: _Job, device: int, samples: np.ndarray, rate: int) -> bool:
+        audio.stream_opened()  # from here on no re-scan may pull PortAudio from under us
         try:
-            sd.check_output_settings(device=device, samplerate=rate, channels=1, dtype="int16")
-        except (sd.PortAudioError, ValueError):
-            native = int(sd.query_devices(device)["default_samplerate"])
-            samples, rate = resample_int16(samples, rate, native), native
-        data = samples.astype("<i2").tobytes()
+            try:
+                sd.check_output_settings(device=device, samplerate=rate, channels=1, dtype="int16")
+            except (sd.PortAudioError, ValueError):
+                native = int(sd.query_devices(device)["default_samplerate"])
+                samples, rate = resample_int16(samples, rate, native), native
+            self._stream_out(job, device, samples.astype("<i2").tobytes(), rate)
+        finally:
+            audio.stream_closed()
+        return not self._stopped(job)
+
+    def _stream_out(self, job: _Job, device: int, data: bytes, rate: int) -> None:
         position = 0
         finished = threading.Event()
 
@@ -223,16 +233,13 @@ class Voice:
         stream = sd.RawOutputStream(device=device, samplerate=rate, channels=1, dtype="int16",
                                     latency="low", callback=callback,
                                     finished_callback=finished.set)
-        audio.stream_opened()
         try:
             stream.start()
-            if not finished.wait(len(samples) / rate + PLAY_MARGIN_SECONDS):
+            if not finished.wait(len(data) / 2 / rate + PLAY_MARGIN_SECONDS):
                 log.warning("playback did not finish in time; aborting it")
                 stream.abort()
         finally:
             stream.close()
-            audio.stream_closed()
-        return not self._stopped(job)
 
     def _append_fallback(self, job: _Job, samples: np.ndarray, rate: int) -> None:
         if self._fallback_path is None:

@@ -5,7 +5,9 @@ into it is what the microphone hears, through the default source ``vmic.monitor`
 (the default sink: what the assistant says; record it from ``vspk.monitor``). The test process's
 environment points at it (``PULSE_SERVER``, ``XDG_RUNTIME_DIR``); ``pulse.env`` is the same for
 subprocesses. sounddevice then sees it through ALSA's ``pulse``/``default`` devices, after
-``rescan_devices()`` re-initialises PortAudio.
+``rescan_devices()`` re-initialises PortAudio. Two readers keep the null sinks at low latency
+(``keep_latency_low``, started by ``start_pulse``), so playback and capture start and end like on
+a real device. ``start_pulse``/``stop_pulse`` serve scripts too (bench/).
 
 Helpers: ``play_into_mic(pulse, wav)``, ``record_speaker(pulse)``, ``loopback(pulse)``.
 """
@@ -38,6 +40,7 @@ class Pulse:
     server: str
     pid: int
     env: dict[str, str] = field(default_factory=dict)  # for subprocesses
+    readers: list[subprocess.Popen[bytes]] = field(default_factory=list)  # keep_latency_low
 
     def pactl(self, *args: str) -> str:
         done = subprocess.run(
@@ -46,8 +49,12 @@ class Pulse:
         return done.stdout.strip()
 
 
-def start_pulse(runtime_dir: Path) -> Pulse:
-    """A private PulseAudio daemon in ``runtime_dir`` (a fresh, 0700 directory)."""
+def start_pulse(runtime_dir: Path, low_latency: bool = True) -> Pulse:
+    """A private PulseAudio daemon in ``runtime_dir`` (a fresh, 0700 directory).
+
+    ``low_latency`` (default) makes the null sinks behave like real devices (``keep_latency_low``,
+    ~2 s once at start); without it playback ends ~2 s late and a capture starts ~2 s late.
+    """
     runtime_dir.chmod(0o700)
     server = f"unix:{runtime_dir}/pulse/native"
     env = {**os.environ, "XDG_RUNTIME_DIR": str(runtime_dir), "PULSE_SERVER": server}
@@ -65,10 +72,15 @@ def start_pulse(runtime_dir: Path) -> Pulse:
     pulse = Pulse(runtime_dir, server, pid, env)
     pulse.pactl("set-default-source", "vmic.monitor")
     pulse.pactl("set-default-sink", "vspk")
+    if low_latency:
+        pulse.readers = keep_latency_low(pulse)
     return pulse
 
 
 def stop_pulse(pulse: Pulse) -> None:
+    for reader in pulse.readers:
+        reader.terminate()
+        reader.wait(timeout=START_TIMEOUT_SECONDS)
     with contextlib.suppress(ProcessLookupError):
         os.kill(pulse.pid, signal.SIGTERM)
     deadline = time.monotonic() + START_TIMEOUT_SECONDS
@@ -79,6 +91,31 @@ def stop_pulse(pulse: Pulse) -> None:
             return
         time.sleep(0.05)
     os.kill(pulse.pid, signal.SIGKILL)
+
+
+def keep_latency_low(pulse: Pulse) -> list[subprocess.Popen[bytes]]:
+    """Makes the null sinks behave like real devices: low latency from the start.
+
+    A null sink nobody listens to runs at 2 s latency: playback ends ~2 s late and a new
+    capture waits ~2 s for its first audio. A low-latency reader on each monitor (discarding
+    what it reads) fixes that once the sink's current 2 s block has passed, which is waited for.
+    """
+    readers = [
+        subprocess.Popen(
+            ["pacat", "--record", "--raw", f"--device={sink}.monitor", "--latency-msec=30",
+             "/dev/null"],
+            env=pulse.env,
+        )
+        for sink in ("vspk", "vmic")
+    ]
+    silence = write_wav(pulse.runtime_dir / "silence.wav", np.zeros(800, np.int16), 16000)
+    players = [
+        subprocess.Popen(["paplay", f"--device={sink}", str(silence)], env=pulse.env)
+        for sink in ("vspk", "vmic")
+    ]
+    for player in players:
+        player.wait(timeout=START_TIMEOUT_SECONDS)
+    return readers
 
 
 @pytest.fixture(scope="session")
@@ -202,3 +239,29 @@ def voiced_span_seconds(samples: np.ndarray, rate: int, threshold: float = 300.0
     """Seconds from the first to the last 20 ms window louder than ``threshold`` RMS."""
     loud = np.nonzero(envelope(samples, rate) > threshold)[0]
     return 0.0 if len(loud) == 0 else (loud[-1] - loud[0] + 1) * 0.020
+
+
+class SoundServerSwitch:
+    """Hides the sound server from this process (no devices at all) until ``restore()``."""
+
+    def __init__(self, pulse: Pulse) -> None:
+        self.pulse = pulse
+
+    def hide(self) -> None:
+        os.environ["PULSE_SERVER"] = "unix:/nonexistent/pulse/native"
+        rescan_devices()
+
+    def restore(self) -> None:
+        """The server is back; PortAudio finds it at the next re-scan (the code under test's)."""
+        os.environ["PULSE_SERVER"] = self.pulse.server
+
+
+@pytest.fixture
+def no_sound_server(pulse: Pulse) -> Iterator[SoundServerSwitch]:
+    switch = SoundServerSwitch(pulse)
+    switch.hide()
+    try:
+        yield switch
+    finally:
+        switch.restore()
+        rescan_devices()

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 from fixtures_audio import (
     Pulse,
+    SoundServerSwitch,
     envelope,
     play_into_mic,
     read_wav,
@@ -132,6 +133,10 @@ def test_devices_are_listed_and_a_missing_one_is_reported(pulse: Pulse) -> None:
     assert find_device("", "input") is not None
     assert find_device("default", "output") is not None
     assert find_device("no such microphone", "input") is None
+    pulse_index = find_device("pulse", "input")
+    assert pulse_index is not None
+    assert find_device("PULS", "input") == pulse_index  # a case-insensitive name part
+    assert find_device(str(pulse_index), "input") == pulse_index  # or the index
     assert Microphone.check(AudioSettings())["max_input_channels"] > 0
     with pytest.raises(AudioError) as err:
         Microphone.check(AudioSettings(input_device="no such microphone"))
@@ -181,17 +186,15 @@ def test_frames_heard_while_deaf_are_dropped_and_one_gap_follows(
 
 
 def test_missing_microphone_is_retried_and_reported_once_when_back(
-    pulse: Pulse, capture: Callable[..., Capture], monkeypatch: pytest.MonkeyPatch
+    capture: Callable[..., Capture], no_sound_server: SoundServerSwitch
 ) -> None:
-    monkeypatch.setenv("PULSE_SERVER", "unix:/nonexistent/pulse/native")
-    rescan_devices()
     settings = AudioSettings(retry_seconds=0.2)
     cap = capture(lambda on_event: Microphone(settings, on_event=on_event))
     cap.wait_for(lambda: bool(cap.events), "the error event")
     time.sleep(0.6)  # a few retries: still only one error
     assert [name for name, _ in cap.events] == ["error"]
     assert "microphone" in cap.events[0][1]["message"].lower()
-    monkeypatch.setenv("PULSE_SERVER", pulse.server)
+    no_sound_server.restore()
     cap.wait_for(lambda: len(cap.events) == 2, "the microphone_back event")
     cap.wait_for(lambda: len(cap.frames) > 5, "frames after the microphone came back")
     assert [name for name, _ in cap.events] == ["error", "microphone_back"]
@@ -203,7 +206,7 @@ def test_microphone_that_disappears_mid_stream_comes_back(
 ) -> None:
     runtime = tmp_path / "pulse2"
     runtime.mkdir()
-    second = start_pulse(runtime)
+    second = start_pulse(runtime, low_latency=False)
     try:
         monkeypatch.setenv("PULSE_SERVER", second.server)
         rescan_devices()
@@ -214,7 +217,7 @@ def test_microphone_that_disappears_mid_stream_comes_back(
         cap.wait_for(lambda: b"" in cap.frames, "the gap when the microphone went away")
         cap.wait_for(lambda: len(cap.events) == 1, "the error event")
         heard = len(cap.frames)
-        second = start_pulse(runtime)
+        second = start_pulse(runtime, low_latency=False)
         cap.wait_for(lambda: len(cap.events) == 2, "the microphone_back event")
         cap.wait_for(lambda: len(cap.frames) > heard + 5, "frames after it came back")
         assert [name for name, _ in cap.events] == ["error", "microphone_back"]

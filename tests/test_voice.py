@@ -14,7 +14,15 @@ from typing import Any
 
 import numpy as np
 import pytest
-from fixtures_audio import Pulse, envelope, loopback, read_wav, record_speaker, voiced_span_seconds
+from fixtures_audio import (
+    Pulse,
+    SoundServerSwitch,
+    envelope,
+    loopback,
+    read_wav,
+    record_speaker,
+    voiced_span_seconds,
+)
 
 from assistant import earcons
 from assistant.audio import Microphone
@@ -106,7 +114,7 @@ def test_voice_is_deaf_while_speaking_and_half_a_second_after(
 
 
 def test_deaf_tail_with_the_real_clock(pulse: Pulse, make_voice: Any) -> None:
-    voice, events = make_voice(audio=AudioSettings(deaf_after_speech_ms=500))
+    voice, _ = make_voice(audio=AudioSettings(deaf_after_speech_ms=500))
     voice.earcon("done")
     time.sleep(0.6)
     assert not voice.is_deaf()
@@ -228,7 +236,7 @@ def test_earcons_are_generated_played_and_can_be_turned_off(
 
 def test_own_voice_never_reaches_the_microphone(pulse: Pulse, make_voice: Any) -> None:
     """Speaker looped into the mic: frames while speaking (and 0.5 s after) are dropped."""
-    voice, events = make_voice()
+    voice, _ = make_voice()
     mic = Microphone(AudioSettings(), deaf=voice.is_deaf)
     frames: list[bytes] = []
     reader = threading.Thread(target=lambda: frames.extend(mic.frames()), name="test-capture")
@@ -277,3 +285,22 @@ def test_cli_say_without_any_output_device_writes_the_fallback_wav(tmp_path: Pat
     assert "hello" in done.stderr  # the text went to the log
     samples, rate = read_wav(fallback)
     assert voiced_span_seconds(samples, rate) > 0.2
+
+
+def test_speaker_that_appears_later_is_used(
+    pulse: Pulse, make_voice: Any, tmp_path: Path, no_sound_server: SoundServerSwitch
+) -> None:
+    out = tmp_path / "said.wav"
+    voice, events = make_voice(VoiceSettings(fallback_wav=str(out)),
+                               AudioSettings(retry_seconds=0.2))
+    assert not voice.output_available
+    voice.say("Declined.")
+    assert out.is_file()
+    no_sound_server.restore()
+    time.sleep(0.3)  # past retry_seconds: the next sentence looks for the speaker again
+    with record_speaker(pulse) as path:
+        voice.say("Declined.")
+    assert voice.output_available
+    recorded, recorded_rate = read_wav(path)
+    assert envelope(recorded, recorded_rate).max() > 1000
+    assert events.names() == ["speaking", "spoken", "speaking", "spoken"]
