@@ -18,10 +18,16 @@ class Check:
 
 
 def _microphone(settings: Settings) -> str:
-    from assistant.audio import Microphone
+    from assistant.audio import Microphone, list_devices
 
-    Microphone.check(settings.audio)
-    return settings.audio.input_device or "system default input"
+    try:
+        device = Microphone.check(settings.audio)
+    except AssistantError as exc:
+        inputs = [d["name"] for d in list_devices() if d.get("max_input_channels", 0) > 0]
+        hint = ("Inputs found: " + "; ".join(inputs) + ". Set audio.input_device to one of them."
+                if inputs else "No input device at all: connect a microphone (or start PulseAudio).")
+        raise AssistantError(str(exc), f"{exc.spoken} {hint}") from None
+    return str(device.get("name", settings.audio.input_device or "system default input"))
 
 
 def _speaker(settings: Settings) -> str:
