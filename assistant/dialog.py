@@ -159,6 +159,10 @@ class Dialog:
     def on_microphone_back(self) -> None:
         self._say(self._messages.say("microphone_back"))
 
+    def on_device_error(self, message: str) -> None:
+        """The microphone went away (said once by the microphone; the loop keeps running)."""
+        self._error(message)
+
     # ----------------------------------------------------------------- calls
 
     def _on_ringing(self, call: Call) -> None:

@@ -102,7 +102,7 @@ class Assistant:
             elif item.name == "microphone_back":
                 self.dialog.on_microphone_back()
             elif item.name == "error":
-                self._events.emit("error", message=item.fields.get("message", ""))
+                self.dialog.on_device_error(str(item.fields.get("message", "")))
         except Exception:  # a bug in one step must not end the assistant: log loudly, go on
             log.exception("dialog failed on %r", item)
 

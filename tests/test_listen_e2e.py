@@ -4,7 +4,10 @@ speaker and recognised back."""
 
 from __future__ import annotations
 
+import os
 import signal
+import subprocess
+import sys
 import tempfile
 import time
 import wave
@@ -147,3 +150,33 @@ def test_ctrl_c_stops_cleanly(
     listen.process.send_signal(signal.SIGINT)
     assert listen.process.wait(timeout=15) == 0
     assert "Traceback" not in listen.stderr_path.read_text()
+
+
+def test_no_microphone_is_said_and_calls_are_still_announced(
+    emulator_process: EmulatorProcess, tmp_path: Path
+) -> None:
+    runtime = tmp_path / "no-pulse"
+    runtime.mkdir()
+    env = {**os.environ, "WEBEX_ACCESS_TOKEN": "emulator-token", "XDG_RUNTIME_DIR": str(runtime),
+           "PULSE_SERVER": f"unix:{runtime}/pulse/native", "XDG_CONFIG_HOME": str(tmp_path / "c")}
+    config = tmp_path / "assistant.toml"
+    config.write_text(f'[voice]\nfallback_wav = "{tmp_path / "said.wav"}"\n')
+    events, stderr = tmp_path / "events.jsonl", tmp_path / "stderr.log"
+    with open(stderr, "wb") as err:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "assistant", "--config", str(config), "--webex-url",
+             emulator_process.url, "listen", "--events", str(events)],
+            env=env, stdout=subprocess.DEVNULL, stderr=err,
+        )
+    listen = ListenProcess(process, events, stderr)
+    try:
+        listen.wait_for("ready", timeout=120)
+        error = listen.wait_for("error")
+        assert "microphone" in error["message"].lower()
+        listen.wait_for("spoken", lambda r: "microphone" in r["text"].lower())
+        emulator_process.ring(name="Dana Smith")
+        listen.wait_for("spoken", lambda r: r["text"].startswith("Call from Dana Smith"))
+    finally:
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=15) == 0
+    assert "Traceback" not in stderr.read_text()
