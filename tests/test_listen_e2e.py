@@ -55,7 +55,7 @@ def test_answer_on_desk_phone_by_voice_and_confirmation_is_heard(
         action = listen.wait_for("action")
         assert action["status"] == 204
         listen.wait_for("spoken", lambda r: r["text"] == "Answered on your desk phone.")
-        time.sleep(1.0)  # the tail of the sentence is still on its way through PulseAudio
+        time.sleep(2.0)  # the tail of the sentence is still on its way through PulseAudio
     answers = emulator_process.requests("/calls/answer")
     assert [a["json"] for a in answers] == [
         {"callId": call_id, "endpointId": emulator_process.endpoint_id("Cisco 8865 (Desk phone)")}
