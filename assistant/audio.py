@@ -140,6 +140,27 @@ def _pcm_to_int16(raw: bytes, width: int) -> np.ndarray:
     raise AudioError(f"unsupported WAV sample width {width}", "That sound file is not supported.")
 
 
+class DeafGate:
+    """Drops frames heard while ``deaf()`` (the assistant speaking, and 0.5 s after); the first
+    frame after a deaf spell is preceded by one ``b""`` so the consumer resets its recogniser."""
+
+    def __init__(self, deaf: Callable[[], bool]) -> None:
+        self._deaf = deaf
+        self._was_deaf = False
+
+    def admit(self, frame: bytes) -> Iterator[bytes]:
+        if self._deaf():
+            self._was_deaf = True
+            return
+        if self._was_deaf:
+            self._was_deaf = False
+            yield b""
+        yield frame
+
+    def reset(self) -> None:
+        self._was_deaf = False
+
+
 class Microphone:
     """Frames from a sounddevice input, converted, with deafness and device recovery."""
 
@@ -181,7 +202,7 @@ class Microphone:
 
     def frames(self) -> Iterator[bytes]:
         pending = b""
-        was_deaf = False
+        gate = DeafGate(self._deaf)
         try:
             while not self._closed.is_set():
                 if self._stream is None and not self._open():
@@ -190,20 +211,15 @@ class Microphone:
                 chunk = self._next_chunk()
                 if chunk is None:
                     if self._stream is None:
-                        pending, was_deaf = b"", False
+                        pending = b""
+                        gate.reset()
                         yield b""  # the microphone went away: a gap
                     continue
                 assert self._converter is not None
                 pending += self._converter.convert(chunk)
                 while len(pending) >= self.frame_bytes:
                     frame, pending = pending[: self.frame_bytes], pending[self.frame_bytes :]
-                    if self._deaf():
-                        was_deaf = True
-                        continue
-                    if was_deaf:
-                        was_deaf = False
-                        yield b""
-                    yield frame
+                    yield from gate.admit(frame)
         finally:
             self._close_stream()
 

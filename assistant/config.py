@@ -122,7 +122,15 @@ class Settings:
         return dataclasses.replace(self, **{section: updated})
 
 
-_SECTIONS = {f.name: f for f in dataclasses.fields(Settings) if f.name != "source"}
+_SECTIONS: dict[str, type[Any]] = {
+    "webex": WebexSettings,
+    "auth": AuthSettings,
+    "speech": SpeechSettings,
+    "audio": AudioSettings,
+    "voice": VoiceSettings,
+    "dialog": DialogSettings,
+    "devices": DevicesSettings,
+}
 _NOT_IN_FILES = {("webex", "access_token")}
 
 
@@ -171,7 +179,7 @@ def from_dict(data: Mapping[str, Any], path: str = "<config>") -> Settings:
             raise ConfigError(path, name, "one of the sections " + ", ".join(_SECTIONS))
         if not isinstance(table, dict):
             raise ConfigError(path, name, "a table ([" + name + "])")
-        cls = _SECTIONS[name].default_factory  # type: ignore[misc]
+        cls = _SECTIONS[name]
         hints = get_type_hints(cls)
         known = {f.name for f in dataclasses.fields(cls)}
         values: dict[str, Any] = {}

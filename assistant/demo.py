@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from assistant.audio import read_wav_frames
+from assistant.audio import DeafGate, read_wav_frames
 from assistant.errors import AudioError
 
 log = logging.getLogger(__name__)
@@ -62,23 +62,20 @@ class SimulatedMicrophone:
 
     def frames(self) -> Iterator[bytes]:
         silence = bytes(FRAME_BYTES)
-        was_deaf = False
+        gate = DeafGate(self._deaf)
         pending: list[bytes] = []
         next_at = time.monotonic()
         while not self._closed.is_set():
             next_at += FRAME_MS / 1000
             self._closed.wait(max(0.0, next_at - time.monotonic()))
             if self._deaf():
-                was_deaf = True
+                yield from gate.admit(silence)  # the person waits while the assistant speaks
                 continue
-            if was_deaf:
-                was_deaf = False
-                yield b""
             if not pending and not self.replied.is_set() and self._listening():
                 pending = list(self._reply) + [silence] * 30  # the words, then a pause
                 self.replied.set()
                 log.info("demo: the person says %r", DEMO_REPLY)
-            yield pending.pop(0) if pending else silence
+            yield from gate.admit(pending.pop(0) if pending else silence)
 
     def close(self) -> None:
         self._closed.set()

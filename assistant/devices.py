@@ -22,9 +22,9 @@ from dataclasses import dataclass, field
 
 from assistant.webex.models import Endpoint
 
-_ONES = "zero one two three four five six seven eight nine".split()
-_TEENS = "ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen".split()
-_TENS = "_ _ twenty thirty forty fifty sixty seventy eighty ninety".split()
+_ONES = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
+_TEENS = ["ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen"]
+_TENS = ["_", "_", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
 _FILLER = {"my", "the", "a", "an", "your", "on", "to", "at", "via", "using", "with", "please"}
 _STOP = {"in", "of", "at", "the", "on", "area", "room", "for", "and", "by", "near", "s"}
 _KIND_WORDS = ("phone", "headset", "speaker", "handset")

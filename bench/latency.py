@@ -30,8 +30,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-from fixtures_audio import start_pulse, stop_pulse  # noqa: E402
-from fixtures_loop import EmulatorProcess, ListenProcess  # noqa: E402
+from fixtures_audio import start_pulse, stop_pulse
+from fixtures_loop import EmulatorProcess, ListenProcess
 
 COMMAND = "answer on my desk phone"
 
@@ -50,7 +50,7 @@ def speech_end_seconds(path: Path) -> float:
 
 def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
 def main() -> int:
@@ -76,12 +76,12 @@ def main() -> int:
     emulator = EmulatorProcess(url, emulator_proc)
     events = work / "events.jsonl"
     env = {**pulse.env, "WEBEX_ACCESS_TOKEN": "emulator-token", "XDG_CONFIG_HOME": str(work / "cfg")}
-    stderr = open(work / "listen.log", "wb")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "assistant", "--config", str(config), "--webex-url", url,
-         "listen", "--engine", args.engine, "--events", str(events)],
-        env=env, stderr=stderr, cwd=ROOT,
-    )
+    with open(work / "listen.log", "wb") as stderr:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "assistant", "--config", str(config), "--webex-url", url,
+             "listen", "--engine", args.engine, "--events", str(events)],
+            env=env, stderr=stderr, cwd=ROOT,
+        )
     listen = ListenProcess(proc, events, work / "listen.log")
     to_request: list[float] = []
     to_speech: list[float] = []

@@ -18,7 +18,11 @@ from assistant.auth.store import TokenRecord
 from assistant.config import AuthSettings, WebexSettings
 from assistant.errors import AuthError, ConfigError, WebexError
 from assistant.webex import failures
-from assistant.webex.client import _network_kind, check_url  # one translation of errors
+from assistant.webex.client import (  # one translation of errors
+    _network_kind,
+    check_url,
+    http_client,
+)
 
 log = logging.getLogger(__name__)
 
@@ -61,13 +65,7 @@ class OAuthHttp:
 
     def __init__(self, webex: WebexSettings) -> None:
         self._base = check_url(webex.url)
-        timeout = httpx.Timeout(
-            connect=webex.connect_timeout_seconds,
-            read=webex.read_timeout_seconds,
-            write=webex.read_timeout_seconds,
-            pool=webex.connect_timeout_seconds,
-        )
-        self._http = httpx.Client(base_url=self._base, timeout=timeout, follow_redirects=False)
+        self._http = http_client(webex, self._base)
 
     def close(self) -> None:
         self._http.close()

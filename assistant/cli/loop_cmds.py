@@ -82,9 +82,12 @@ def cmd_listen(args: argparse.Namespace, settings: Settings) -> int:
 
     settings = apply_loop_options(settings, args)
     stop = threading.Event()
-    with _events_stream(args.events) as stream, open_session(settings, stream) as session:
-        with _stop_on_signals(stop):
-            session.run(stop)
+    with (
+        _events_stream(args.events) as stream,
+        open_session(settings, stream) as session,
+        _stop_on_signals(stop),
+    ):
+        session.run(stop)
     return 0
 
 

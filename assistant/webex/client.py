@@ -62,6 +62,17 @@ class StaticToken:
         return False
 
 
+def http_client(settings: WebexSettings, base_url: str) -> httpx.Client:
+    """The one way this project talks HTTP to Webex: keep-alive, explicit timeouts, no redirects."""
+    timeout = httpx.Timeout(
+        connect=settings.connect_timeout_seconds,
+        read=settings.read_timeout_seconds,
+        write=settings.read_timeout_seconds,
+        pool=settings.connect_timeout_seconds,
+    )
+    return httpx.Client(base_url=base_url, timeout=timeout, follow_redirects=False)
+
+
 def check_url(url: str) -> str:
     """The API base (``<url>/v1``); HTTPS unless the host is loopback (the emulator)."""
     parts = urlsplit(url)
@@ -127,13 +138,7 @@ class WebexClient:
         self._settings = settings
         self._tokens = tokens if tokens is not None else StaticToken(settings.access_token)
         self._sleep = sleep
-        timeout = httpx.Timeout(
-            connect=settings.connect_timeout_seconds,
-            read=settings.read_timeout_seconds,
-            write=settings.read_timeout_seconds,
-            pool=settings.connect_timeout_seconds,
-        )
-        self._http = httpx.Client(base_url=self._base, timeout=timeout, follow_redirects=False)
+        self._http = http_client(settings, self._base)
 
     def close(self) -> None:
         self._http.close()
