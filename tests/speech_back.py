@@ -75,7 +75,9 @@ def _segments(audio: bytes, frame: int = 320, gap_frames: int = 15) -> list[byte
 
 def recognise_speech(path: Path) -> str:
     """The catalogue sentences heard in the recording, lower case, space separated."""
-    config = pocketsphinx.Config(lm=None, loglevel="FATAL")
+    # bestpath off: the lattice pass sometimes returns a path that stops short of the grammar's
+    # end ("answered on your desk"); the first-pass result is the whole sentence.
+    config = pocketsphinx.Config(lm=None, loglevel="FATAL", bestpath=False)
     decoder = pocketsphinx.Decoder(config)
     for word, phones in EXTRA_WORDS.items():
         if decoder.lookup_word(word) is None:
