@@ -172,7 +172,7 @@ class Dialog:
         if self.state is State.SLEEPING:
             return
         self._voice.stop()
-        self._voice.earcon("ring", wait=True)
+        self._voice.earcon("ring", wait=False)
         waiting = len(self.ringing) - 1
         if waiting:
             self._say(self._messages.say("ring_waiting", caller=caller, waiting=waiting))
@@ -316,7 +316,7 @@ class Dialog:
         self._handled.add(call.id)
         self._asking = None
         device = self.directory.said_as(endpoint, phrase) if endpoint is not None else None
-        self._voice.earcon("done", wait=True)
+        self._voice.earcon("done", wait=False)
         self._say(self._messages.outcome_of(action, device))
         if action == "answer":
             self.ringing = [c for c in self.ringing if c.id != call.id]
@@ -354,7 +354,7 @@ class Dialog:
 
     def _error(self, text: str) -> None:
         self._events.emit("error", message=text)
-        self._voice.earcon("error", wait=True)
+        self._voice.earcon("error", wait=False)
         self._say(text)
 
     def _enter(self, state: State, seconds: float = 0.0) -> None:
