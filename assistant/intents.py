@@ -90,12 +90,18 @@ class CommandLanguage:
         self.words: set[str] = {w for s in self.sentences() for w in s.split()}
 
     @classmethod
-    def load(cls, language: str = "en", device_phrases: Iterable[str] = ()) -> CommandLanguage:
+    def load(
+        cls, language: str = "en", device_phrases: Iterable[str] = (), wake_phrase: str = ""
+    ) -> CommandLanguage:
         """The language's templates with ``{device}`` filled from ``device_phrases``.
 
         A language file's own ``device`` list (phrase → English phrase) wins when present.
+        ``wake_phrase`` (``always`` listening mode) becomes one more way to say ``wake``.
         """
         data = load_template_data(language)
+        if normalize(wake_phrase):
+            wake = data["intents"].setdefault(Intent.WAKE.value, {"data": [{"sentences": []}]})
+            wake["data"][0]["sentences"].append(normalize(wake_phrase))
         intents = Intents.from_dict(data)
         own = intents.slot_lists.get(DEVICE_LIST)
         if isinstance(own, TextSlotList):

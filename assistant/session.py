@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
-from assistant.config import Settings
+from assistant.config import ListenMode, Settings
 from assistant.devices import DeviceDirectory
 from assistant.dialog import Dialog
 from assistant.errors import AudioError
@@ -52,7 +52,8 @@ def open_session(
     with contextlib.ExitStack() as stack:
         client = stack.enter_context(WebexClient(settings.webex, tokens=token_source(settings)))
         directory = DeviceDirectory.build(client.answer_endpoints(), settings.devices.aliases)
-        language = CommandLanguage.load(settings.speech.language, directory.names)
+        wake = settings.dialog.wake_phrase if settings.dialog.listen_mode is ListenMode.ALWAYS else ""
+        language = CommandLanguage.load(settings.speech.language, directory.names, wake)
         engine = create_engine(settings.speech, language)
         _report_unusable_names(directory, engine, events)
         voice = Voice(settings.voice, settings.audio, on_event=events)

@@ -252,3 +252,21 @@ def test_always_mode_needs_the_wake_phrase(emulator: Any) -> None:
         assert rig.dialog.state is State.IDLE and rig.dialog.listening
         rig.hear("hang up")  # no wake phrase: ignored
         assert rig.webex_requests("/calls/hangup") == []
+
+
+def test_wake_phrase_is_part_of_the_language_in_always_mode(emulator: Any) -> None:
+    language = CommandLanguage.load("en", ["desk phone"], wake_phrase="Hey Webex")
+    command = language.parse("hey webex")
+    assert command is not None and command.intent.value == "wake"
+    assert "hey webex" in language.sentences()
+    assert CommandLanguage.load("en", ["desk phone"]).parse("hey webex") is None
+    for rig in make_rig(emulator, DialogSettings(listen_mode=ListenMode.ALWAYS)):
+        call_id = rig.emulator.ring(name="Dana Smith")
+        rig.poll()
+        rig.hear("answer")
+        rig.clock.now += 60
+        rig.dialog.on_tick()
+        rig.dialog.on_heard(SimpleNamespace(text="hey webex", accepted=True, command=command))
+        assert rig.dialog.state is State.AWAKE and "listening" in rig.voice.earcons
+        rig.hear("hang up")
+        assert [r["json"] for r in rig.webex_requests("/calls/hangup")] == [{"callId": call_id}]
