@@ -6,6 +6,7 @@ from __future__ import annotations
 from fixtures_speech import (
     COMMANDS,
     OFF_DOMAIN,
+    VOICES,
     clip_audio,
     command_clips,
     off_domain_clips,
@@ -30,16 +31,21 @@ def test_corpus_is_big_enough() -> None:
 
 def test_commands_give_intent_and_device(pocketsphinx_engine: PocketSphinxEngine) -> None:
     clips = command_clips()
-    misses = []
+    misses: dict[float | None, list[tuple[str, str]]] = {c.snr_db: [] for c in clips}
     for clip in clips:
         t = pocketsphinx_engine.transcribe_pcm(clip_audio(clip))
         intent, device = EXPECTED[clip.text]
         if not (t.accepted and t.command and t.command.intent.value == intent
                 and t.command.device == device):
-            misses.append((clip.label, t.text))
-    # Target 95 %; measured 54 of 60 (90 %) here, 92.5 % clean / 98 % at 20 dB / 89 % at 12 dB
-    # over 4 voices in bench/accuracy.py. This guards against regressions below that.
-    assert len(misses) <= 6, misses
+            misses[clip.snr_db].append((clip.label, t.text))
+    # The issue's target is >= 95 % (at most 3 of 60), not met yet. Measured 56 of 60 (93 %):
+    # 19/20 clean, 19/20 at 20 dB, 18/20 at 12 dB; misses are espeak's "hang up", "pick up" and
+    # "unmute" (heard as "mute"). This guards that figure: at most 4 misses, and no noise level
+    # below 90 % (at most 2 of its 20 clips).
+    missed = [m for level in misses.values() for m in level]
+    assert len(missed) <= 4, missed
+    for snr, level in misses.items():
+        assert len(level) <= 2, (snr, level)
 
 
 def test_off_domain_speech_is_rejected(pocketsphinx_engine: PocketSphinxEngine) -> None:
@@ -88,3 +94,25 @@ def test_create_engine_vosk_without_model_is_a_model_error(tmp_path: object,
 def test_off_domain_list_has_tricky_sentences() -> None:
     assert "let me answer that email later" in OFF_DOMAIN
     assert "my headset battery is low" in OFF_DOMAIN
+
+
+def test_bare_device_answers_name_the_device(pocketsphinx_engine: PocketSphinxEngine) -> None:
+    """The reply to "Which phone: desk phone, reception phone or lobby phone?" is the bare
+    phrase; it must come back as a device-only answer naming that phone, not as a command."""
+    wrong = []
+    for phrase in ("desk phone", "reception phone", "lobby phone"):
+        for voice in VOICES:
+            for snr in (None, 20.0):
+                t = pocketsphinx_engine.transcribe_pcm(
+                    synthesize(phrase, voice.name, voice.speed_wpm, snr))
+                if not (t.accepted and t.command is None and t.device_only == phrase):
+                    wrong.append((phrase, voice, snr, t.text, t.device_only))
+    assert wrong == []
+
+
+def test_bare_generic_phone_is_no_device_answer(en_language: CommandLanguage) -> None:
+    jsgf = to_jsgf(en_language)
+    line = next(line for line in jsgf.splitlines() if line.startswith("<list_reply> = "))
+    replies = {p.strip() for p in line.split("=", 1)[1].rstrip(";").split("|")}
+    assert {"desk phone", "reception phone", "lobby phone", "headset", "app"} <= replies
+    assert "phone" not in replies  # ambiguous: what "Which phone?" asks about

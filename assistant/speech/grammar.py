@@ -59,6 +59,13 @@ def _expr(expr: Expression) -> str:
     raise TypeError(f"unsupported template expression {expr!r}")
 
 
+def _generic(phrase: str, phrases: list[str]) -> bool:
+    """True for a type word that ends two or more other device phrases ("phone" of "desk phone",
+    "lobby phone"): it is what made "Which phone?" necessary, so it is no answer to it. Measured:
+    as a bare reply in the grammar, "the phone" swallowed noisy "pick up" and "who is calling"."""
+    return sum(p != phrase and p.endswith(" " + phrase) for p in phrases) >= 2
+
+
 GARBAGE_PREFIX = "ph_"  # garbage "words": one phone each (see garbage_words)
 
 
@@ -88,6 +95,8 @@ def to_jsgf(
         if intent_name == DEVICE_ONLY and not device_only:
             continue
         alternatives = [e for e in (_expr(x) for x in expressions) if e]
+        if intent_name == DEVICE_ONLY:
+            alternatives = [a.replace(_rule("list_device"), _rule("list_reply")) for a in alternatives]
         rule = _rule("intent_" + intent_name)
         intent_rules.append(rule)
         lines.append(f"{rule} = " + " | ".join(alternatives) + ";")
@@ -96,6 +105,8 @@ def to_jsgf(
     bad = set(unusable)
     phrases = [p for p in language.device_phrases() if not bad & set(p.split())] or ["<VOID>"]
     lines.append(f"{_rule('list_device')} = " + " | ".join(phrases) + ";")
+    replies = [p for p in phrases if not _generic(p, phrases)] or ["<VOID>"]
+    lines.append(f"{_rule('list_reply')} = " + " | ".join(replies) + ";")
     garbage = list(garbage)
     if not garbage:
         lines.append("public <utterance> = " + " | ".join(intent_rules) + ";")
