@@ -224,7 +224,10 @@ class Outcome:
 
 
 def _ringing(client: WebexClient) -> Call | None:
-    return next((c for c in client.list_calls() if c.is_ringing_for_me), None)
+    """The newest call ringing for the person (List Calls lists the oldest first), as in the
+    voice loop."""
+    ringing = [c for c in client.list_calls() if c.is_ringing_for_me]
+    return ringing[-1] if ringing else None
 
 
 def answer_outcome(client: WebexClient, settings: Settings, words: str) -> Outcome:
