@@ -224,10 +224,9 @@ class Outcome:
 
 
 def _ringing(client: WebexClient) -> Call | None:
-    """The newest call ringing for the person (List Calls lists the oldest first), as in the
-    voice loop."""
+    """The newest call ringing for the person (by ``created``), as in the voice loop."""
     ringing = [c for c in client.list_calls() if c.is_ringing_for_me]
-    return ringing[-1] if ringing else None
+    return max(ringing, key=lambda c: c.created or "", default=None)
 
 
 def answer_outcome(client: WebexClient, settings: Settings, words: str) -> Outcome:
