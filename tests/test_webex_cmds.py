@@ -9,6 +9,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 import wave
 from pathlib import Path
 from typing import Any
@@ -238,3 +239,12 @@ def test_devices_flags_words_the_recogniser_cannot_hear(tmp_path: Path, emulator
     assert any("zorblax" in problem for problem in data["unusable"])
     text = assistant(tmp_path, emulator, "--config", str(config), "devices")
     assert 'unusable: "zorblax" (Cisco 8865 (Desk phone)) cannot be heard by pocketsphinx' in text.stdout
+
+
+def test_answer_takes_the_newest_ringing_call(tmp_path: Path, emulator: Emulator) -> None:
+    emulator.ring("First Caller")
+    time.sleep(0.01)  # created times are in milliseconds
+    newest = emulator.ring("Second Caller")
+    result = assistant(tmp_path, emulator, "answer", "--json", "--no-voice")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["callId"] == newest
