@@ -113,8 +113,8 @@ def run_demo(
         outcome: dict[str, Any] = {}
         events.subscribe(lambda record: print_event(record, started))
         events.subscribe(lambda record: _watch_demo(record, outcome, stop, emulator))
-        print(f"demo: Webex emulator at {emulator.url}; engine {settings.speech.engine.value};"
-              f" {'simulated person' if use_simulation else 'say: answer on my headset'}", flush=True)
+        person = "the person's reply is simulated" if use_simulation else "say: answer on my headset"
+        print(f"demo: Webex emulator at {emulator.url}; {person}", flush=True)
         timer = threading.Timer(DEMO_TIMEOUT_SECONDS, stop.set)
         timer.daemon = True
         timer.start()
