@@ -229,60 +229,57 @@ def _ringing(client: WebexClient) -> Call | None:
     return max(ringing, key=lambda c: c.created or "", default=None)
 
 
-def answer_outcome(client: WebexClient, settings: Settings, words: str) -> Outcome:
-    """Answer the ringing call on the device the words name (none: the primary device)."""
+def _on_ringing_call(
+    client: WebexClient, action: str, act: Callable[[Call, Outcome, Messages], None]
+) -> Outcome:
+    """The common path of answer and decline: find the newest ringing call, act on it, and
+    turn "nothing rings" and Webex failures into the outcome to print and speak."""
     messages = Messages.load()
-    outcome = Outcome(False, "answer")
+    outcome = Outcome(False, action)
     try:
         call = _ringing(client)
         if call is None:
             outcome.message = messages.say("no_call")
             return outcome
         outcome.call_id = call.id
-        return _answer(client, settings, words, call, outcome, messages)
+        act(call, outcome, messages)
     except WebexError as exc:
         return _failed(outcome, exc)
-
-
-def _answer(
-    client: WebexClient, settings: Settings, words: str, call: Call, outcome: Outcome,
-    messages: Messages,
-) -> Outcome:
-    label = None
-    if words.strip():
-        directory = DeviceDirectory.build(client.answer_endpoints(), settings.devices.aliases)
-        resolution = directory.resolve(words)
-        if resolution.kind == "ambiguous":
-            outcome.message = directory.question(resolution)
-            return outcome
-        if resolution.kind != "device" or resolution.endpoint is None:
-            names = spoken_list([directory.label(e) for e in directory.endpoints])
-            outcome.message = messages.say("unknown_device", phrase=words.strip(), devices=names)
-            return outcome
-        outcome.endpoint_id = resolution.endpoint.id
-        outcome.device = resolution.endpoint.name
-        label = directory.said_as(resolution.endpoint, resolution.phrase)
-    client.answer(call.id, outcome.endpoint_id)
-    outcome.ok, outcome.status = True, 204
-    outcome.message = messages.outcome_of("answer", label)
     return outcome
+
+
+def answer_outcome(client: WebexClient, settings: Settings, words: str) -> Outcome:
+    """Answer the ringing call on the device the words name (none: the primary device)."""
+
+    def answer(call: Call, outcome: Outcome, messages: Messages) -> None:
+        label = None
+        if words.strip():
+            directory = DeviceDirectory.build(client.answer_endpoints(), settings.devices.aliases)
+            resolution = directory.resolve(words)
+            if resolution.kind == "ambiguous":
+                outcome.message = directory.question(resolution)
+                return
+            if resolution.kind != "device" or resolution.endpoint is None:
+                names = spoken_list([directory.label(e) for e in directory.endpoints])
+                outcome.message = messages.say("unknown_device", phrase=words.strip(), devices=names)
+                return
+            outcome.endpoint_id = resolution.endpoint.id
+            outcome.device = resolution.endpoint.name
+            label = directory.said_as(resolution.endpoint, resolution.phrase)
+        client.answer(call.id, outcome.endpoint_id)
+        outcome.ok, outcome.status = True, 204
+        outcome.message = messages.outcome_of("answer", label)
+
+    return _on_ringing_call(client, "answer", answer)
 
 
 def decline_outcome(client: WebexClient) -> Outcome:
-    messages = Messages.load()
-    outcome = Outcome(False, "decline")
-    try:
-        call = _ringing(client)
-        if call is None:
-            outcome.message = messages.say("no_call")
-            return outcome
-        outcome.call_id = call.id
+    def decline(call: Call, outcome: Outcome, messages: Messages) -> None:
         client.reject(call.id, "busy")
-    except WebexError as exc:
-        return _failed(outcome, exc)
-    outcome.ok, outcome.status = True, 204
-    outcome.message = messages.outcome_of("decline")
-    return outcome
+        outcome.ok, outcome.status = True, 204
+        outcome.message = messages.outcome_of("decline")
+
+    return _on_ringing_call(client, "decline", decline)
 
 
 def _failed(outcome: Outcome, exc: WebexError) -> Outcome:
