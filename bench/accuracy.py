@@ -3,8 +3,9 @@
     python bench/accuracy.py [--engine pocketsphinx|vosk-ko|all] [--json] [--verbose]
 
 For each noise level (clean, 20 dB, 12 dB SNR white noise): command acceptance (the command was
-accepted), intent+device accuracy (accepted with the right intent and device) and the false-accept
-rate of off-domain sentences. The corpus is tests/fixtures_speech.py (synthesis is cached in
+accepted), intent+device accuracy (accepted with the right intent and device), wrong accepts
+(commands accepted as another intent or device) and the false-accept rate of off-domain
+sentences. The corpus is tests/fixtures_speech.py (synthesis is cached in
 tests/.cache/). Figures are recorded in the README.
 """
 
@@ -58,6 +59,7 @@ def bench_pocketsphinx(verbose: bool) -> dict[str, Any]:
                 level["commands"] += 1
                 level["accepted"] += t.accepted
                 level["right"] += right
+                level["wrong"] += t.accepted and not right
                 if verbose and not right:
                     print(f"  miss {_level(snr)} {voice.name}: {text!r} -> {t.text!r} "
                           f"score {getattr(t, 'score', 0):.1f}", file=sys.stderr)
@@ -91,6 +93,7 @@ def bench_vosk_ko(verbose: bool) -> dict[str, Any]:
                 level["commands"] += 1
                 level["accepted"] += t.accepted
                 level["right"] += right
+                level["wrong"] += t.accepted and not right
                 if verbose and not right:
                     print(f"  miss {_level(snr)}: {text!r} -> {t.text!r}", file=sys.stderr)
             for text in KO_OFF_DOMAIN:
@@ -111,6 +114,7 @@ def _summary(name: str, stats: dict[str, dict[str, float]], decode_ms: list[floa
             "commands": int(s["commands"]),
             "acceptance": round(s["accepted"] / s["commands"], 3),
             "intent_device_accuracy": round(s["right"] / s["commands"], 3),
+            "wrong_accepts": int(s["wrong"]),
             "off_domain": int(s["off_domain"]),
             "false_accept_rate": round(s["false_accepts"] / max(s["off_domain"], 1), 3),
         })
@@ -140,6 +144,7 @@ def main() -> int:
             else:
                 print(f"{row['engine']:<13} {row['noise']:<6} commands {row['commands']:>3}  "
                       f"accepted {row['acceptance']:6.1%}  intent+device {row['intent_device_accuracy']:6.1%}  "
+                      f"wrong {row['wrong_accepts']:>2}  "
                       f"false accepts {row['false_accept_rate']:5.1%} of {row['off_domain']}")
         if not args.json:
             print(f"  median decode {result['median_decode_ms']} ms per utterance")

@@ -38,12 +38,11 @@ def test_commands_give_intent_and_device(pocketsphinx_engine: PocketSphinxEngine
         if not (t.accepted and t.command and t.command.intent.value == intent
                 and t.command.device == device):
             misses[clip.snr_db].append((clip.label, t.text))
-    # The target is >= 95 % (at most 3 of 60), not met yet. Measured 56 of 60 (93 %):
-    # 19/20 clean, 19/20 at 20 dB, 18/20 at 12 dB; misses are espeak's "hang up", "pick up" and
-    # "unmute" (heard as "mute"). This guards that figure: at most 4 misses, and no noise level
-    # below 90 % (at most 2 of its 20 clips).
+    # The target: >= 95 % (at most 3 of 60). Measured 58 of 60: the misses are espeak's
+    # "unmute" heard as "mute" (clean) and "hang up" heard as "unmute" at 12 dB. No noise level
+    # may fall below 90 % (at most 2 of its 20 clips).
     missed = [m for level in misses.values() for m in level]
-    assert len(missed) <= 4, missed
+    assert len(missed) <= 3, missed
     for snr, level in misses.items():
         assert len(level) <= 2, (snr, level)
 

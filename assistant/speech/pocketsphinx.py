@@ -11,7 +11,8 @@ from the templates, and two measured rejection gates.
 
 Every transcript is then re-checked by the template language. Search settings, also measured:
 the lattice best-path pass is off (it returned paths that never reach the grammar's final state
-and cost 30× the time); beams are wider than the defaults. Figures: bench/accuracy.py.
+and cost 30× the time); beams are wider than the defaults and 16 Gaussians are scored per
+senone instead of 4. Figures: bench/accuracy.py.
 """
 
 from __future__ import annotations
@@ -37,9 +38,14 @@ EXTRA_PRONUNCIATIONS: dict[str, list[str]] = {
     "unmute": ["AH N M Y UW T"],
     "answer": ["AA N S ER", "AA N S AH"],
 }
-REJECT_BELOW = -85.0  # log-likelihood gap per speech frame (×1e4), measured (docs/templates.md)
-GARBAGE_WEIGHT = 1e-20
-WIP = 0.01  # word insertion penalty: each garbage phone is a "word", so garbage pays per phone
+REJECT_BELOW = -74.0  # log-likelihood gap per speech frame (×1e4), measured (docs/templates.md)
+# Each garbage phone is a "word", so the garbage path pays the word insertion penalty once per
+# phone and the grammar pays it once per word. With a harsh penalty (0.01) a long off-domain
+# sentence cost the garbage path so much that it was forced onto a command; a mild penalty with a
+# smaller fixed garbage weight favours garbage on long speech and commands on short speech.
+GARBAGE_WEIGHT = 1e-25
+WIP = 0.1
+TOPN = 16  # Gaussians scored per senone (default 4): +3 commands right at 12 dB, ~40 ms per decode
 PHONES = ["AA", "AE", "AH", "AO", "AW", "AY", "B", "CH", "D", "DH", "EH", "ER", "EY", "F", "G", "HH", "IH", "IY", "JH", "K", "L", "M", "N", "NG", "OW", "OY", "P", "R", "S", "SH", "T", "TH", "UH", "UW", "V", "W", "Y", "Z", "ZH"]
 _FILLERS = ("<sil>", "<s>", "</s>", "(NULL)", "SIL")
 DITHER = 8.0  # std of the noise added to input; exact digital silence breaks feature normalisation
@@ -157,7 +163,7 @@ class PocketSphinxEngine(SpeechEngine):
                 decoder.add_word(name, phones, True)  # type: ignore[attr-defined]
 
     def new_grammar_decoder(self) -> object:
-        decoder = _decoder(lm=None, beam=1e-80, pbeam=1e-80, wbeam=1e-60, wip=WIP)
+        decoder = _decoder(lm=None, beam=1e-80, pbeam=1e-80, wbeam=1e-60, wip=WIP, topn=TOPN)
         self._add_words(decoder)
         for word, phone in self.garbage.items():
             decoder.add_word(word, phone, False)  # type: ignore[attr-defined]
@@ -171,7 +177,7 @@ class PocketSphinxEngine(SpeechEngine):
     def new_phone_decoder(self) -> object:
         from pocketsphinx import get_model_path
 
-        return _decoder(lm=None, allphone=get_model_path("en-us/en-us-phone.lm.bin"))
+        return _decoder(lm=None, allphone=get_model_path("en-us/en-us-phone.lm.bin"), topn=TOPN)
 
     def recognizer(self) -> PocketSphinxRecognizer:
         return PocketSphinxRecognizer(self)
