@@ -304,3 +304,50 @@ def test_speaker_that_appears_later_is_used(
     recorded, recorded_rate = read_wav(path)
     assert envelope(recorded, recorded_rate).max() > 1000
     assert events.names() == ["speaking", "spoken", "speaking", "spoken"]
+
+
+class _DroppingEngine:
+    """A pyttsx3 engine whose first ``empty`` utterances end before any audio arrives, as the
+    espeak driver once did in a full test run; later ones are written by espeak-ng."""
+
+    def __init__(self, finished: threading.Event, empty: int) -> None:
+        self.finished, self.empty, self.calls = finished, empty, 0
+        self.path = ""
+
+    def save_to_file(self, text: str, path: str) -> None:
+        self.text, self.path = text, path
+
+    def runAndWait(self) -> None:  # pyttsx3's name
+        import wave
+
+        self.calls += 1
+        if self.calls <= self.empty:
+            with wave.open(self.path, "wb") as out:  # header only, like the driver's empty write
+                out.setnchannels(1), out.setsampwidth(2), out.setframerate(22050)
+        else:
+            subprocess.run(["espeak-ng", "-w", self.path, self.text], check=True, capture_output=True)
+        self.finished.set()
+
+
+@pytest.mark.parametrize("empty, written", [(1, True), (2, False)])
+def test_pyttsx3_utterance_without_audio_is_synthesized_once_more(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, empty: int, written: bool) -> None:
+    from assistant.errors import VoiceError
+    from assistant.synth import Pyttsx3Synthesizer
+
+    settings = VoiceSettings()
+    finished = threading.Event()
+    engine = _DroppingEngine(finished, empty)
+    monkeypatch.setattr(Pyttsx3Synthesizer, "_engine", (engine, finished))
+    monkeypatch.setattr(Pyttsx3Synthesizer, "_owner",
+                        (settings.voice, settings.rate_wpm, settings.volume))
+    out = tmp_path / "out.wav"
+    synth = Pyttsx3Synthesizer(settings)
+    if written:
+        synth.to_file("Answered on your desk phone.", out)
+        samples, rate = read_wav(out)
+        assert voiced_span_seconds(samples, rate) > 0.5
+    else:
+        with pytest.raises(VoiceError, match="wrote no audio"):
+            synth.to_file("Answered on your desk phone.", out)
+    assert engine.calls == 2
