@@ -93,7 +93,7 @@ class Pyttsx3Synthesizer:
                 raise VoiceError("pyttsx3 did not finish the utterance", SPOKEN_FAILURE)
             if path.is_file() and path.stat().st_size > 44:
                 return
-            # Seen once in about 40 full test runs: the driver ended the utterance before any
+            # Seen once in a full test run: the driver ended the utterance before any
             # audio arrived (an end-of-message left over from the previous one). Once more.
             if attempt == 1:
                 log.info("pyttsx3 wrote no audio to %s; synthesizing it once more", path)
