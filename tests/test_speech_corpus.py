@@ -1,0 +1,80 @@
+"""The tuning corpus (tests/speech_corpus.py): its labels, its signals, its determinism."""
+
+from __future__ import annotations
+
+import shutil
+
+import numpy as np
+import pytest
+import speech_corpus as corpus
+from fixtures_speech import COMMANDS
+
+from assistant.intents import CommandLanguage
+
+needs_espeak = pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="needs espeak-ng")
+
+
+def test_every_command_parses_to_its_labels(en_language: CommandLanguage) -> None:
+    listed = len(dict.fromkeys([*COMMANDS, *corpus.EXTRA_COMMANDS]))
+    assert len(corpus.commands()) == listed  # none was dropped
+    for text, intent, device in corpus.commands():
+        command = en_language.parse(text)
+        assert command is not None, text
+        assert (command.intent.value, command.device) == (intent, device), text
+
+
+def test_off_domain_sentences_never_parse(en_language: CommandLanguage) -> None:
+    sentences = corpus.off_domain()
+    assert len(sentences) >= 200
+    for text in sentences:
+        assert en_language.parse(text) is None, text
+        assert en_language.parse_device_only(text) is None, text
+    tricky = [s for s in sentences if any(w in f" {s} " for w in corpus.COMMAND_WORDS)]
+    assert len(tricky) >= len(sentences) / 2
+
+
+def test_prompts_are_plain_words() -> None:
+    prompts = corpus.prompts()
+    assert len(prompts) > 40
+    assert all(p and p == p.lower() and not set("{}.,:_-") & set(p) for p in prompts)
+
+
+@pytest.mark.parametrize("snr_db", [20.0, 6.0, 0.0])
+def test_mix_hits_the_snr_against_active_speech(snr_db: float) -> None:
+    t = np.arange(8000) / corpus.SAMPLE_RATE_HZ
+    speech = np.concatenate([np.zeros(4000), 3000 * np.sin(2 * np.pi * 220 * t), np.zeros(4000)])
+    pcm = np.round(speech).astype(np.int16).tobytes()
+    out = np.frombuffer(corpus.mix(pcm, corpus.pink(2000, seed=1), snr_db, 300), np.int16)
+    placed = np.zeros(len(out))
+    placed[4800: 4800 + len(speech)] = speech
+    noise = out - placed
+    active = np.mean(speech[4000:12000] ** 2)
+    assert 10 * np.log10(active / np.mean(noise**2)) == pytest.approx(snr_db, abs=1.0)
+
+
+def test_mix_without_snr_is_a_faint_floor_not_silence() -> None:
+    out = np.frombuffer(corpus.mix(b"", bytes(3200), None), np.int16)
+    assert 4 < np.std(out) < 16
+
+
+@needs_espeak
+def test_babble_is_deterministic_per_seed() -> None:
+    first = corpus.babble(1500, seed=3, talkers=2)
+    assert first == corpus.babble(1500, seed=3, talkers=2)
+    assert first != corpus.babble(1500, seed=4, talkers=2)
+    x = np.frombuffer(first, np.int16).astype(float)
+    assert len(x) == 1500 * 16
+    assert np.sqrt(np.mean(x**2)) == pytest.approx(corpus.NOISE_RMS, rel=0.05)
+
+
+@needs_espeak
+def test_build_is_deterministic_and_labelled() -> None:
+    request = dict(kinds=("command",), conditions=("clean", "babble6"), families=("espeak",),
+                   per_condition=2, seed=5, workers=1)
+    items = corpus.build(**request)  # type: ignore[arg-type]
+    assert items == corpus.build(**request)  # type: ignore[arg-type]
+    assert [i.condition for i in items] == ["clean", "clean", "babble6", "babble6"]
+    for item in items:
+        assert (item.text, item.intent, item.device) in corpus.commands()
+        assert item.family == "espeak" and item.speaker.startswith(item.group)
+        assert 600 <= item.start_ms < item.end_ms <= len(item.pcm) // 32 - 400
