@@ -124,7 +124,7 @@ class Dialog:
 
     def on_heard(self, heard: HeardLike) -> None:
         command = heard.command if heard.accepted else None
-        if self.state is State.ASKING and command is None:
+        if self.state is State.ASKING and command is None and heard.accepted:
             command = self._device_answer(heard.text)
         command = self._after_wake_phrase(heard.text, command)
         endpoint = self._endpoint_for(command)

@@ -66,8 +66,10 @@ class Rig:
             self.dialog.on_call_event(event)
 
     def hear(self, text: str) -> None:
+        """What an engine gives: accepted commands, and accepted bare device replies."""
         command = self.language.parse(text)
-        self.dialog.on_heard(SimpleNamespace(text=text, accepted=command is not None, command=command))
+        accepted = command is not None or self.language.parse_device_only(text) is not None
+        self.dialog.on_heard(SimpleNamespace(text=text, accepted=accepted, command=command))
 
     def webex_requests(self, suffix: str) -> list[dict[str, Any]]:
         return [r for r in self.emulator.requests() if r["path"].endswith(suffix)]
@@ -150,6 +152,16 @@ def test_ambiguous_phone_asks_which_then_answers(rig: Rig) -> None:
     assert [a["json"] for a in rig.webex_requests("/calls/answer")] == [
         {"callId": call_id, "endpointId": rig.endpoint_id("Cisco 8865 (Desk phone)")}
     ]
+
+
+def test_a_rejected_device_reply_does_not_answer(rig: Rig) -> None:
+    """The recogniser did not believe "desk phone" (accepted false): the question stays open."""
+    rig.emulator.ring(name="Dana Smith")
+    rig.poll()
+    rig.hear("answer on the phone")
+    rig.dialog.on_heard(SimpleNamespace(text="desk phone", accepted=False, command=None))
+    assert rig.webex_requests("/calls/answer") == []
+    assert rig.dialog.state is State.ASKING
 
 
 def test_call_answered_elsewhere_ends_prompt_and_sends_nothing(rig: Rig) -> None:
