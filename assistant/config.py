@@ -30,6 +30,14 @@ class Engine(str, Enum):
     POCKETSPHINX = "pocketsphinx"
 
 
+class Recognition(str, Enum):
+    """How commands are found in the sound (bench/ measures each against the others)."""
+
+    SPOT = "spot"  # find the command inside surrounding talk, verify its span, end on the command
+    STRICT = "strict"  # 0.1: the whole utterance must be a command (garbage path + score gate)
+    NAIVE = "naive"  # the benchmark baseline: strict grammar, no rejection, silence endpointing
+
+
 class ListenMode(str, Enum):
     RINGING = "ringing"
     ALWAYS = "always"
@@ -65,6 +73,7 @@ class SpeechSettings:
     language: str = "en"
     model: str = ""  # Vosk model name in models/ or a path; empty: the catalogue default
     models_dir: str = ""  # empty: the project's models/ (or <user data dir>/models when installed)
+    recognition: Recognition = Recognition.SPOT
     trailing_silence_ms: int = 300
     stable_partial_frames: int = 3
     max_utterance_seconds: float = 6.0

@@ -21,7 +21,7 @@ from assistant.calls import CallEvent, CallWatcher
 from assistant.config import Settings
 from assistant.dialog import Dialog
 from assistant.events import EventLog
-from assistant.speech.endpointing import Listener
+from assistant.speech.endpointing import new_listener
 
 log = logging.getLogger(__name__)
 
@@ -107,7 +107,7 @@ class Assistant:
             log.exception("dialog failed on %r", item)
 
     def _hear(self, microphone: FrameSource, stop: threading.Event) -> None:
-        listener = Listener(self._engine.recognizer(), self._settings.speech)
+        listener = new_listener(self._engine.recognizer(), self._settings.speech)
         try:
             for frame in microphone.frames():
                 if stop.is_set():

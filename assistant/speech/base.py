@@ -28,6 +28,7 @@ class Transcript:
     decode_ms: float  # processing time spent on this utterance
     audio_ms: float  # length of the audio fed
     device_only: str | None = None  # accepted bare device answer ("the desk phone")
+    details: dict[str, float] | None = None  # the engine's measurements (gate features, scores)
 
     def as_json(self) -> dict[str, object]:
         return {

@@ -17,12 +17,16 @@ from __future__ import annotations
 import collections
 import logging
 from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from assistant.config import SpeechSettings
 from assistant.speech.base import Recognizer, Transcript
 from assistant.speech.resample import SAMPLE_RATE_HZ
+
+if TYPE_CHECKING:
+    from assistant.speech.spot_endpointing import SpottingListener
 
 log = logging.getLogger(__name__)
 
@@ -130,3 +134,13 @@ def command_prefixes(sentences: Iterable[str]) -> set[str]:
         for i in range(1, len(words)):
             out.add(" ".join(words[:i]))
     return out
+
+
+def new_listener(recognizer: Recognizer, settings: SpeechSettings) -> Listener | SpottingListener:
+    """The endpointer that suits the recogniser: one that spots commands inside talk gets the
+    endpointer that ends on the person's voice (``spot_endpointing``)."""
+    if hasattr(recognizer, "peek"):
+        from assistant.speech.spot_endpointing import SpottingListener
+
+        return SpottingListener(recognizer, settings)
+    return Listener(recognizer, settings)

@@ -74,21 +74,10 @@ def garbage_words(phones: Iterable[str]) -> dict[str, str]:
     return {GARBAGE_PREFIX + p.lower(): p for p in phones}
 
 
-def to_jsgf(
-    language: CommandLanguage,
-    name: str = "commands",
-    device_only: bool = True,
-    garbage: Iterable[str] = (),
-    garbage_weight: float = 1e-20,
-    unusable: Iterable[str] = (),
-) -> str:
-    """The whole command language as one JSGF grammar with the public rule ``<utterance>``.
-
-    With ``garbage`` (pseudo-words of one phone each), ``<utterance>`` also allows any phone
-    sequence at weight ``garbage_weight``: speech that is not a command then decodes to garbage
-    instead of being forced onto the nearest command. Device phrases with a word from
-    ``unusable`` (no pronunciation) are left out.
-    """
+def _rules(
+    language: CommandLanguage, name: str, device_only: bool, unusable: Iterable[str]
+) -> tuple[list[str], list[str]]:
+    """(JSGF lines without the public rule, the intent rule names)."""
     lines = ["#JSGF V1.0;", f"grammar {name};"]
     intent_rules = []
     for intent_name, expressions in language.intent_sentences().items():
@@ -107,6 +96,25 @@ def to_jsgf(
     lines.append(f"{_rule('list_device')} = " + " | ".join(phrases) + ";")
     replies = [p for p in phrases if not _generic(p, phrases)] or ["<VOID>"]
     lines.append(f"{_rule('list_reply')} = " + " | ".join(replies) + ";")
+    return lines, intent_rules
+
+
+def to_jsgf(
+    language: CommandLanguage,
+    name: str = "commands",
+    device_only: bool = True,
+    garbage: Iterable[str] = (),
+    garbage_weight: float = 1e-20,
+    unusable: Iterable[str] = (),
+) -> str:
+    """The whole command language as one JSGF grammar with the public rule ``<utterance>``.
+
+    With ``garbage`` (pseudo-words of one phone each), ``<utterance>`` also allows any phone
+    sequence at weight ``garbage_weight``: speech that is not a command then decodes to garbage
+    instead of being forced onto the nearest command. Device phrases with a word from
+    ``unusable`` (no pronunciation) are left out.
+    """
+    lines, intent_rules = _rules(language, name, device_only, unusable)
     garbage = list(garbage)
     if not garbage:
         lines.append("public <utterance> = " + " | ".join(intent_rules) + ";")
@@ -114,6 +122,26 @@ def to_jsgf(
     lines.append("<command> = " + " | ".join(intent_rules) + ";")
     lines.append("<garbage> = " + " | ".join(garbage) + ";")
     lines.append(f"public <utterance> = /1/ <command> | /{garbage_weight:g}/ <garbage>+;")
+    return "\n".join(lines) + "\n"
+
+
+def to_spotting_jsgf(
+    language: CommandLanguage, garbage: Iterable[str], name: str = "spotting",
+    unusable: Iterable[str] = (),
+) -> str:
+    """Any sound, then one command, then any sound; or, alone, a bare device reply.
+
+    ``garbage`` (phone pseudo-words) absorbs the talk and noise around the command. A bare
+    device reply ("the desk phone") must be the whole utterance: spotted inside talk, device
+    names are everywhere ("my headset battery is low").
+    """
+    lines, intent_rules = _rules(language, name, True, unusable)
+    device_rule = _rule("intent_" + DEVICE_ONLY)
+    commands = [r for r in intent_rules if r != device_rule]
+    lines.append("<command> = " + " | ".join(commands) + ";")
+    lines.append("<garbage> = " + " | ".join(garbage) + ";")
+    reply = f" | {device_rule}" if device_rule in intent_rules else ""
+    lines.append(f"public <utterance> = [ <garbage>+ ] <command> [ <garbage>+ ]{reply};")
     return "\n".join(lines) + "\n"
 
 

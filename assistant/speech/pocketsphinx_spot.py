@@ -1,0 +1,140 @@
+"""PocketSphinx command spotting: the command is found inside whatever sound surrounds it, then
+verified on its own span (``assistant.speech.spotting``).
+
+The utterance is trimmed and, with talk around it, cut to its loudest stretch (``focus``). Then:
+
+1. the recogniser of version 0.1 (strict grammar: one whole command or garbage, and its score
+   gate against a free phone loop) judges it. Measured on 480 items of the tuning corpus:
+   with the trim and focus it understands 30/40 clean and 19/40 babble-12 dB commands, against
+   23/40 and 0/40 on the raw utterance, with fewer false accepts (6/240 against 9/240);
+   A bare device reply it accepts is checked like a spotted one (below);
+2. when that rejects it, the spotting grammar (any sound, a command, any sound) looks for a
+   command inside, and the gate (``spotting.Gate``) judges the spotted span. The command's words and the phone loop are compared over the frames the
+command took; that, its timing and its loudness against its surroundings feed the gate.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+
+from assistant.speech.base import Recognizer, Stopwatch, Transcript, judge
+from assistant.speech.grammar import GARBAGE_PREFIX
+from assistant.speech.pocketsphinx import (
+    _FILLERS,
+    PocketSphinxEngine,
+    PocketSphinxRecognizer,
+    _dither,
+)
+from assistant.speech.resample import duration_ms
+from assistant.speech.spotting import Segment, features, focus, frame_levels_db, trim
+
+log = logging.getLogger(__name__)
+
+_ALTERNATE = re.compile(r"\(\d+\)$")  # "answer(2)": the second pronunciation of "answer"
+MIN_PCM_BYTES = 3200  # under 0.1 s: nothing to decode
+# Rejected candidates under this confidence are not reported as heard text at all: background
+# talk then never makes the assistant say "Sorry, ..." over the room.
+REPORT_ABOVE = 0.05
+# A bare device reply must stand alone: this much louder than the 300 ms on either side. The
+# strict grammar's bare replies are checked here too ("the phone in reception keeps ringing"
+# decoded whole as "the phone in reception area").
+REPLY_ALONE_DB = 6.0
+
+
+def segments(decoder: object) -> list[Segment]:
+    """The decoder's last path; ``ascore`` as a natural log (PocketSphinx gives it scaled
+    against the best state of each frame, as a probability)."""
+    return [Segment(_ALTERNATE.sub("", s.word), s.start_frame, s.end_frame,
+                    math.log(max(float(s.ascore), 1e-300)))
+            for s in decoder.seg()]  # type: ignore[attr-defined]
+
+
+def _is_word(seg: Segment) -> bool:
+    return seg.word not in _FILLERS and not seg.word.startswith(("+", GARBAGE_PREFIX))
+
+
+class SpottingRecognizer(Recognizer):
+    """Buffers the utterance and decodes it whole at ``final()`` (see PocketSphinxRecognizer)."""
+
+    def __init__(self, engine: PocketSphinxEngine) -> None:
+        self.engine = engine
+        self.strict = PocketSphinxRecognizer(engine)
+        self.decoder = engine.new_spotting_decoder()
+        self._phone_counts: dict[str, int] = {}
+        self._buffer = bytearray()
+
+    def accept(self, frame: bytes) -> None:
+        self._buffer += frame
+
+    def partial(self) -> str:
+        return ""
+
+    def reset(self) -> None:
+        self._buffer = bytearray()
+
+    def peek(self) -> Transcript:
+        """The transcript of the audio so far, without ending the utterance."""
+        buffer = self._buffer
+        transcript = self.final()
+        self._buffer = buffer
+        return transcript
+
+    def _decode(self, search: str, pcm: bytes) -> list[Segment]:
+        decoder = self.decoder
+        decoder.activate_search(search)  # type: ignore[attr-defined]
+        decoder.start_utt()  # type: ignore[attr-defined]
+        decoder.process_raw(pcm, False, True)  # type: ignore[attr-defined]
+        decoder.end_utt()  # type: ignore[attr-defined]
+        return segments(decoder) if decoder.hyp() is not None else []  # type: ignore[attr-defined]
+
+    def _phones_of(self, word: str) -> int:
+        if word not in self._phone_counts:
+            self._phone_counts[word] = self.engine.phone_count(self.decoder, word)
+        return self._phone_counts[word]
+
+    def final(self) -> Transcript:
+        pcm = bytes(self._buffer)
+        self.reset()
+        audio_ms = duration_ms(pcm)
+        if len(pcm) < MIN_PCM_BYTES:
+            return Transcript("", False, None, None, 0.0, audio_ms)
+        watch = Stopwatch()
+        with watch:
+            around = trim(_dither(pcm))
+            pcm, offset = focus(around)
+            self.strict.accept(pcm)
+            strict = self.strict.final()
+            if strict.accepted and strict.command is not None:
+                strict.decode_ms, strict.audio_ms = watch.ms + strict.decode_ms, audio_ms
+                strict.details = {"strict": 1.0}
+                return strict
+            spotted = self._decode("spotting", pcm)
+            words = [s for s in spotted if _is_word(s)]
+            if not words:
+                return Transcript("", False, None, None, watch.ms, audio_ms)
+            garbage = [s for s in spotted if s.word.startswith(GARBAGE_PREFIX)]
+            lead = sum(s.frames for s in garbage if s.end < words[0].start)
+            tail = sum(s.frames for s in garbage if s.start > words[-1].end)
+            loop = self._decode("phones", pcm)
+            values = features(words, {w.word: self._phones_of(w.word) for w in words}, loop,
+                              frame_levels_db(around), lead, tail, offset,
+                              len(pcm) // 320)
+        text = " ".join(s.word for s in words)
+        alone = min(values["before"], values["after"]) >= REPLY_ALONE_DB
+        if strict.accepted and alone:  # a bare device reply, standing alone
+            strict.decode_ms, strict.audio_ms = watch.ms, audio_ms
+            strict.details = values | {"strict": 1.0}
+            return strict
+        gate = self.engine.gate
+        confidence = gate.confidence(values) if gate is not None else 1.0
+        confident = gate is None or confidence >= gate.threshold
+        accepted, command, device_only = judge(self.engine.language, text, confident)
+        if device_only is not None and not alone:  # "my headset battery is almost empty"
+            accepted, device_only = False, None
+        log.debug("spotted %r confidence %.3f accepted %s %s", text, confidence, accepted, values)
+        values["confidence"] = confidence
+        shown = text if accepted or confidence >= REPORT_ABOVE else ""
+        return Transcript(shown, accepted, command, round(confidence, 3), watch.ms, audio_ms,
+                          device_only, details=values | {"spotted": float(len(words))})

@@ -1,0 +1,131 @@
+"""Command spotting on the real PocketSphinx engine: commands said while colleagues talk are
+found, talk full of command words is not taken for a command, and the endpointer ends an
+utterance although the room never goes quiet."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import speech_corpus as corpus
+from fixtures_speech import DEVICE_PHRASES
+
+from assistant.config import Recognition, SpeechSettings
+from assistant.intents import CommandLanguage
+from assistant.speech.pocketsphinx import PocketSphinxEngine
+from assistant.speech.resample import FRAME_BYTES, frames
+from assistant.speech.spot_endpointing import SpottingListener
+
+# Voices of all three synthesizers; the babble never uses the speaker's own voice.
+SPEAKER_IDS = ("espeak:en-us+f2:p37:s141:g1", "flite:slt:f0:d1", "espeak:en-us-nyc+m1:p31:s135:g0",
+               "flite:rms:f0:d1", "espeak:en-us+m7:p51:s163:g3")
+SPEAKERS = [next(s for s in corpus.speakers() if s.id == i) for i in SPEAKER_IDS]
+COMMANDS = [
+    ("answer on my headset", "answer", "headset"),
+    ("decline the call", "decline", None),
+    ("answer the call on my desk phone", "answer", "desk phone"),
+    ("send it to voicemail", "voicemail", None),
+    ("put the call on hold", "hold", None),
+]
+# Ordinary talk with command words in it, and the assistant's own prompts.
+TALK = [
+    "let me answer that email after lunch",
+    "my headset battery is almost empty",
+    "put the coffee cup on my desk",
+    "we should decline their offer politely",
+    "can you hold the door for a second",
+    "the phone in reception keeps ringing",
+    "Call from Dana Smith. Say answer, answer on a device, or decline.",
+    "Which phone? Say desk phone, or reception phone.",
+]
+
+
+@pytest.fixture(scope="module")
+def spotting_engine() -> PocketSphinxEngine:
+    return PocketSphinxEngine(CommandLanguage.load("en", DEVICE_PHRASES),
+                              recognition=Recognition.SPOT)
+
+
+def in_babble(speech: bytes, snr_db: float, seed: int, group: str, before_ms: int = 1500,
+              after_ms: int = 1000) -> bytes:
+    """``speech`` with office babble before, during and after it."""
+    total_ms = before_ms + len(speech) // 32 + after_ms
+    return corpus.mix(speech, corpus.babble(total_ms, seed, 3, group), snr_db, before_ms)
+
+
+def test_commands_in_office_babble_are_understood(spotting_engine: PocketSphinxEngine) -> None:
+    right, wrong, misses = 0, 0, []
+    for i, (text, intent, device) in enumerate(COMMANDS):
+        for j, snr in enumerate((12.0, 20.0)):
+            speaker = SPEAKERS[(i + j) % len(SPEAKERS)]
+            pcm = in_babble(corpus.synthesize(speaker, text), snr, seed=10 * i + j,
+                            group=speaker.group)
+            t = spotting_engine.transcribe_pcm(pcm)
+            ok = bool(t.command and t.command.intent.value == intent and t.command.device == device)
+            right += ok
+            wrong += t.accepted and not ok
+            if not ok:
+                misses.append(f"{text!r} [{speaker.id} {snr:g} dB] -> {t.text!r}")
+    # The strict grammar of 0.1 found 0 of these (talk before and after pushed them to garbage).
+    assert wrong == 0, misses
+    assert right >= 8, misses
+
+
+def test_talk_full_of_command_words_is_rejected(spotting_engine: PocketSphinxEngine) -> None:
+    accepted, replies = [], []
+    for i, text in enumerate(TALK):
+        speaker = SPEAKERS[i % len(SPEAKERS)]
+        speech = corpus.synthesize(speaker, text)
+        for pcm in (corpus.mix(speech, bytes(len(speech) + 32000), None, 500),
+                    in_babble(speech, 12.0, seed=100 + i, group=speaker.group)):
+            t = spotting_engine.transcribe_pcm(pcm)
+            if t.accepted:
+                heard = f"{text!r} [{speaker.id}] -> {t.text!r}"
+                (accepted if t.command is not None else replies).append(heard)
+    assert accepted == []  # no action
+    # A bare device reply only means something to "Which phone?". Known: espeak's "the phone in
+    # reception keeps ringing" in a quiet room is heard whole as "the phone in reception area".
+    assert len(replies) <= 1, replies
+
+
+def test_endpointer_ends_the_command_under_continuous_babble(
+    spotting_engine: PocketSphinxEngine,
+) -> None:
+    speaker = SPEAKERS[0]
+    speech = corpus.synthesize(speaker, "answer on my headset")
+    stream = in_babble(speech, 12.0, seed=7, group=speaker.group, before_ms=3000, after_ms=6000)
+    command_end_frame = (3000 * 32 + len(speech)) // FRAME_BYTES
+    listener = SpottingListener(spotting_engine.recognizer(), SpeechSettings())
+    heard = []
+    for i, frame in enumerate(frames(stream)):
+        transcript = listener.feed(frame)
+        if transcript is not None and transcript.accepted:
+            heard.append((i, transcript))
+    assert heard, "the command was never heard"
+    frame_index, transcript = heard[0]
+    assert transcript.command is not None
+    assert (transcript.command.intent.value, transcript.command.device) == ("answer", "headset")
+    # Ended on the person's voice, well before the 6 s hard limit or the end of the babble.
+    assert frame_index - command_end_frame < 1500 // 20
+    assert len(heard) == 1
+
+
+def test_a_pause_inside_a_command_does_not_cut_it(spotting_engine: PocketSphinxEngine) -> None:
+    speaker = SPEAKERS[1]
+    first = corpus.synthesize(speaker, "answer on my")
+    second = corpus.synthesize(speaker, "headset")
+    speech = first + bytes(2 * 16 * 500) + second  # half a second of hesitation
+    stream = corpus.mix(speech, bytes(len(speech) + 3 * 32000), None, 1000)
+    listener = SpottingListener(spotting_engine.recognizer(), SpeechSettings())
+    heard = [t for t in listener.listen(frames(stream)) if t.accepted]
+    assert [(t.command.intent.value, t.command.device) for t in heard if t.command] == [
+        ("answer", "headset")]
+
+
+def test_steady_babble_alone_is_never_a_command(spotting_engine: PocketSphinxEngine) -> None:
+    stream = corpus.babble(20000, seed=3, talkers=3)
+    loud = np.frombuffer(stream, dtype=np.int16).astype(np.float64) * 2.0
+    pcm = np.clip(loud, -32768, 32767).astype(np.int16).tobytes()
+    listener = SpottingListener(spotting_engine.recognizer(), SpeechSettings())
+    heard = list(listener.listen(frames(pcm)))
+    assert [t.text for t in heard if t.accepted] == []
+    assert heard, "20 s of chatter should still be cut into utterances and judged"
