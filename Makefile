@@ -11,8 +11,7 @@ test: setup
 	.venv/bin/python -m pytest
 
 bench: setup
-	.venv/bin/python bench/accuracy.py
-	.venv/bin/python bench/latency.py
+	.venv/bin/python bench/run.py
 
 lint: setup
 	.venv/bin/python -m pip install -q -e '.[dev]'

@@ -1,0 +1,153 @@
+"""``make bench``: recognition accuracy, live latency and footprint, every recognition mode side by
+side in one run, into bench/results.json, bench/results.md and the README's bench region.
+
+    .venv/bin/python bench/run.py [--quick] [--modes spot,naive] [--skip-accuracy]
+                                  [--skip-latency] [--skip-footprint]
+
+The parts run one after the other (the machine has two cores); a part that fails is recorded
+as failed and the others still run (exit 1). ``--quick`` is a smoke run of a few minutes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+sys.path[:0] = [str(BENCH)]
+
+import report  # noqa: E402
+
+
+def machine() -> dict[str, Any]:
+    cpu = platform.processor() or "?"
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as info:
+            cpu = next(line.split(":", 1)[1].strip() for line in info
+                       if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    return {"cpu": cpu, "cores": os.cpu_count(), "load_at_start": round(os.getloadavg()[0], 2),
+            "python": platform.python_version(), "system": platform.platform()}
+
+
+def commit() -> str:
+    def git(*args: str) -> str:
+        done = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, timeout=30)
+        return done.stdout.strip()
+
+    sha = git("rev-parse", "--short=10", "HEAD") or "unknown"
+    dirty = git("status", "--porcelain", "--untracked-files=no")
+    return f"{sha}+uncommitted changes" if dirty else sha
+
+
+def accuracy(modes: list[str], quick: bool) -> dict[str, Any]:
+    """Every clip through every mode; version 0.1 ("strict") rides along, before the baseline."""
+    import accuracy as bench_accuracy
+
+    order = modes[:-1] + (["strict"] if "strict" not in modes else []) + modes[-1:]
+    result: dict[str, Any] = bench_accuracy.run(order, quick=quick)
+    return result
+
+
+def latency(modes: list[str], trials: int, rooms: list[str]) -> dict[str, Any]:
+    import latency as bench_latency
+
+    result: dict[str, Any] = bench_latency.run(modes, rooms, trials)
+    return result
+
+
+def footprint(modes: list[str], seconds: float) -> dict[str, Any]:
+    import footprint as bench_footprint
+
+    return bench_footprint.run(modes, seconds)
+
+
+def measured_as(argv: list[str]) -> list[str]:
+    """The arguments that change what is measured (not where results go)."""
+    kept, skip_next = [], False
+    for arg in argv:
+        if skip_next or arg in ("--no-readme",) or arg.startswith("--out="):
+            skip_next = False
+            continue
+        skip_next = arg == "--out"
+        if not skip_next:
+            kept.append(arg)
+    return kept
+
+
+def timed(name: str, part: Callable[[], dict[str, Any]], took: dict[str, float]) -> dict[str, Any]:
+    print(f"bench: {name} …", file=sys.stderr, flush=True)
+    start = time.monotonic()
+    try:
+        result = part()
+    except Exception as exc:  # recorded in the results; the other parts still run
+        traceback.print_exc()
+        result = {"error": f"{type(exc).__name__}: {exc}"[:500]}
+    took[name] = round(time.monotonic() - start, 1)
+    print(f"bench: {name} took {took[name] / 60:.1f} min", file=sys.stderr, flush=True)
+    return result
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="smoke run: a few minutes")
+    parser.add_argument("--modes", default="spot,naive",
+                        help="recognition modes, the baseline last (default spot,naive)")
+    parser.add_argument("--trials", type=int, help="live calls per mode and room (20; quick 2)")
+    parser.add_argument("--rooms", default="quiet,babble12")
+    parser.add_argument("--seconds", type=float,
+                        help="footprint: listening time per CPU figure (30; quick 10)")
+    for part in ("accuracy", "latency", "footprint"):
+        parser.add_argument(f"--skip-{part}", action="store_true")
+    parser.add_argument("--out", default=str(BENCH / "results.json"))
+    parser.add_argument("--no-readme", action="store_true", help="leave README.md alone")
+    args = parser.parse_args()
+    modes = args.modes.split(",")
+    trials = args.trials or (2 if args.quick else 20)
+    # 30 s, not footprint.py's 60: the live calls already take ~15 of the 20 minutes
+    seconds = args.seconds or (10.0 if args.quick else 30.0)
+
+    took: dict[str, float] = {}
+    meta: dict[str, Any] = {
+        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "commit": commit(), "machine": machine(), "modes": modes, "quick": args.quick,
+        "arguments": measured_as(sys.argv[1:]),
+        "durations_seconds": took,
+    }
+    results: dict[str, Any] = {"meta": meta}
+    start = time.monotonic()
+    skipped = {"skipped": True}
+    results["accuracy"] = skipped if args.skip_accuracy else timed(
+        "accuracy", lambda: accuracy(modes, args.quick), took)
+    results["latency"] = skipped if args.skip_latency else timed(
+        "latency", lambda: latency(modes, trials, args.rooms.split(",")), took)
+    results["footprint"] = skipped if args.skip_footprint else timed(
+        "footprint", lambda: footprint(modes, seconds), took)
+    took["total"] = round(time.monotonic() - start, 1)
+
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
+    print(f"bench: wrote {out} ({took['total'] / 60:.1f} min)", file=sys.stderr)
+    report.main(["--results", str(out)] + (["--no-readme"] if args.no_readme else []))
+    print(report.render(results))
+    failed = [name for name in ("accuracy", "latency", "footprint") if "error" in results[name]]
+    if failed:
+        print(f"bench: failed: {', '.join(failed)}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
