@@ -102,12 +102,14 @@ def accuracy_section(part: dict[str, Any] | None, modes: list[str]) -> list[str]
         return failed or []
     rows: list[dict[str, Any]] = part.get("rows", [])
     seen = [str(r.get("mode", "–")) for r in rows]
-    order = [m for m in modes if m in seen] + [m for m in dict.fromkeys(seen) if m not in modes]
+    extra = [m for m in dict.fromkeys(seen) if m not in modes]  # "strict" (0.1) rides along
+    order = [m for m in modes[:-1] if m in seen] + extra + [m for m in modes[-1:] if m in seen]
     if order == ["–"]:
         title = "in the default recognition mode (no modes in these results)"
     else:
         title = "each cell " + " · ".join(f"`{m}`" for m in order)
-        title += f" (`{order[-1]}` is the baseline)" if len(order) > 1 else ""
+        title += (f" (`{order[-1]}` is the baseline" + (", `strict` is version 0.1)"
+                  if "strict" in extra else ")")) if len(order) > 1 else ""
     corpus = part.get("corpus", {})
     source = (f"{corpus['clips']} clips of tests/speech_corpus.py (seed {corpus.get('seed')}, "
               f"{corpus.get('voices')} voices)" if "clips" in corpus else "synthesized clips")
