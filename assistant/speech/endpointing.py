@@ -17,7 +17,7 @@ from __future__ import annotations
 import collections
 import logging
 from collections.abc import Iterable, Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
@@ -117,13 +117,23 @@ class Listener:
         return self._finish("end of input")
 
     def listen(self, frames: Iterable[bytes]) -> Iterator[Transcript]:
-        for frame in frames:
-            transcript = self.feed(frame)
-            if transcript is not None:
-                yield transcript
-        last = self.flush()
-        if last is not None:
-            yield last
+        return listen(self, frames)
+
+
+class Endpointer(Protocol):
+    def feed(self, frame: bytes) -> Transcript | None: ...
+    def flush(self) -> Transcript | None: ...
+
+
+def listen(endpointer: Endpointer, frames: Iterable[bytes]) -> Iterator[Transcript]:
+    """Every transcript of a stream of frames, the unfinished last utterance included."""
+    for frame in frames:
+        transcript = endpointer.feed(frame)
+        if transcript is not None:
+            yield transcript
+    last = endpointer.flush()
+    if last is not None:
+        yield last
 
 
 def command_prefixes(sentences: Iterable[str]) -> set[str]:

@@ -159,13 +159,9 @@ class SpottingListener:
         return self._finish("end of input") if self._in_speech else None
 
     def listen(self, frames: Iterable[bytes]) -> Iterator[Transcript]:
-        for frame in frames:
-            transcript = self.feed(frame)
-            if transcript is not None:
-                yield transcript
-        last = self.flush()
-        if last is not None:
-            yield last
+        from assistant.speech.endpointing import listen
+
+        return listen(self, frames)
 
 
 def _growing_commands(sentences: Iterable[str]) -> set[str]:
