@@ -108,7 +108,7 @@ def main() -> int:
     parser.add_argument("--trials", type=int, help="live calls per mode and room (20; quick 2)")
     parser.add_argument("--rooms", default="quiet,babble12")
     parser.add_argument("--seconds", type=float,
-                        help="footprint: listening time per CPU figure (30; quick 10)")
+                        help="footprint: listening time per CPU figure (20; quick 10)")
     for part in ("accuracy", "latency", "footprint"):
         parser.add_argument(f"--skip-{part}", action="store_true")
     parser.add_argument("--out", default=str(BENCH / "results.json"))
@@ -116,8 +116,8 @@ def main() -> int:
     args = parser.parse_args()
     modes = args.modes.split(",")
     trials = args.trials or (2 if args.quick else 20)
-    # 30 s, not footprint.py's 60: the live calls already take ~15 of the 20 minutes
-    seconds = args.seconds or (10.0 if args.quick else 30.0)
+    # 20 s, not footprint.py's 60: the live calls already take ~13 of the 20 minutes
+    seconds = args.seconds or (10.0 if args.quick else 20.0)
 
     took: dict[str, float] = {}
     meta: dict[str, Any] = {
