@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 
 import numpy as np
 import pytest
@@ -11,7 +10,6 @@ from fixtures_speech import COMMANDS
 
 from assistant.intents import CommandLanguage
 
-needs_espeak = pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="needs espeak-ng")
 
 
 def test_every_command_parses_to_its_labels(en_language: CommandLanguage) -> None:
@@ -57,7 +55,6 @@ def test_mix_without_snr_is_a_faint_floor_not_silence() -> None:
     assert 4 < np.std(out) < 16
 
 
-@needs_espeak
 def test_babble_is_deterministic_per_seed() -> None:
     first = corpus.babble(1500, seed=3, talkers=2)
     assert first == corpus.babble(1500, seed=3, talkers=2)
@@ -67,7 +64,6 @@ def test_babble_is_deterministic_per_seed() -> None:
     assert np.sqrt(np.mean(x**2)) == pytest.approx(corpus.NOISE_RMS, rel=0.05)
 
 
-@needs_espeak
 def test_build_is_deterministic_and_labelled() -> None:
     request = dict(kinds=("command",), conditions=("clean", "babble6"), families=("espeak",),
                    per_condition=2, seed=5, workers=1)
