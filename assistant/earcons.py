@@ -1,4 +1,4 @@
-"""Short earcons generated with numpy: ring, listening, done, error.
+"""Short earcons generated with numpy: ring, listening, done, error, ack.
 
 Each is a few soft sine tones with raised-cosine edges (no clicks), mono int16. They are kept
 short and in a range that does not sound like speech, so they do not trigger the recogniser.
@@ -17,6 +17,7 @@ _SHAPES: dict[str, list[tuple[float | tuple[float, ...], float]]] = {
     "listening": [(660.0, 0.09), (0, 0.03), (880.0, 0.12)],
     "done": [(784.0, 0.09), (0, 0.02), (1046.5, 0.16)],
     "error": [(330.0, 0.16), (0, 0.04), (262.0, 0.24)],
+    "ack": [(988.0, 0.06)],  # a command was accepted; Webex has not replied yet
 }
 
 NAMES = tuple(_SHAPES)
