@@ -10,8 +10,12 @@ Each endpoint gets every name a person might say for it:
 - configured aliases (``headset`` → the application by default).
 
 A phrase may name several endpoints ("phone" with two phones, or two endpoints with the same
-name): ``resolve`` then answers ``ambiguous`` with the candidates, and the dialog asks.
-Nothing is guessed.
+name): ``resolve`` then answers ``ambiguous`` with the candidates, and the dialog asks
+"Which phone: desk phone or reception phone?". Nothing is guessed. Every endpoint has a label
+of its own: endpoints whose labels would be the same are told apart by their order ("first
+desk phone", "second desk phone"), and that label is also a phrase the person can say.
+
+Names come from Webex: they are cleaned (``assistant.text.clean``) before anything else.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from assistant.text import NAME_LIMIT, clean
 from assistant.webex.models import Endpoint
 
 _ONES = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
@@ -29,6 +34,9 @@ _FILLER = {"my", "the", "a", "an", "your", "on", "to", "at", "via", "using", "wi
 _STOP = {"in", "of", "at", "the", "on", "area", "room", "for", "and", "by", "near", "s"}
 _KIND_WORDS = ("phone", "headset", "speaker", "handset")
 APPLICATION_WORDS = ("computer", "app", "webex app", "desktop app", "webex")
+# last words that make a phrase fit to be said back ("your desk phone"), unlike "your webex"
+_DEVICE_NOUNS = frozenset(_KIND_WORDS) | {"app", "computer", "device"}
+_ORDINALS = ["first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth"]
 DEVICE_WORDS = ("phone", "desk phone")
 
 
@@ -103,8 +111,9 @@ class Resolution:
 class DeviceDirectory:
     endpoints: list[Endpoint]
     phrases: dict[str, list[Endpoint]]  # spoken phrase → endpoints it names (in endpoint order)
-    labels: dict[str, str]  # endpoint id → the short name the assistant says
+    labels: dict[str, str]  # endpoint id → the short name the assistant says (all distinct)
     problems: list[str]  # configured aliases that cannot be used, in words
+    aliases: frozenset[str] = frozenset()  # the person's own words (normalized)
 
     @classmethod
     def build(cls, endpoints: Iterable[Endpoint], aliases: Mapping[str, str]) -> DeviceDirectory:
@@ -119,22 +128,26 @@ class DeviceDirectory:
         devices = [e for e in endpoints if e.type == "DEVICE"]
         apps = [e for e in endpoints if e.type == "APPLICATION"]
         for endpoint in endpoints:
-            model, tag = split_name(endpoint.name)
+            name = clean(endpoint.name, NAME_LIMIT)
+            model, tag = split_name(name)
             tagged = _tag_phrases(tag, endpoint.type)
             for phrase in tagged:
                 add(phrase, endpoint)
             if normalize(model):
                 add(normalize(model), endpoint)
             if not tag:
-                add(normalize(endpoint.name), endpoint)
+                add(normalize(name), endpoint)
             if endpoint.type == "DEVICE":
                 add("phone", endpoint)
                 short = [p for p in tagged if p.endswith(" phone")]
                 labels[endpoint.id] = min(short, key=len) if short else (tagged[-1] if tagged else "phone")
             elif endpoint.type == "APPLICATION":
-                labels[endpoint.id] = "computer" if len(apps) == 1 else normalize(endpoint.name)
+                labels[endpoint.id] = "computer" if len(apps) == 1 else normalize(name)
             else:
-                labels[endpoint.id] = normalize(endpoint.name)
+                labels[endpoint.id] = normalize(name) or "device"
+        for endpoint, label in _told_apart(endpoints, labels):
+            labels[endpoint.id] = label
+            add(label, endpoint)
         if len(devices) == 1:
             add("desk phone", devices[0])
         for word in APPLICATION_WORDS:
@@ -142,16 +155,19 @@ class DeviceDirectory:
                 add(word, app)
 
         problems = []
+        own: set[str] = set()
         for alias, target in aliases.items():
             spoken = normalize(alias)
             matches = [e for e in endpoints if e.name == target]
+            shown, shown_target = clean(alias, NAME_LIMIT), clean(target, NAME_LIMIT)
             if not spoken:
-                problems.append(f'The alias "{alias}" has no words that can be spoken.')
+                problems.append(f'The alias "{shown}" has no words that can be spoken.')
             elif not matches:
-                problems.append(f'The alias "{alias}" names "{target}", which is not one of your devices.')
+                problems.append(f'The alias "{shown}" names "{shown_target}", which is not one of your devices.')
             else:
                 phrases[spoken] = matches  # an alias is the person's own word: it wins
-        return cls(endpoints, phrases, labels, problems)
+                own.add(spoken)
+        return cls(endpoints, phrases, labels, problems, frozenset(own))
 
     @property
     def names(self) -> list[str]:
@@ -165,9 +181,13 @@ class DeviceDirectory:
         return self.labels.get(endpoint.id, normalize(endpoint.name))
 
     def said_as(self, endpoint: Endpoint, phrase: str | None) -> str:
-        """How to name the endpoint back to the person: their own words when those name it
-        ("your headset"), else its label ("your desk phone")."""
-        if phrase and endpoint in self.phrases.get(phrase, []):
+        """How to name the endpoint back to the person: their own words when those name only
+        it and sound like a device ("your headset", "your reception phone"), else its label
+        ("your computer", never "your webex" or "your cisco eighty eight sixty five")."""
+        phrase = normalize(phrase or "")
+        if self.phrases.get(phrase) == [endpoint] and (
+            phrase in self.aliases or phrase.split()[-1] in _DEVICE_NOUNS
+        ):
             return phrase
         return self.label(endpoint)
 
@@ -183,10 +203,38 @@ class DeviceDirectory:
         return Resolution("unknown", phrase)
 
     def question(self, resolution: Resolution) -> str:
-        """"Which phone: desk phone or reception phone?" for an ambiguous resolution."""
-        options = [self.label(e) for e in resolution.candidates]
-        if len(set(options)) < len(options):  # same label twice: fall back to full names
-            options = [e.name for e in resolution.candidates]
+        """"Which phone: desk phone or reception phone?" for an ambiguous resolution. The
+        candidates are named by their labels, which are distinct; the question names the kind
+        of device ("phone", "app"), never a stray word of what was said ("Which five?")."""
+        options = [self.label(e) for e in resolution.candidates] or [self.label(e) for e in self.endpoints]
         listed = ", ".join(options[:-1]) + " or " + options[-1] if len(options) > 1 else options[0]
-        kind = resolution.phrase.split()[-1] if resolution.phrase else "device"
-        return f"Which {kind}: {listed}?"
+        return f"Which {_kind_of(resolution)}: {listed}?"
+
+
+def _kind_of(resolution: Resolution) -> str:
+    """The noun "Which …?" asks with: the person's own when it is one ("headset"), else the
+    candidates' common type ("phone", "app"), else "device"."""
+    last = resolution.phrase.split()[-1] if resolution.phrase else ""
+    if last in _DEVICE_NOUNS:
+        return last
+    types = {e.type for e in resolution.candidates}
+    if types == {"DEVICE"}:
+        return "phone"
+    if types == {"APPLICATION"}:
+        return "app"
+    return "device"
+
+
+def _told_apart(endpoints: list[Endpoint], labels: dict[str, str]) -> list[tuple[Endpoint, str]]:
+    """New labels for endpoints that share one: "first desk phone", "second desk phone"."""
+    groups: dict[str, list[Endpoint]] = {}
+    for endpoint in endpoints:
+        groups.setdefault(labels[endpoint.id], []).append(endpoint)
+    renamed = []
+    for label, group in groups.items():
+        for n, endpoint in enumerate(group if len(group) > 1 else []):
+            if n < len(_ORDINALS):
+                renamed.append((endpoint, f"{_ORDINALS[n]} {label}"))
+            else:
+                renamed.append((endpoint, f"{label} number {number_words(str(n + 1))}"))
+    return renamed

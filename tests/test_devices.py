@@ -1,4 +1,5 @@
 from assistant.devices import DeviceDirectory, normalize, number_words
+from assistant.text import NAME_LIMIT
 from assistant.webex.models import Endpoint
 
 APP = Endpoint("app-1", "APPLICATION", "Webex Desktop Application", True)
@@ -39,6 +40,29 @@ def test_ambiguity_is_kept_and_asked_not_guessed() -> None:
     assert directory.question(phone) == "Which phone: desk phone, reception phone or lobby phone?"
     model = directory.resolve("cisco eighty eight sixty five")
     assert model.kind == "ambiguous" and model.candidates == [DESK, RECEPTION]
+    assert directory.question(model) == "Which phone: desk phone or reception phone?"  # not "Which five?"
+
+
+def test_the_question_asks_with_a_device_noun() -> None:
+    other = Endpoint("app-2", "APPLICATION", "Webex for Mac")
+    directory = DeviceDirectory.build([APP, other, DESK], {})
+    apps = directory.resolve("webex")
+    assert apps.kind == "ambiguous"
+    assert directory.question(apps) == "Which app: webex desktop application or webex for mac?"
+    assert directory.question(directory.resolve("webex app")).startswith("Which app: ")
+
+
+def test_answers_name_the_device_by_its_label_not_a_bare_brand_or_model() -> None:
+    directory = DeviceDirectory.build(DEFAULT, ALIASES)
+    webex = directory.resolve("webex")
+    assert webex.endpoint == APP
+    assert directory.said_as(APP, webex.phrase) == "computer"  # not "your webex"
+    lobby = directory.resolve("cisco seventy eight forty one")
+    assert directory.said_as(LOBBY, lobby.phrase) == "lobby phone"
+    assert directory.said_as(APP, "my headset") == "headset"  # the person's own word
+    assert directory.said_as(APP, "webex app") == "webex app"
+    assert directory.said_as(RECEPTION, "the reception phone") == "reception phone"
+    assert directory.said_as(DESK, "phone") == "desk phone"  # "phone" names three
 
 
 def test_lone_phone_answers_to_phone_and_desk_phone() -> None:
@@ -61,9 +85,30 @@ def test_alias_to_missing_endpoint_is_reported() -> None:
     assert "Jabra Evolve" in directory.problems[0]
 
 
-def test_repeated_names_are_ambiguous() -> None:
+def test_repeated_names_get_distinct_labels_that_can_be_said() -> None:
     twin = Endpoint("dev-9", "DEVICE", "Cisco 8865 (Desk phone)")
-    directory = DeviceDirectory.build([DESK, twin], {})
+    directory = DeviceDirectory.build([DESK, twin, LOBBY], {})
     resolution = directory.resolve("desk phone")
     assert resolution.kind == "ambiguous"
-    assert "Cisco 8865 (Desk phone) or Cisco 8865 (Desk phone)" in directory.question(resolution)
+    assert directory.question(resolution) == "Which phone: first desk phone or second desk phone?"
+    assert directory.resolve("the second desk phone").endpoint == twin
+    assert directory.resolve("first desk phone").endpoint == DESK
+    assert directory.said_as(twin, "second desk phone") == "second desk phone"
+    assert directory.label(LOBBY) == "lobby phone"
+    assert len(set(directory.labels.values())) == 3
+
+
+def test_twin_applications_are_told_apart_too() -> None:
+    twin = Endpoint("app-9", "APPLICATION", "Webex Desktop Application")
+    directory = DeviceDirectory.build([APP, twin], {})
+    assert [directory.label(e) for e in (APP, twin)] == [
+        "first webex desktop application", "second webex desktop application"]
+
+
+def test_hostile_device_names_are_cleaned_before_use() -> None:
+    forged = Endpoint("dev-x", "DEVICE", "Cisco 8865 (Desk\x1b[2J\nphone)")
+    endless = Endpoint("dev-y", "DEVICE", "Lobby " + "x" * 5000)
+    directory = DeviceDirectory.build([forged, endless], {"\x1b[31mpager": "Nothing\x07"})
+    assert directory.resolve("desk phone").endpoint == forged  # the escape is gone, not "desk j"
+    assert max(len(p) for p in directory.names) <= NAME_LIMIT
+    assert directory.problems and not any("\x1b" in p or "\x07" in p for p in directory.problems)
