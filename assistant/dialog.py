@@ -1,14 +1,18 @@
 """The conversation: an explicit state machine from ring to spoken outcome.
 
-    IDLE ──ring──► RINGING ──"answer on the phone"──► ASKING ──"desk phone"──► (act)
+    IDLE ──ring──► RINGING ──"answer on the phone"──► ASKING ──"desk phone"──► ACTING
       ▲               │ answer / decline / ignore / voicemail                      │
       │               ▼                                                            ▼
-      └──timeout── FOLLOW_UP ◄──────────────── answered ─────────────────────── (act)
+      └──timeout── FOLLOW_UP ◄──────────────── answered ─────────────────────── ACTING
     SLEEPING: only "start listening" is heard.  AWAKE: ``always`` mode, after the wake phrase.
 
 All state changes happen in ``_enter``; every input arrives through one ``on_*`` method, all
 called from one thread (the loop's), so the dialog needs no locks. Speech is started without
 waiting, so a call that stops ringing can cut its own prompt short.
+
+ACTING: a Webex request runs on the ``webex-action`` thread, never on the dialog's. An "ack"
+tone says at once that the command was heard; rings are still announced meanwhile; ``on_tick``
+collects the reply and speaks the outcome. Every fault ends in a sentence or the error tone.
 """
 
 from __future__ import annotations
@@ -16,6 +20,8 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from enum import Enum
 from typing import Any, Protocol
 
@@ -38,6 +44,20 @@ class State(str, Enum):
     FOLLOW_UP = "follow_up"
     AWAKE = "awake"
     SLEEPING = "sleeping"
+    ACTING = "acting"
+
+
+@dataclass
+class _Pending:
+    """A Webex request in flight, and what happened to its call meanwhile."""
+
+    action: str
+    call: Call
+    endpoint: Endpoint | None
+    phrase: str | None
+    future: Future[Any]
+    callers_ringing: int  # calls ringing when the command was given (> 1: name the caller)
+    stopped: str = ""  # "answered" or "ended" if the call stopped ringing while in flight
 
 
 class Speaker(Protocol):
@@ -74,6 +94,7 @@ class Dialog:
         settings: DialogSettings,
         messages: Messages | None = None,
         clock: Callable[[], float] = time.monotonic,
+        actions: Executor | None = None,
     ) -> None:
         self._client = client
         self._voice = voice
@@ -94,6 +115,26 @@ class Dialog:
         self._handled: set[str] = set()  # calls this assistant acted on
         self._last_said = ""
         self._webex_down = False
+        self._asked = ""  # the open "Which phone?" question, repeated after a miss
+        self._actions = actions or ThreadPoolExecutor(1, thread_name_prefix="webex-action")
+        self._pending: _Pending | None = None
+
+    @property
+    def messages(self) -> Messages:
+        return self._messages
+
+    def close(self) -> None:
+        """Wait for a request in flight (bounded by the client's deadline), then stop."""
+        self._actions.shutdown(wait=True)
+
+    def settle(self, timeout_seconds: float = 10.0) -> None:
+        """Wait for the request in flight and speak its outcome (the loop's ticks do this too)."""
+        if self._pending is not None:
+            try:
+                self._pending.future.exception(timeout=timeout_seconds)
+            except TimeoutError:
+                return
+        self._collect()
 
     # ----------------------------------------------------------------- inputs
 
@@ -116,11 +157,12 @@ class Dialog:
         elif event.kind == "webex_down" and not self._webex_down:
             self._webex_down = True
             self._error(self._messages.say("webex_down"))
+        elif event.kind in ("auth_failed", "poller_error"):  # the poller says each trouble once
+            self._webex_down = True
+            self._error(event.message)
         elif event.kind == "webex_back" and self._webex_down:
             self._webex_down = False
             self._say(self._messages.say("webex_back"))
-        elif event.kind == "auth_failed":
-            self._error(event.message)
 
     def on_heard(self, heard: HeardLike) -> None:
         command = heard.command if heard.accepted else None
@@ -137,6 +179,8 @@ class Dialog:
         )
         if command is None:
             self._misunderstood()
+        elif self.state is State.ACTING:
+            self._say(self._messages.say("busy"))  # one request at a time; nothing is lost
         elif self.state is State.SLEEPING:
             if command.intent is Intent.WAKE:
                 self._enter(State.IDLE)
@@ -147,6 +191,7 @@ class Dialog:
             self._handle(command)
 
     def on_tick(self) -> None:
+        self._collect()
         if self._voice.is_deaf():  # windows start when the assistant has finished speaking
             self._deadline = self._clock() + self._window_seconds
             return
@@ -154,6 +199,8 @@ class Dialog:
             self._enter(State.RINGING if self.ringing else State.IDLE)
         elif self.state is State.ASKING and self._clock() >= self._deadline:
             self._asking = None
+            if self.ringing:  # never a silent time-out: the person hears where they are
+                self._say(self._messages.say("question_timeout"))
             self._enter(State.RINGING if self.ringing else State.IDLE)
 
     def on_microphone_back(self) -> None:
@@ -161,6 +208,10 @@ class Dialog:
 
     def on_device_error(self, message: str) -> None:
         """The microphone went away (said once by the microphone; the loop keeps running)."""
+        self._error(message)
+
+    def on_fault(self, message: str) -> None:
+        """A part failed (a thread, a step of the dialog); the loop restarts what it can."""
         self._error(message)
 
     # ----------------------------------------------------------------- calls
@@ -178,7 +229,7 @@ class Dialog:
             self._say(self._messages.say("ring_waiting", caller=caller, waiting=waiting))
         else:
             self._say(self._messages.say("ring", caller=caller))
-        if self.state is not State.FOLLOW_UP:
+        if self.state not in (State.FOLLOW_UP, State.ACTING):
             self._enter(State.RINGING)
 
     def _on_stopped(self, call: Call, reason: str) -> None:
@@ -186,6 +237,9 @@ class Dialog:
         self.ringing = [c for c in self.ringing if c.id != call.id]
         if self._asking and self._asking[1].id == call.id:
             self._asking = None
+        if self._pending is not None and self._pending.call.id == call.id:
+            self._pending.stopped = reason  # the reply in flight will say what happened
+            return
         if call.id in self._handled:
             return
         if was_announced:
@@ -251,7 +305,9 @@ class Dialog:
             self._act("answer", call, resolution.endpoint, resolution.phrase)
         elif resolution.kind == "ambiguous":
             self._asking = (Intent.ANSWER, call, resolution.candidates)
-            self._say(self.directory.question(resolution))
+            self._asked = self.directory.question(resolution)
+            self._misheard.pop("asking", None)
+            self._say(self._asked)
             self._enter(State.ASKING, self._settings.question_timeout_seconds)
         else:
             self._say(
@@ -290,6 +346,13 @@ class Dialog:
         return self.directory.resolve(command.device).endpoint
 
     def _misunderstood(self) -> None:
+        if self.state is State.ASKING and self._asking is not None:
+            count = self._misheard.get("asking", 0)
+            if count < self._settings.reprompts:  # the question is asked again, never dropped
+                self._misheard["asking"] = count + 1
+                self._say(self._messages.say("reprompt_question", question=self._asked))
+                self._deadline = self._clock() + self._window_seconds
+            return
         if self.state is not State.RINGING or not self.ringing:
             return
         call_id = self.ringing[-1].id
@@ -302,27 +365,62 @@ class Dialog:
 
     def _act(self, action: str, call: Call, endpoint: Endpoint | None, phrase: str | None) -> None:
         endpoint_id = endpoint.id if endpoint else None
-        try:
-            self._perform(action, call.id, endpoint_id)
-        except WebexError as exc:
-            status = getattr(exc, "status", None)
-            self._events.emit(
-                "action", name=action, callId=call.id, endpointId=endpoint_id, status=status
-            )
-            log.warning("%s on call %s failed: %s", action, call.id, exc)
-            self._error(exc.spoken)
-            return
-        self._events.emit("action", name=action, callId=call.id, endpointId=endpoint_id, status=204)
-        self._handled.add(call.id)
+        self._voice.earcon("ack", wait=False)  # heard: the reply follows when Webex gives it
+        future = self._actions.submit(self._perform, action, call.id, endpoint_id)
+        self._pending = _Pending(action, call, endpoint, phrase, future, len(self.ringing))
         self._asking = None
-        device = self.directory.said_as(endpoint, phrase) if endpoint is not None else None
+        self._enter(State.ACTING)
+
+    def _collect(self) -> None:
+        """Speak the outcome of the request in flight once Webex has replied."""
+        pending = self._pending
+        if pending is None or not pending.future.done():
+            return
+        self._pending = None
+        action, call = pending.action, pending.call
+        endpoint_id = pending.endpoint.id if pending.endpoint else None
+        error = pending.future.exception()
+        if error is not None:
+            status = getattr(error, "status", None)
+            self._events.emit(
+                "action", name=action, callId=call.id, endpointId=endpoint_id, status=status,
+                ok=False,
+            )
+            self._enter(State.RINGING if self.ringing else State.IDLE)
+            if not isinstance(error, WebexError):
+                log.error("%s on call %s failed", action, call.id, exc_info=error)
+                self._error(self._messages.say("action_failed"))
+            elif pending.stopped:
+                log.warning("%s on call %s failed after it stopped ringing: %s", action, call.id, error)
+                key = "answered_elsewhere" if pending.stopped == "answered" else "stopped_ringing"
+                self._error(self._messages.say(key, caller=call.remote.spoken()))
+            else:
+                log.warning("%s on call %s failed: %s", action, call.id, error)
+                self._error(error.spoken)
+            return
+        status = pending.future.result()
+        self._events.emit(
+            "action", name=action, callId=call.id, endpointId=endpoint_id,
+            status=status if isinstance(status, int) else None, ok=True,
+        )
+        self._handled.add(call.id)
+        self._done(pending)
+
+    def _done(self, pending: _Pending) -> None:
+        action, call, endpoint = pending.action, pending.call, pending.endpoint
+        device = self.directory.said_as(endpoint, pending.phrase) if endpoint is not None else None
         self._voice.earcon("done", wait=False)
-        self._say(self._messages.outcome_of(action, device))
+        if action == "answer" and pending.callers_ringing > 1:
+            self._say(self._messages.outcome_for_caller(action, call.remote.spoken(), device))
+        else:
+            self._say(self._messages.outcome_of(action, device))
         if action == "answer":
             self.ringing = [c for c in self.ringing if c.id != call.id]
             self.active = call
             self._enter(State.FOLLOW_UP, self._settings.follow_up_seconds)
-        elif action in RINGING_CONTROLS.values() or (action == "hangup" and call in self.ringing):
+        elif action in RINGING_CONTROLS.values() or (
+            action == "hangup" and any(c.id == call.id for c in self.ringing)
+        ):
             self.ringing = [c for c in self.ringing if c.id != call.id]
             self._enter(State.RINGING if self.ringing else State.IDLE)
         elif action == "hangup":
@@ -331,17 +429,17 @@ class Dialog:
         else:
             self._enter(State.FOLLOW_UP, self._settings.follow_up_seconds)
 
-    def _perform(self, action: str, call_id: str, endpoint_id: str | None) -> None:
+    def _perform(self, action: str, call_id: str, endpoint_id: str | None) -> Any:
+        """Runs on the ``webex-action`` thread; returns the client's result (the status)."""
         if action == "answer":
-            self._client.answer(call_id, endpoint_id)
-        elif action == "decline":
-            self._client.reject(call_id, "busy")
-        elif action == "ignore":
-            self._client.reject(call_id, "ignore")
-        elif action == "voicemail":
-            self._client.divert(call_id, to_voicemail=True)
-        else:
-            getattr(self._client, action)(call_id)
+            return self._client.answer(call_id, endpoint_id)
+        if action == "decline":
+            return self._client.reject(call_id, "busy")
+        if action == "ignore":
+            return self._client.reject(call_id, "ignore")
+        if action == "voicemail":
+            return self._client.divert(call_id, to_voicemail=True)
+        return getattr(self._client, action)(call_id)
 
     # ----------------------------------------------------------------- helpers
 
@@ -366,5 +464,7 @@ class Dialog:
         log.debug("dialog: %s → %s", previous.value, state.value)
         if state in (State.RINGING, State.ASKING, State.FOLLOW_UP, State.AWAKE):
             self._events.emit("listening", state=state.value)
+        elif state is State.ACTING:
+            self._events.emit("acting")
         elif state is State.IDLE:
             self._events.emit("idle")

@@ -9,7 +9,8 @@ from collections.abc import Callable
 from typing import Any, TextIO
 
 EVENT_NAMES = frozenset(
-    ["ready", "ringing", "speaking", "spoken", "listening", "heard", "action", "error", "idle"]
+    ["ready", "ringing", "speaking", "spoken", "listening", "acting", "heard", "action", "error",
+     "idle"]
 )
 
 Listener = Callable[[dict[str, Any]], None]

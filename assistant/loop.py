@@ -6,6 +6,10 @@
 
 Only the main thread touches the dialog. Ctrl-C (or ``stop``) ends it cleanly: the microphone
 is closed, the threads are joined, the voice is closed.
+
+Nothing fails in silence: a thread that dies is said aloud by the dialog (or, if the dialog
+itself is broken, the error tone plays) and is started again, at once the first time and then
+after 1, 2, 4 … up to 30 s while it keeps failing.
 """
 
 from __future__ import annotations
@@ -13,7 +17,8 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -26,6 +31,8 @@ from assistant.speech.endpointing import new_listener
 log = logging.getLogger(__name__)
 
 JOIN_TIMEOUT_SECONDS = 5.0
+MAX_RESTART_DELAY_SECONDS = 30.0
+STABLE_SECONDS = 30.0  # a part that ran this long since its restart counts as healthy again
 
 
 class FrameSource(Protocol):
@@ -44,6 +51,52 @@ class DeviceNotice:
     fields: dict[str, Any]
 
 
+class _Part:
+    """One supervised thread: started again when it dies, with a growing pause if it keeps dying."""
+
+    def __init__(self, name: str, target: Callable[[], None], failed_message: str) -> None:
+        self.name = name
+        self._target = target
+        self.failed_message = failed_message
+        self.thread: threading.Thread | None = None
+        self.failures = 0
+        self._started_at = 0.0
+        self._restart_at = 0.0
+
+    def start(self, now: float, crashed: set[str]) -> None:
+        def run() -> None:
+            try:
+                self._target()
+            except BaseException:
+                log.exception("thread %s failed", self.name)
+                crashed.add(self.name)
+
+        self.thread = threading.Thread(target=run, name=self.name, daemon=True)
+        self._started_at = now
+        self.thread.start()
+
+    def died(self, now: float, crashed: set[str]) -> bool:
+        """True once when the thread has ended by a failure; schedules its restart. A part that
+        ended normally (its input ran out, or ``stop``) is not started again."""
+        if self.thread is None or self.thread.is_alive() or self._restart_at:
+            return False
+        if self.name not in crashed:
+            return False
+        crashed.discard(self.name)
+        if now - self._started_at > STABLE_SECONDS:
+            self.failures = 0
+        self.failures += 1
+        delay = 0.0 if self.failures == 1 else min(MAX_RESTART_DELAY_SECONDS, 2.0 ** (self.failures - 2))
+        self._restart_at = now + delay
+        return True
+
+    def restart_due(self, now: float) -> bool:
+        if self._restart_at and now >= self._restart_at:
+            self._restart_at = 0.0
+            return True
+        return False
+
+
 class Assistant:
     def __init__(
         self,
@@ -52,13 +105,18 @@ class Assistant:
         engine: Any,
         dialog: Dialog,
         events: EventLog,
+        voice: Any = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._settings = settings
+        self._voice = voice  # for the error tone when the dialog itself cannot speak
+        self._clock = clock
         self._client = client
         self._engine = engine
         self.dialog = dialog
         self._events = events
         self._queue: queue.Queue[CallEvent | Heard | DeviceNotice] = queue.Queue()
+        self.crashed: set[str] = set()  # names of threads that ended by a failure
 
     def notice(self, name: str, fields: dict[str, Any]) -> None:
         """``on_event`` for the microphone: its errors and recoveries reach the dialog."""
@@ -66,14 +124,13 @@ class Assistant:
 
     def run(self, microphone: FrameSource, stop: threading.Event) -> None:
         watcher = CallWatcher(self._client, self._settings.webex.poll_interval_seconds)
-        threads = [
-            threading.Thread(
-                target=watcher.run, args=(self._queue.put, stop), name="call-poller", daemon=True
-            ),
-            threading.Thread(target=self._hear, args=(microphone, stop), name="microphone", daemon=True),
+        say = self.dialog.messages.say
+        parts = [
+            _Part("call-poller", lambda: watcher.run(self._queue.put, stop), say("poller_failed")),
+            _Part("microphone", lambda: self._hear(microphone, stop), say("listening_failed")),
         ]
-        for thread in threads:
-            thread.start()
+        for part in parts:
+            part.start(self._clock(), self.crashed)
         self._events.emit("ready", engine=getattr(self._engine, "name", None))
         try:
             while not stop.is_set():
@@ -83,41 +140,69 @@ class Assistant:
                     item = None
                 if item is not None:
                     self._dispatch(item)
-                self.dialog.on_tick()
+                self._supervise(parts, stop)
+                self._safely(self.dialog.on_tick)
         finally:
             stop.set()
             microphone.close()
-            for thread in threads:
-                thread.join(JOIN_TIMEOUT_SECONDS)
-                if thread.is_alive():
-                    log.error("thread %s did not stop within %.0f s", thread.name, JOIN_TIMEOUT_SECONDS)
+            for part in parts:
+                if part.thread is None:
+                    continue
+                part.thread.join(JOIN_TIMEOUT_SECONDS)
+                if part.thread.is_alive():
+                    log.error("thread %s did not stop within %.0f s", part.name, JOIN_TIMEOUT_SECONDS)
+            self.dialog.close()
+
+    def _supervise(self, parts: list[_Part], stop: threading.Event) -> None:
+        now = self._clock()
+        for part in parts:
+            if stop.is_set():
+                return
+            if part.died(now, self.crashed):
+                log.error("thread %s ended (failure %d); starting it again", part.name, part.failures)
+                self._events.emit("error", message=part.failed_message, part=part.name)
+                if part.failures == 1:  # said once; a part that keeps failing is not said every time
+                    self._safely(lambda: self.dialog.on_fault(part.failed_message))
+            if part.restart_due(now):
+                part.start(now, self.crashed)
+
+    def _safely(self, step: Callable[[], None]) -> None:
+        """A bug in one step must not end the assistant or leave it silent."""
+        try:
+            step()
+        except Exception:
+            log.exception("dialog step failed")
+            self._events.emit("error", message="internal error in the dialog")
+            try:
+                self.dialog.on_fault(self.dialog.messages.say("internal_error"))
+            except Exception:
+                log.exception("the dialog cannot report its own failure; playing the error tone")
+                if self._voice is not None:
+                    self._voice.earcon("error", wait=False)
 
     def _dispatch(self, item: CallEvent | Heard | DeviceNotice) -> None:
-        try:
-            if isinstance(item, CallEvent):
-                self.dialog.on_call_event(item)
-            elif isinstance(item, Heard):
-                if self.dialog.listening:
-                    self.dialog.on_heard(item.transcript)
-            elif item.name == "microphone_back":
-                self.dialog.on_microphone_back()
-            elif item.name == "error":
-                self.dialog.on_device_error(str(item.fields.get("message", "")))
-        except Exception:  # a bug in one step must not end the assistant: log loudly, go on
-            log.exception("dialog failed on %r", item)
+        self._safely(lambda: self._deliver(item))
+
+    def _deliver(self, item: CallEvent | Heard | DeviceNotice) -> None:
+        if isinstance(item, CallEvent):
+            self.dialog.on_call_event(item)
+        elif isinstance(item, Heard):
+            if self.dialog.listening:
+                self.dialog.on_heard(item.transcript)
+        elif item.name == "microphone_back":
+            self.dialog.on_microphone_back()
+        elif item.name == "error":
+            self.dialog.on_device_error(str(item.fields.get("message", "")))
 
     def _hear(self, microphone: FrameSource, stop: threading.Event) -> None:
+        """Raises on failure: the supervisor says so and starts listening again."""
         listener = new_listener(self._engine.recognizer(), self._settings.speech)
-        try:
-            for frame in microphone.frames():
-                if stop.is_set():
-                    break
-                if not frame or not self.dialog.listening:
-                    listener.reset()
-                    continue
-                transcript = listener.feed(frame)
-                if transcript is not None and transcript.text.strip():
-                    self._queue.put(Heard(transcript))
-        except Exception:
-            log.exception("the microphone thread failed")
-            self._events.emit("error", message="Listening stopped because of an internal error.")
+        for frame in microphone.frames():
+            if stop.is_set():
+                break
+            if not frame or not self.dialog.listening:
+                listener.reset()
+                continue
+            transcript = listener.feed(frame)
+            if transcript is not None and transcript.text.strip():
+                self._queue.put(Heard(transcript))

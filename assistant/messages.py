@@ -30,6 +30,13 @@ class Messages:
             return self.outcome["answer_on"].format(device=device)
         return self.outcome[action]
 
+    def outcome_for_caller(self, action: str, caller: str, device: str | None = None) -> str:
+        """With more than one call ringing, the outcome names whose call it was."""
+        key = f"{action}_caller_on" if device else f"{action}_caller"
+        if key not in self.outcome:
+            return self.outcome_of(action, device)
+        return self.outcome[key].format(caller=caller, device=device)
+
     def all_sentences(self) -> list[str]:
         return list(self.prompt.values()) + list(self.outcome.values())
 

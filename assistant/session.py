@@ -14,7 +14,7 @@ from typing import Any, TextIO
 from assistant.config import ListenMode, Settings
 from assistant.devices import DeviceDirectory
 from assistant.dialog import Dialog
-from assistant.errors import AudioError
+from assistant.errors import AudioError, WebexError
 from assistant.events import EventLog
 from assistant.intents import CommandLanguage
 from assistant.loop import Assistant, FrameSource
@@ -24,16 +24,83 @@ log = logging.getLogger(__name__)
 MicrophoneFactory = Callable[[Any, Dialog, Callable[[str, dict[str, Any]], None]], FrameSource]
 
 
-class Session:
-    """Everything ``assistant listen`` runs, built and ready; ``run`` blocks until ``stop``."""
+RETRY_SECONDS = 5.0  # while Webex or the sign-in is unavailable at start
 
-    def __init__(self, assistant: Assistant, microphone: FrameSource, voice: Any) -> None:
-        self.assistant = assistant
-        self.microphone = microphone
+
+class Session:
+    """Everything ``assistant listen`` runs. The voice is ready first; ``run`` then waits for
+    Webex and the sign-in (saying why it waits, and retrying), builds the rest and blocks until
+    ``stop``."""
+
+    def __init__(self, settings: Settings, voice: Any, events: EventLog,
+                 microphone_factory: MicrophoneFactory | None, stack: contextlib.ExitStack) -> None:
+        self.settings = settings
         self.voice = voice
+        self.events = events
+        self._factory = microphone_factory
+        self._stack = stack
+        self.assistant: Assistant | None = None
+        self.microphone: FrameSource | None = None
 
     def run(self, stop: threading.Event) -> None:
+        ready = self._connect(stop)
+        if ready is None:
+            return
+        client, endpoints = ready
+        self._build(client, endpoints)
+        assert self.assistant is not None and self.microphone is not None
         self.assistant.run(self.microphone, stop)
+
+    def _connect(self, stop: threading.Event) -> tuple[Any, list[Any]] | None:
+        """The client and the answer endpoints, once Webex answers; None if stopped first."""
+        from assistant.auth import token_source
+        from assistant.messages import Messages
+        from assistant.webex.client import WebexClient
+
+        messages = Messages.load()
+        said = ""
+        while not stop.is_set():
+            client = None
+            try:
+                client = WebexClient(self.settings.webex, tokens=token_source(self.settings))
+                endpoints = client.answer_endpoints()
+            except WebexError as exc:
+                if client is not None:
+                    client.close()
+                log.warning("Webex is not available yet (%s); trying again in %.0f s", exc, RETRY_SECONDS)
+                if exc.spoken != said:  # said once per distinct problem, not every 5 s
+                    said = exc.spoken
+                    sentence = messages.say("webex_waiting", problem=exc.spoken)
+                    self.events.emit("error", message=sentence)
+                    self.voice.earcon("error", wait=False)
+                    self.voice.say(sentence, wait=False)
+                stop.wait(RETRY_SECONDS)
+                continue
+            self._stack.callback(client.close)
+            if said:
+                self.voice.say(messages.say("webex_ready"), wait=False)
+            return client, endpoints
+        return None
+
+    def _build(self, client: Any, endpoints: list[Any]) -> None:
+        from assistant.speech import create_engine
+
+        settings, events = self.settings, self.events
+        directory = DeviceDirectory.build(endpoints, settings.devices.aliases)
+        wake = settings.dialog.wake_phrase if settings.dialog.listen_mode is ListenMode.ALWAYS else ""
+        language = CommandLanguage.load(settings.speech.language, directory.names, wake)
+        engine = create_engine(settings.speech, language)
+        _report_unusable_names(directory, engine, events)
+        dialog = Dialog(client, self.voice, events, language, directory, settings.dialog)
+        self.assistant = Assistant(settings, client, engine, dialog, events, voice=self.voice)
+        if self._factory is not None:
+            self.microphone = self._factory(self.voice, dialog, self.assistant.notice)
+        else:
+            from assistant.audio import Microphone
+
+            self.microphone = Microphone(settings.audio, deaf=self.voice.is_deaf,
+                                         on_event=self.assistant.notice)
+        self._stack.callback(self.microphone.close)
 
 
 @contextlib.contextmanager
@@ -43,31 +110,13 @@ def open_session(
     microphone_factory: MicrophoneFactory | None = None,
     events: EventLog | None = None,
 ) -> Iterator[Session]:
-    from assistant.auth import token_source
-    from assistant.speech import create_engine
     from assistant.voice import Voice
-    from assistant.webex.client import WebexClient
 
     events = events or EventLog(stream)
     with contextlib.ExitStack() as stack:
-        client = stack.enter_context(WebexClient(settings.webex, tokens=token_source(settings)))
-        directory = DeviceDirectory.build(client.answer_endpoints(), settings.devices.aliases)
-        wake = settings.dialog.wake_phrase if settings.dialog.listen_mode is ListenMode.ALWAYS else ""
-        language = CommandLanguage.load(settings.speech.language, directory.names, wake)
-        engine = create_engine(settings.speech, language)
-        _report_unusable_names(directory, engine, events)
-        voice = Voice(settings.voice, settings.audio, on_event=events)
+        voice = Voice(settings.voice, settings.audio, on_event=events)  # first: it says what fails
         stack.callback(voice.close)
-        dialog = Dialog(client, voice, events, language, directory, settings.dialog)
-        assistant = Assistant(settings, client, engine, dialog, events)
-        if microphone_factory is not None:
-            microphone = microphone_factory(voice, dialog, assistant.notice)
-        else:
-            from assistant.audio import Microphone
-
-            microphone = Microphone(settings.audio, deaf=voice.is_deaf, on_event=assistant.notice)
-        stack.callback(microphone.close)
-        yield Session(assistant, microphone, voice)
+        yield Session(settings, voice, events, microphone_factory, stack)
 
 
 def _report_unusable_names(directory: DeviceDirectory, engine: Any, events: EventLog) -> None:

@@ -70,6 +70,7 @@ class Rig:
         command = self.language.parse(text)
         accepted = command is not None or self.language.parse_device_only(text) is not None
         self.dialog.on_heard(SimpleNamespace(text=text, accepted=accepted, command=command))
+        self.dialog.settle()  # the Webex request runs off the dialog thread; the loop's ticks collect it
 
     def webex_requests(self, suffix: str) -> list[dict[str, Any]]:
         return [r for r in self.emulator.requests() if r["path"].endswith(suffix)]
@@ -92,6 +93,7 @@ def make_rig(emulator: Any, settings: DialogSettings | None = None) -> Iterator[
         yield Rig(emulator, client, dialog, voice, CallWatcher(client, 1.0), language, directory,
                   stream, clock)
     finally:
+        dialog.close()
         client.close()
 
 
@@ -213,6 +215,7 @@ def test_private_caller_and_waiting_calls(rig: Rig) -> None:
     assert rig.voice.said[-1].startswith("Call from 5 5 5 1 2 3 4. 1 more waiting.")
     rig.hear("answer")
     assert [a["json"] for a in rig.webex_requests("/calls/answer")] == [{"callId": newest}]
+    assert rig.voice.said[-1] == "Answered the call from 5 5 5 1 2 3 4."  # whose, of the two
 
 
 def test_follow_up_window_closes(rig: Rig) -> None:
@@ -282,3 +285,73 @@ def test_wake_phrase_is_part_of_the_language_in_always_mode(emulator: Any) -> No
         assert rig.dialog.state is State.AWAKE and "listening" in rig.voice.earcons
         rig.hear("hang up")
         assert [r["json"] for r in rig.webex_requests("/calls/hangup")] == [{"callId": call_id}]
+
+
+def hear_now(rig: Rig, text: str) -> None:
+    """Heard, without waiting for Webex: what the dialog thread sees at once."""
+    command = rig.language.parse(text)
+    rig.dialog.on_heard(SimpleNamespace(text=text, accepted=command is not None, command=command))
+
+
+def test_acting_does_not_block_the_dialog(rig: Rig) -> None:
+    """Webex takes a second to reply: the command is acknowledged at once, a second ring is
+    announced meanwhile, and the outcome is spoken when the reply arrives."""
+    first = rig.emulator.ring(name="Dana Smith")
+    rig.poll()
+    rig.emulator.add_fault(method="POST", path="/v1/telephony/calls/answer", delay=1.0)
+    hear_now(rig, "answer on my desk phone")
+    assert rig.dialog.state is State.ACTING and rig.voice.earcons[-1] == "ack"
+    assert "acting" in rig.event_names()
+    rig.emulator.ring(name="Lee Park")
+    rig.poll()
+    assert rig.voice.said[-1].startswith("Call from Lee Park.")
+    hear_now(rig, "decline")
+    assert rig.voice.said[-1] == "One moment, I'm still waiting for Webex."
+    assert rig.webex_requests("/calls/reject") == []
+    rig.dialog.settle()
+    assert [a["json"]["callId"] for a in rig.webex_requests("/calls/answer")] == [first]
+    assert rig.voice.said[-1] == "Answered on your desk phone."
+    action = [json.loads(line) for line in rig.events.getvalue().splitlines()
+              if json.loads(line)["event"] == "action"]
+    assert action[-1]["ok"] is True
+
+
+def test_a_call_that_stops_ringing_while_answering_is_said(rig: Rig) -> None:
+    call_id = rig.emulator.ring(name="Dana Smith")
+    rig.poll()
+    # Webex is slow to refuse (404: the call is gone) while the caller hangs up meanwhile
+    rig.emulator.add_fault(method="POST", path="/v1/telephony/calls/answer", status=404, delay=0.8)
+    hear_now(rig, "answer on my desk phone")
+    rig.emulator.end_call(call_id)
+    rig.poll()  # the poller sees it stop while the request is in flight: nothing said yet
+    rig.dialog.settle()
+    assert "Answered" not in rig.voice.said[-1]
+    assert rig.voice.said[-1] == "The call from Dana Smith stopped ringing."
+    assert rig.voice.earcons[-1] == "error"
+    assert rig.dialog.state is State.IDLE
+
+
+def test_an_unexpected_failure_while_acting_is_spoken(rig: Rig) -> None:
+    class Broken:
+        def answer(self, call_id: str, endpoint_id: str | None) -> None:
+            raise RuntimeError("bug")
+
+    rig.emulator.ring(name="Dana Smith")
+    rig.poll()
+    rig.dialog._client = Broken()
+    rig.hear("answer")
+    assert rig.voice.said[-1].startswith("Something went wrong while talking to Webex.")
+    assert rig.voice.earcons[-1] == "error" and rig.dialog.state is State.RINGING
+
+
+def test_a_miss_while_asking_repeats_the_question_and_a_timeout_is_said(rig: Rig) -> None:
+    rig.emulator.ring(name="Dana Smith")
+    rig.poll()
+    rig.hear("answer on the phone")
+    question = rig.voice.said[-1]
+    rig.dialog.on_heard(SimpleNamespace(text="banana", accepted=False, command=None))
+    assert rig.voice.said[-1] == "Sorry, I didn't catch that. " + question
+    rig.clock.now += DialogSettings().question_timeout_seconds + 0.1
+    rig.dialog.on_tick()
+    assert rig.voice.said[-1].startswith("I didn't hear which device. The call is still ringing")
+    assert rig.dialog.state is State.RINGING

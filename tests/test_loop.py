@@ -1,0 +1,180 @@
+"""The running loop's fault path, in process: the real emulator on loopback, the real
+recogniser and voice (no speaker here: the voice reports what it says as events), and a
+microphone of silent frames that can be made to fail. Every failure must be said aloud and the
+failed part must come back."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from assistant import session as session_module
+from assistant.calls import CallWatcher
+from assistant.config import Settings
+from assistant.events import EventLog
+from assistant.session import open_session
+from assistant.webex.emulator import Emulator
+
+FRAME = bytes(640)  # 20 ms of 16 kHz silence
+SAID_WITHIN_SECONDS = 2.0
+
+
+class FlakyMicrophone:
+    """Silence in real time; the first ``failures`` calls of ``frames`` fail after a few frames."""
+
+    def __init__(self, failures: int = 0) -> None:
+        self.failures = failures
+        self.opened = 0
+        self._closed = threading.Event()
+
+    def frames(self) -> Iterator[bytes]:
+        self.opened += 1
+        for count in range(10**9):
+            if self._closed.wait(0.02):
+                return
+            if self.opened <= self.failures and count == 5:
+                raise RuntimeError("the capture thread broke")
+            yield FRAME
+
+    def close(self) -> None:
+        self._closed.set()
+
+
+class Running:
+    """``assistant listen`` in a thread, with every event recorded."""
+
+    def __init__(self, settings: Settings, microphone: FlakyMicrophone) -> None:
+        self.records: list[dict[str, Any]] = []
+        self._lock = threading.Lock()
+        events = EventLog()
+        events.subscribe(self._record)
+        self.stop = threading.Event()
+        self._settings, self._microphone, self._events = settings, microphone, events
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self.failed: BaseException | None = None
+
+    def _record(self, record: dict[str, Any]) -> None:
+        with self._lock:
+            self.records.append(record)
+
+    def _run(self) -> None:
+        try:
+            factory = lambda voice, dialog, notice: self._microphone  # noqa: E731
+            with open_session(self._settings, None, factory, self._events) as session:
+                session.run(self.stop)
+        except BaseException as exc:  # reported by the test, not lost in the thread
+            self.failed = exc
+
+    def __enter__(self) -> Running:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        self._thread.join(15)
+        assert not self._thread.is_alive(), "the session did not stop"
+        assert self.failed is None, repr(self.failed)
+
+    def said(self) -> list[str]:
+        with self._lock:
+            return [r["text"] for r in self.records if r["event"] == "speaking"]
+
+    def wait_said(self, predicate: Callable[[str], bool], seconds: float) -> float:
+        """Seconds until a sentence matching ``predicate`` started; fails after ``seconds``."""
+        started = time.monotonic()
+        while time.monotonic() - started < seconds:
+            if any(predicate(text) for text in self.said()):
+                return time.monotonic() - started
+            time.sleep(0.02)
+        pytest.fail(f"not said within {seconds} s; said: {self.said()}")
+
+    def wait_event(self, name: str, seconds: float = 10.0) -> dict[str, Any]:
+        started = time.monotonic()
+        while time.monotonic() - started < seconds:
+            with self._lock:
+                found = [r for r in self.records if r["event"] == name]
+            if found:
+                return found[0]
+            time.sleep(0.02)
+        pytest.fail(f"no {name} event within {seconds} s")
+
+
+def settings_for(url: str, token: str, tmp_path: Any) -> Settings:
+    settings = Settings().replace("webex", url=url, access_token=token, poll_interval_seconds=0.2)
+    return settings.replace("voice", fallback_wav=str(tmp_path / "speech.wav"))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_a_microphone_thread_that_fails_is_said_and_comes_back(emulator: Emulator, tmp_path: Any) -> None:
+    microphone = FlakyMicrophone(failures=1)
+    with Running(settings_for(emulator.url, emulator.token, tmp_path), microphone) as run:
+        run.wait_event("ready")
+        run.wait_said(lambda t: t.startswith("Listening stopped because of an internal error"),
+                      SAID_WITHIN_SECONDS + 1.0)
+        deadline = time.monotonic() + 5
+        while microphone.opened < 2 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert microphone.opened >= 2, "listening was not started again"
+        emulator.ring(name="Dana Smith")  # and the rest still works
+        run.wait_said(lambda t: t.startswith("Call from Dana Smith"), 5.0)
+
+
+def test_a_poller_that_dies_is_said_and_calls_are_still_announced(
+    emulator: Emulator, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    runs = []
+
+    class DyingOnce(CallWatcher):
+        def run(self, put: Any, stop: threading.Event) -> None:
+            runs.append(1)
+            if len(runs) == 1:
+                raise RuntimeError("the poller broke")
+            super().run(put, stop)
+
+    monkeypatch.setattr("assistant.loop.CallWatcher", DyingOnce)
+    with Running(settings_for(emulator.url, emulator.token, tmp_path), FlakyMicrophone()) as run:
+        run.wait_event("ready")
+        run.wait_said(lambda t: t.startswith("Watching for calls stopped"), SAID_WITHIN_SECONDS + 1.0)
+        emulator.ring(name="Dana Smith")
+        run.wait_said(lambda t: t.startswith("Call from Dana Smith"), 5.0)
+    assert len(runs) == 2
+
+
+def test_listen_with_webex_down_says_so_then_announces_a_call(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(session_module, "RETRY_SECONDS", 0.3)
+    port = free_port()
+    emulator = Emulator(port=port)
+    url = f"http://127.0.0.1:{port}"
+    with Running(settings_for(url, emulator.token, tmp_path), FlakyMicrophone()) as run:
+        run.wait_said(lambda t: "I'll keep trying" in t, 5.0)
+        with emulator.start():
+            run.wait_event("ready")
+            run.wait_said(lambda t: t == "Webex is reachable. I'm ready.", 5.0)
+            emulator.ring(name="Dana Smith")
+            run.wait_said(lambda t: t.startswith("Call from Dana Smith"), 5.0)
+    assert sum("I'll keep trying" in t for t in run.said()) == 1  # said once, not every retry
+
+
+def test_listen_without_a_sign_in_says_so_and_keeps_waiting(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(session_module, "RETRY_SECONDS", 0.3)
+    settings = settings_for("http://127.0.0.1:9", "", tmp_path)
+    settings = settings.replace("auth", token_store=str(tmp_path / "tokens.json"))
+    with Running(settings, FlakyMicrophone()) as run:
+        run.wait_said(lambda t: "I'll keep trying" in t, 5.0)
+        time.sleep(1.0)
+        assert not [r for r in run.records if r["event"] == "ready"]
+    assert sum("I'll keep trying" in t for t in run.said()) == 1
