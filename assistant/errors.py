@@ -37,7 +37,10 @@ class ConfigError(AssistantError):
 
 
 class WebexError(AssistantError):
-    """Anything that went wrong talking to Webex."""
+    """Anything that went wrong talking to Webex. ``status``: the HTTP status Webex replied with
+    (also on a 2xx reply that could not be understood, and 401 on ``AuthError``), or None."""
+
+    status: int | None = None
 
 
 class WebexStatusError(WebexError):
