@@ -185,6 +185,8 @@ class Dialog:
             if command.intent is Intent.WAKE:
                 self._enter(State.IDLE)
                 self._say(self._messages.say("awake"))
+            elif command.intent is Intent.HELP:
+                self._say(self._help())
         elif self._settings.listen_mode is ListenMode.ALWAYS and self.state is State.IDLE:
             pass  # a command without the wake phrase first: ignored in always mode
         else:
@@ -287,7 +289,7 @@ class Dialog:
         elif intent is Intent.REPEAT:
             self._say(self._last_said or self._messages.say("help"))
         elif intent is Intent.HELP:
-            self._say(self._messages.say("help"))
+            self._say(self._help())
         elif intent is Intent.CANCEL:
             self._voice.stop()
             self._asking = None
@@ -440,6 +442,62 @@ class Dialog:
         if action == "voicemail":
             return self._client.divert(call_id, to_voicemail=True)
         return getattr(self._client, action)(call_id)
+
+    def _help(self) -> str:
+        """What fits the moment: ringing, asking, on a call, idle or asleep."""
+        devices = spoken_list(
+            [self.directory.label(e) for e in self.directory.endpoints], conjunction="or"
+        )
+        say = self._messages.say
+        if self.state is State.SLEEPING:
+            return say("help_asleep")
+        if self.state is State.ASKING and self._asking is not None:
+            return say("help_asking", devices=spoken_list(
+                [self.directory.label(e) for e in self._asking[2]], conjunction="or"))
+        if self.ringing:
+            return say("help_ringing", caller=self.ringing[-1].remote.spoken(), devices=devices)
+        if self.active is not None or self.connected:
+            return say("help_call")
+        return say("help_idle", devices=devices)
+
+    # ----------------------------------------------------------------- keys
+
+    def on_key(self, key: str) -> None:
+        """One key from the terminal: the same actions as speech, for hands that can press a
+        key or a foot switch. Works in every state, whether or not the microphone does."""
+        key = key.lower()
+        self._events.emit("key", key=key)
+        if key == "s":
+            if self.state is State.SLEEPING:
+                self._enter(State.IDLE)
+                self._say(self._messages.say("awake"))
+            else:
+                self._say(self._messages.say("sleeping"))
+                self._enter(State.SLEEPING)
+            return
+        if key == "h":
+            self._say(self._help() + " " + self._messages.say(
+                "help_keys", count=min(9, len(self.directory.endpoints))))
+            return
+        if key == "r":
+            self._say(self._last_said or self._help())
+            return
+        if self.state is State.ACTING:
+            self._say(self._messages.say("busy"))
+            return
+        newest = self.ringing[-1] if self.ringing else None
+        if key in "ad" or key.isdigit():
+            if newest is None:
+                self._say(self._messages.say("no_call"))
+            elif key == "a":
+                self._act("answer", newest, None, None)
+            elif key == "d":
+                self._act("decline", newest, None, None)
+            elif 1 <= int(key) <= min(9, len(self.directory.endpoints)):
+                endpoint = self.directory.endpoints[int(key) - 1]
+                self._act("answer", newest, endpoint, None)
+            else:
+                self._say(self._messages.say("unknown_device", phrase=key, devices=self._device_list()))
 
     # ----------------------------------------------------------------- helpers
 

@@ -9,8 +9,8 @@ from collections.abc import Callable
 from typing import Any, TextIO
 
 EVENT_NAMES = frozenset(
-    ["ready", "ringing", "speaking", "spoken", "listening", "acting", "heard", "action", "error",
-     "idle"]
+    ["ready", "ringing", "speaking", "spoken", "listening", "acting", "heard", "key", "action",
+     "error", "idle"]
 )
 
 Listener = Callable[[dict[str, Any]], None]

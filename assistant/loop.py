@@ -51,6 +51,11 @@ class DeviceNotice:
     fields: dict[str, Any]
 
 
+@dataclass(frozen=True)
+class KeyPress:
+    key: str
+
+
 class _Part:
     """One supervised thread: started again when it dies, with a growing pause if it keeps dying."""
 
@@ -115,20 +120,23 @@ class Assistant:
         self._engine = engine
         self.dialog = dialog
         self._events = events
-        self._queue: queue.Queue[CallEvent | Heard | DeviceNotice] = queue.Queue()
+        self._queue: queue.Queue[CallEvent | Heard | DeviceNotice | KeyPress] = queue.Queue()
         self.crashed: set[str] = set()  # names of threads that ended by a failure
 
     def notice(self, name: str, fields: dict[str, Any]) -> None:
         """``on_event`` for the microphone: its errors and recoveries reach the dialog."""
         self._queue.put(DeviceNotice(name, fields))
 
-    def run(self, microphone: FrameSource, stop: threading.Event) -> None:
+    def run(self, microphone: FrameSource, stop: threading.Event,
+            keys: Callable[[threading.Event], Iterable[str]] | None = None) -> None:
         watcher = CallWatcher(self._client, self._settings.webex.poll_interval_seconds)
         say = self.dialog.messages.say
         parts = [
             _Part("call-poller", lambda: watcher.run(self._queue.put, stop), say("poller_failed")),
             _Part("microphone", lambda: self._hear(microphone, stop), say("listening_failed")),
         ]
+        if keys is not None:
+            parts.append(_Part("keyboard", lambda: self._press(keys, stop), say("keys_failed")))
         for part in parts:
             part.start(self._clock(), self.crashed)
         self._events.emit("ready", engine=getattr(self._engine, "name", None))
@@ -180,11 +188,13 @@ class Assistant:
                 if self._voice is not None:
                     self._voice.earcon("error", wait=False)
 
-    def _dispatch(self, item: CallEvent | Heard | DeviceNotice) -> None:
+    def _dispatch(self, item: CallEvent | Heard | DeviceNotice | KeyPress) -> None:
         self._safely(lambda: self._deliver(item))
 
-    def _deliver(self, item: CallEvent | Heard | DeviceNotice) -> None:
-        if isinstance(item, CallEvent):
+    def _deliver(self, item: CallEvent | Heard | DeviceNotice | KeyPress) -> None:
+        if isinstance(item, KeyPress):
+            self.dialog.on_key(item.key)
+        elif isinstance(item, CallEvent):
             self.dialog.on_call_event(item)
         elif isinstance(item, Heard):
             if self.dialog.listening:
@@ -193,6 +203,10 @@ class Assistant:
             self.dialog.on_microphone_back()
         elif item.name == "error":
             self.dialog.on_device_error(str(item.fields.get("message", "")))
+
+    def _press(self, keys: Callable[[threading.Event], Iterable[str]], stop: threading.Event) -> None:
+        for key in keys(stop):
+            self._queue.put(KeyPress(key))
 
     def _hear(self, microphone: FrameSource, stop: threading.Event) -> None:
         """Raises on failure: the supervisor says so and starts listening again."""

@@ -41,8 +41,8 @@ class Messages:
         return list(self.prompt.values()) + list(self.outcome.values())
 
 
-def spoken_list(items: list[str]) -> str:
+def spoken_list(items: list[str], conjunction: str = "and") -> str:
     """["a", "b", "c"] → "a, b and c"."""
     if len(items) <= 1:
         return "".join(items)
-    return ", ".join(items[:-1]) + " and " + items[-1]
+    return ", ".join(items[:-1]) + f" {conjunction} " + items[-1]

@@ -7,7 +7,7 @@ import logging
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -33,8 +33,10 @@ class Session:
     ``stop``."""
 
     def __init__(self, settings: Settings, voice: Any, events: EventLog,
-                 microphone_factory: MicrophoneFactory | None, stack: contextlib.ExitStack) -> None:
+                 microphone_factory: MicrophoneFactory | None, stack: contextlib.ExitStack,
+                 keys: Callable[[threading.Event], Iterable[str]] | None = None) -> None:
         self.settings = settings
+        self._keys = keys
         self.voice = voice
         self.events = events
         self._factory = microphone_factory
@@ -49,7 +51,7 @@ class Session:
         client, endpoints = ready
         self._build(client, endpoints)
         assert self.assistant is not None and self.microphone is not None
-        self.assistant.run(self.microphone, stop)
+        self.assistant.run(self.microphone, stop, self._keys)
 
     def _connect(self, stop: threading.Event) -> tuple[Any, list[Any]] | None:
         """The client and the answer endpoints, once Webex answers; None if stopped first."""
@@ -109,14 +111,16 @@ def open_session(
     stream: TextIO | None,
     microphone_factory: MicrophoneFactory | None = None,
     events: EventLog | None = None,
+    keys: Callable[[threading.Event], Iterable[str]] | None = None,
 ) -> Iterator[Session]:
+    """``keys``: a source of single keys (``assistant.keys.read_keys`` on the terminal)."""
     from assistant.voice import Voice
 
     events = events or EventLog(stream)
     with contextlib.ExitStack() as stack:
         voice = Voice(settings.voice, settings.audio, on_event=events)  # first: it says what fails
         stack.callback(voice.close)
-        yield Session(settings, voice, events, microphone_factory, stack)
+        yield Session(settings, voice, events, microphone_factory, stack, keys)
 
 
 def _report_unusable_names(directory: DeviceDirectory, engine: Any, events: EventLog) -> None:

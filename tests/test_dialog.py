@@ -355,3 +355,47 @@ def test_a_miss_while_asking_repeats_the_question_and_a_timeout_is_said(rig: Rig
     rig.dialog.on_tick()
     assert rig.voice.said[-1].startswith("I didn't hear which device. The call is still ringing")
     assert rig.dialog.state is State.RINGING
+
+
+def test_help_fits_the_moment_and_names_the_devices(rig: Rig) -> None:
+    rig.hear("what can I say")
+    idle = rig.voice.said[-1]
+    assert idle.startswith("Nothing is ringing.") and "desk phone" in idle
+    rig.emulator.ring(name="Dana Smith")
+    rig.poll()
+    rig.hear("what can I say")
+    assert rig.voice.said[-1].startswith("Dana Smith is calling.") and "desk phone" in rig.voice.said[-1]
+    rig.hear("answer on the phone")
+    rig.hear("what can I say")
+    assert rig.voice.said[-1].startswith("Say which device:") and "lobby phone" in rig.voice.said[-1]
+    rig.hear("desk phone")
+    rig.poll()
+    rig.hear("what can I say")
+    assert rig.voice.said[-1].startswith("You're on a call.")
+    rig.hear("stop listening")
+    rig.hear("what can I say")
+    assert rig.voice.said[-1].startswith("I'm not listening to commands.")
+    assert len(set(rig.voice.said[i] for i in range(len(rig.voice.said)) if "say" in rig.voice.said[i].lower())) >= 5
+
+
+def test_keys_act_like_speech(rig: Rig) -> None:
+    rig.dialog.on_key("a")
+    assert rig.voice.said[-1] == "Nothing is ringing right now."
+    call_id = rig.emulator.ring(name="Dana Smith")
+    rig.poll()
+    rig.dialog.on_key("1")
+    rig.dialog.settle()
+    first = rig.directory.endpoints[0]
+    assert [a["json"] for a in rig.webex_requests("/calls/answer")] == [
+        {"callId": call_id, "endpointId": first.id}
+    ]
+    assert rig.voice.said[-1] == f"Answered on your {rig.directory.label(first)}."
+    rig.dialog.on_key("s")
+    assert rig.dialog.state is State.SLEEPING
+    rig.dialog.on_key("s")
+    assert rig.dialog.state is not State.SLEEPING and rig.voice.said[-1] == "I'm listening."
+    rig.emulator.ring(name="Lee Park")
+    rig.poll()
+    rig.dialog.on_key("d")
+    rig.dialog.settle()
+    assert rig.voice.said[-1] == "Declined."

@@ -23,6 +23,10 @@ def add_parsers(sub: Any) -> None:
     p = sub.add_parser("listen", help="the assistant: announce calls, listen, act, speak back")
     _add_loop_options(p)
     p.add_argument("--events", metavar="-|FILE", help="write JSON-lines events to stdout or FILE")
+    p.add_argument(
+        "--keys", choices=["auto", "on", "off"], default="auto",
+        help="single keys on standard input (a, 1-9, d, r, h, s); auto: when it is a terminal",
+    )
     p.set_defaults(func=cmd_listen)
 
     p = sub.add_parser("demo", help="the whole loop on embedded defaults (emulator, offline recogniser)")
@@ -78,17 +82,28 @@ def _stop_on_signals(stop: threading.Event) -> Iterator[None]:
 
 
 def cmd_listen(args: argparse.Namespace, settings: Settings) -> int:
+    from assistant.events import EventLog
+    from assistant.keys import read_keys
     from assistant.session import open_session
 
     settings = apply_loop_options(settings, args)
     stop = threading.Event()
-    with (
-        _events_stream(args.events) as stream,
-        open_session(settings, stream) as session,
-        _stop_on_signals(stop),
-    ):
-        session.run(stop)
+    use_keys = args.keys == "on" or (args.keys == "auto" and sys.stdin is not None and sys.stdin.isatty())
+    keys = (lambda stopped: read_keys(sys.stdin, stopped)) if use_keys else None
+    with _events_stream(args.events) as stream:
+        events = EventLog(stream)
+        # Every sentence also as a plain line of text (braille displays, screen readers);
+        # on stderr when stdout carries the JSON events.
+        lines = sys.stderr if stream is sys.stdout else sys.stdout
+        events.subscribe(lambda record: print_spoken(record, lines))
+        with open_session(settings, stream, events=events, keys=keys) as session, _stop_on_signals(stop):
+            session.run(stop)
     return 0
+
+
+def print_spoken(record: dict[str, Any], out: TextIO) -> None:
+    if record["event"] == "speaking" and record.get("text"):
+        print(record["text"], file=out, flush=True)
 
 
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
