@@ -6,7 +6,8 @@ cd "$(dirname "$0")/.."
 
 # flite and festival: voices of other synthesizers for the speech corpus (tests/speech_corpus.py)
 packages=(espeak-ng libportaudio2 pulseaudio pulseaudio-utils libasound2-plugins alsa-utils
-          flite festival festvox-kallpc16k festvox-us-slt-hts)
+          flite festival festvox-kallpc16k festvox-us-slt-hts
+          systemd)  # systemd-analyze checks the unit `assistant service install` writes
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -12,7 +12,14 @@ import logging
 import sys
 
 from assistant import __version__, config
-from assistant.cli import login_cmds, loop_cmds, speech_cmds, voice_cmds, webex_cmds
+from assistant.cli import (
+    login_cmds,
+    loop_cmds,
+    service_cmds,
+    speech_cmds,
+    voice_cmds,
+    webex_cmds,
+)
 from assistant.errors import AssistantError, ConfigError
 from assistant.logsetup import configure_logging
 
@@ -34,7 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
-    for module in (webex_cmds, speech_cmds, voice_cmds, loop_cmds, login_cmds):
+    for module in (webex_cmds, speech_cmds, voice_cmds, loop_cmds, login_cmds, service_cmds):
         module.add_parsers(sub)
     return parser
 
