@@ -4,13 +4,19 @@ One worker thread ("voice-out") plays jobs in order. The assistant knows exactly
 speaking: ``on_event("speaking")`` when playback starts, ``on_event("spoken")`` when it ends,
 and ``is_deaf()`` is true from the moment something is queued until ``deaf_after_speech_ms``
 after it ended (the microphone drops those frames). ``stop()`` cuts the current sound and
-drops the queue. With no output device, sound is appended to a WAV file and the text logged.
+drops the queue. With no output device, sound is appended to a private, bounded WAV file
+(``assistant.fallback_wav``) and the text logged.
+
+Never silent: when a sentence cannot be synthesized, the error earcon is played instead (it
+needs no synthesizer, and plays even with earcons turned off) and ``on_event("error",
+{"message", "source": "voice"})`` is reported once; every later sentence tries synthesis again,
+and the first that works reports ``on_event("voice_back")``. If the worker thread dies, it
+reports the same error, and the next ``say`` or ``earcon`` starts a new one.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import queue
 import shutil
 import tempfile
@@ -29,12 +35,14 @@ from assistant import audio, earcons
 from assistant.audio_convert import resample_int16
 from assistant.config import AudioSettings, VoiceSettings
 from assistant.errors import VoiceError
-from assistant.synth import Synthesizer, TimedSynthesis
+from assistant.fallback_wav import RATE_HZ as FALLBACK_RATE_HZ
+from assistant.fallback_wav import SpeechFile
+from assistant.synth import SPOKEN_FAILURE, Synthesizer, TimedSynthesis
 
 log = logging.getLogger(__name__)
 
 EventCallback = Callable[[str, dict[str, Any]], None]
-FALLBACK_RATE_HZ = 22050
+VOICE_DIED = "My voice stopped for a moment. It is back now."
 PLAY_MARGIN_SECONDS = 5.0  # longest wait beyond a sound's own length before giving up on it
 JOB_WAIT_SECONDS = 300.0
 
@@ -71,7 +79,8 @@ class Voice:
         self._worker: threading.Thread | None = None
         self._tmp = Path(tempfile.mkdtemp(prefix="assistant-voice-"))
         self._earcons: dict[str, np.ndarray] = {}
-        self._fallback_path: Path | None = None
+        self._fallback: SpeechFile | None = None
+        self._synthesis_broken = False  # reported once, until a sentence is spoken again
         self._device = self._find_output()
         self.output_available = self._device is not None
         self._next_device_check = clock() + audio.retry_seconds
@@ -123,6 +132,8 @@ class Voice:
             self._jobs.put(None)
             worker.join(timeout=PLAY_MARGIN_SECONDS + self.settings.synth_timeout_seconds)
         self._synth.close()
+        if self._fallback is not None:
+            self._fallback.close()
         shutil.rmtree(self._tmp, ignore_errors=True)
 
     # -- the worker --------------------------------------------------------------------------
@@ -131,7 +142,9 @@ class Voice:
         with self._lock:
             job = _Job(kind, text, self._generation)
             self._busy += 1
-            if self._worker is None:
+            if self._worker is None or not self._worker.is_alive():
+                if self._worker is not None:
+                    log.warning("voice: the voice thread had stopped; starting a new one")
                 self._worker = threading.Thread(target=self._run, name="voice-out", daemon=True)
                 self._worker.start()
         self._jobs.put(job)
@@ -145,35 +158,60 @@ class Voice:
         return job.generation != self._generation
 
     def _run(self) -> None:
-        while (job := self._jobs.get()) is not None:
-            try:
-                if not self._stopped(job):
-                    self._speak(job) if job.kind == "say" else self._sound(job)
-            except Exception:  # the voice must outlive any one sentence
-                log.exception("voice: %s %r failed", job.kind, job.text)
-            finally:
-                with self._lock:
-                    self._deaf_until = self._clock() + self.audio_settings.deaf_after_speech_ms / 1000
-                    self._busy -= 1
-                job.done.set()
+        try:
+            while (job := self._jobs.get()) is not None:
+                self._do(job)
+        except BaseException as exc:  # noqa: BLE001 - the thread ends; the next say restarts it
+            log.critical("voice: the voice thread died (%r); the next sentence restarts it", exc)
+            self._on_event("error", {"message": VOICE_DIED, "source": "voice"})
+
+    def _do(self, job: _Job) -> None:
+        try:
+            if not self._stopped(job):
+                self._speak(job) if job.kind == "say" else self._sound(job)
+        except Exception:  # the voice must outlive any one sentence
+            log.exception("voice: %s %r failed", job.kind, job.text)
+        finally:
+            with self._lock:
+                self._deaf_until = self._clock() + self.audio_settings.deaf_after_speech_ms / 1000
+                self._busy -= 1
+            job.done.set()
 
     def _speak(self, job: _Job) -> None:
         try:
             samples, rate = self.synthesize(job.text)
-        except VoiceError as exc:
-            log.error("voice: cannot synthesize (%s); text was: %s", exc, job.text)
+        except Exception as exc:  # noqa: BLE001 - any synthesizer failure ends in a tone
+            self._cannot_synthesize(job, exc)
             return
+        if self._synthesis_broken:
+            self._synthesis_broken = False
+            log.warning("voice: synthesis works again")
+            self._on_event("voice_back", {})
         if self._stopped(job):
             return
         self._on_event("speaking", {"text": job.text})
         completed = self._play(job, samples, rate)
         self._on_event("spoken", {"text": job.text, "completed": completed})
 
+    def _cannot_synthesize(self, job: _Job, exc: Exception) -> None:
+        """The error tone instead of the sentence; the failure reported once until it recovers."""
+        spoken = exc.spoken if isinstance(exc, VoiceError) else SPOKEN_FAILURE
+        log.error("voice: cannot synthesize (%s); text was: %s", exc, job.text,
+                  exc_info=not isinstance(exc, VoiceError))
+        if not self._synthesis_broken:
+            self._synthesis_broken = True
+            self._on_event("error", {"message": spoken, "source": "voice"})
+        if not self._stopped(job):
+            self._play(_Job("earcon", "error", job.generation), self._earcon("error"), earcons.RATE_HZ)
+
     def _sound(self, job: _Job) -> None:
-        if job.text not in self._earcons:
-            sound = earcons.render(job.text, earcons.RATE_HZ) * min(1.0, self.settings.volume)
-            self._earcons[job.text] = sound.astype(np.int16)
-        self._play(job, self._earcons[job.text], earcons.RATE_HZ)
+        self._play(job, self._earcon(job.text), earcons.RATE_HZ)
+
+    def _earcon(self, name: str) -> np.ndarray:
+        if name not in self._earcons:
+            sound = earcons.render(name, earcons.RATE_HZ) * min(1.0, self.settings.volume)
+            self._earcons[name] = sound.astype(np.int16)
+        return self._earcons[name]
 
     # -- output ------------------------------------------------------------------------------
 
@@ -242,33 +280,19 @@ class Voice:
             stream.close()
 
     def _append_fallback(self, job: _Job, samples: np.ndarray, rate: int) -> None:
-        if self._fallback_path is None:
-            if self.settings.fallback_wav:
-                self._fallback_path = Path(self.settings.fallback_wav).expanduser()
-            else:
-                name = f"assistant-speech-{os.getpid()}.wav"
-                self._fallback_path = Path(tempfile.gettempdir()) / name
-            log.warning("no output device: speech is appended to %s", self._fallback_path)
+        if self._fallback is None:
+            self._fallback = SpeechFile.open(self.settings.fallback_wav)
+            log.warning("no output device: speech is appended to %s", self._fallback.path)
         if job.kind == "say":
             log.warning("said (no output device): %s", job.text)
         if rate != FALLBACK_RATE_HZ:
             samples = resample_int16(samples, rate, FALLBACK_RATE_HZ)
-        path = self._fallback_path
-        previous = np.zeros(0, np.int16)
-        if path.is_file():
-            try:
-                previous, old_rate = _read_wav(path)
-                if old_rate != FALLBACK_RATE_HZ:
-                    previous = resample_int16(previous, old_rate, FALLBACK_RATE_HZ)
-            except (wave.Error, EOFError, VoiceError) as exc:
-                log.warning("%s is not a WAV this can append to (%s); rewriting it", path, exc)
-                previous = np.zeros(0, np.int16)
-        _write_wav(path, np.concatenate([previous, samples]), FALLBACK_RATE_HZ)
+        self._fallback.append(samples)
 
     @property
     def fallback_path(self) -> Path | None:
         """Where speech went when there was no output device (None until it happened)."""
-        return self._fallback_path
+        return self._fallback.path if self._fallback is not None else None
 
 
 def _read_wav(path: Path) -> tuple[np.ndarray, int]:

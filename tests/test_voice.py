@@ -27,7 +27,9 @@ from fixtures_audio import (
 from assistant import earcons
 from assistant.audio import Microphone
 from assistant.config import AudioSettings, VoiceSettings
-from assistant.voice import Voice
+from assistant.errors import VoiceError
+from assistant.synth import SPOKEN_FAILURE, EspeakCliSynthesizer
+from assistant.voice import VOICE_DIED, Voice
 
 WAIT_SECONDS = 30.0
 PROMPT = "Call from Dana Smith. Say answer, answer on a device, or decline."
@@ -213,11 +215,11 @@ def test_earcons_are_generated_played_and_can_be_turned_off(
     pulse: Pulse, make_voice: Any, tmp_path: Path
 ) -> None:
     sounds = {name: earcons.render(name) for name in earcons.NAMES}
-    assert set(sounds) == {"ring", "listening", "done", "error"}
+    assert set(sounds) == {"ring", "listening", "done", "error", "ack"}
     for sound in sounds.values():
-        assert 0.1 < len(sound) / earcons.RATE_HZ < 1.0
+        assert 0.05 <= len(sound) / earcons.RATE_HZ < 1.0
         assert 1000 < np.abs(sound).max() < 32767
-    assert len({s.tobytes() for s in sounds.values()}) == 4
+    assert len({s.tobytes() for s in sounds.values()}) == 5
 
     voice, _ = make_voice()
     with record_speaker(pulse) as path:
@@ -304,6 +306,115 @@ def test_speaker_that_appears_later_is_used(
     recorded, recorded_rate = read_wav(path)
     assert envelope(recorded, recorded_rate).max() > 1000
     assert events.names() == ["speaking", "spoken", "speaking", "spoken"]
+
+
+NO_SPEAKER = AudioSettings(output_device="no such speaker")
+
+
+def test_without_a_speaker_speech_goes_to_a_private_folder_not_the_shared_temp(
+    make_voice: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Before: a predictable, world-readable assistant-speech-<pid>.wav in the shared temp."""
+    runtime = tmp_path / "run"
+    runtime.mkdir()
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime))
+    voice, _ = make_voice(VoiceSettings(), NO_SPEAKER)
+    voice.say("Declined.")
+    assert voice.fallback_path == runtime / "assistant" / "speech.wav"
+    assert os.stat(runtime / "assistant").st_mode & 0o777 == 0o700
+    assert os.stat(voice.fallback_path).st_mode & 0o777 == 0o600
+    assert voiced_span_seconds(*read_wav(voice.fallback_path)) > 0.2
+
+
+def test_a_link_at_the_configured_speech_file_is_not_followed(
+    make_voice: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep me\n")
+    link = tmp_path / "speech.wav"
+    link.symlink_to(victim)
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path))
+    voice, events = make_voice(VoiceSettings(fallback_wav=str(link)), NO_SPEAKER)
+    voice.say("Declined.")
+    assert victim.read_text() == "keep me\n"
+    assert voice.fallback_path == tmp_path / "assistant" / "speech.wav"
+    assert events.names() == ["speaking", "spoken"]
+
+
+class FlakySynthesizer:
+    """The espeak-ng command line, after failing its first sentences (as given)."""
+
+    name = "flaky"
+
+    def __init__(self, failures: list[Exception]) -> None:
+        self.failures = failures
+        self.real = EspeakCliSynthesizer(VoiceSettings())
+
+    def to_file(self, text: str, path: Path) -> None:
+        if self.failures:
+            raise self.failures.pop(0)
+        self.real.to_file(text, path)
+
+    def close(self) -> None:
+        pass
+
+
+class BrokenSynthesizer:
+    name = "broken"
+
+    def to_file(self, text: str, path: Path) -> None:
+        raise RuntimeError("the engine crashed")
+
+    def close(self) -> None:
+        pass
+
+
+def test_failed_synthesis_plays_the_error_tone_is_reported_once_and_comes_back(
+    make_voice: Any, tmp_path: Path
+) -> None:
+    """Before: a failed sentence was only logged; nothing was heard and nobody was told."""
+    out = tmp_path / "said.wav"
+    flaky = FlakySynthesizer([RuntimeError("segfault-ish"), VoiceError("espeak-ng failed", SPOKEN_FAILURE)])
+    voice, events = make_voice(VoiceSettings(fallback_wav=str(out), earcons=False), NO_SPEAKER,
+                               synthesizer=BrokenSynthesizer(), fallback_synthesizer=flaky)
+    voice.say("Answered on your headset.")
+    voice.say("Declined.")
+    assert events.items == [("error", {"message": SPOKEN_FAILURE, "source": "voice"})]  # once
+    tone = earcons.render("error")
+    written, rate = read_wav(out)
+    assert rate == earcons.RATE_HZ
+    assert np.array_equal(written, np.concatenate([tone, tone]))  # a tone for each, even with earcons off
+    voice.say("Declined.")  # synthesis works again: spoken
+    assert events.names() == ["error", "voice_back", "speaking", "spoken"]
+    written, rate = read_wav(out)
+    assert voiced_span_seconds(written[2 * len(tone):], rate) > 0.2
+
+
+def test_a_dead_voice_thread_is_reported_and_the_next_say_restarts_it(
+    make_voice: Any, tmp_path: Path
+) -> None:
+    now = [100.0]
+    voice, events = make_voice(VoiceSettings(fallback_wav=str(tmp_path / "said.wav")), NO_SPEAKER,
+                               clock=lambda: now[0])
+    voice.earcon("done")
+    first = voice._worker
+    assert first is not None
+
+    def killed(job: Any) -> None:
+        raise SystemExit("the voice thread is killed")
+
+    voice._sound = killed  # type: ignore[method-assign]
+    voice.earcon("done")  # returns: the job in hand is finished even as the thread dies
+    first.join(WAIT_SECONDS)
+    assert not first.is_alive()
+    assert events.items == [("error", {"message": VOICE_DIED, "source": "voice"})]
+    now[0] += 1.0
+    assert not voice.is_deaf()  # nothing left counted as playing
+    del voice._sound
+    voice.say("Declined.", wait=False)
+    events.wait_for("spoken")
+    assert voice._worker is not first and voice._worker is not None and voice._worker.is_alive()
+    assert events.names() == ["error", "speaking", "spoken"]
 
 
 class _DroppingEngine:
