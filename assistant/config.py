@@ -10,6 +10,7 @@ Every bad value raises ``ConfigError`` naming the file, the key and what was exp
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import tomllib
 from collections.abc import Mapping
@@ -43,6 +44,11 @@ class ListenMode(str, Enum):
     ALWAYS = "always"
 
 
+def _ranged(default: Any, low: float, high: float) -> Any:
+    """A number setting with the range it must lie in (checked when read from a file)."""
+    return field(default=default, metadata={"range": (low, high)})
+
+
 def user_config_dir(environ: Mapping[str, str]) -> Path:
     base = environ.get("XDG_CONFIG_HOME") or str(Path(environ.get("HOME", "~")) / ".config")
     return Path(base).expanduser() / APP_DIR_NAME
@@ -52,10 +58,11 @@ def user_config_dir(environ: Mapping[str, str]) -> Path:
 class WebexSettings:
     url: str = DEFAULT_WEBEX_URL
     access_token: str = ""  # only from WEBEX_ACCESS_TOKEN or the token store, never from TOML
-    connect_timeout_seconds: float = 5.0
-    read_timeout_seconds: float = 10.0
-    poll_interval_seconds: float = 1.0
-    max_retry_after_seconds: float = 10.0
+    connect_timeout_seconds: float = _ranged(5.0, 0.1, 300)
+    read_timeout_seconds: float = _ranged(10.0, 0.1, 300)
+    # under 0.2 s a poller floods Webex (0 made 68 requests in 4 s)
+    poll_interval_seconds: float = _ranged(1.0, 0.2, 60)
+    max_retry_after_seconds: float = _ranged(10.0, 0, 600)
 
 
 @dataclass(frozen=True)
@@ -64,7 +71,7 @@ class AuthSettings:
     client_secret: str = ""
     token_store: str = ""  # empty: <user config dir>/tokens.json
     use_keyring: bool = False
-    refresh_margin_seconds: float = 300.0
+    refresh_margin_seconds: float = _ranged(300.0, 0, 86400)
 
 
 @dataclass(frozen=True)
@@ -74,27 +81,28 @@ class SpeechSettings:
     model: str = ""  # Vosk model name in models/ or a path; empty: the catalogue default
     models_dir: str = ""  # empty: the project's models/ (or <user data dir>/models when installed)
     recognition: Recognition = Recognition.SPOT
-    trailing_silence_ms: int = 300
-    stable_partial_frames: int = 3
-    max_utterance_seconds: float = 6.0
+    trailing_silence_ms: int = _ranged(300, 20, 5000)
+    stable_partial_frames: int = _ranged(3, 0, 100)
+    # a PocketSphinx decode holds about 45 MB per second of utterance
+    max_utterance_seconds: float = _ranged(6.0, 1, 30)
 
 
 @dataclass(frozen=True)
 class AudioSettings:
     input_device: str = ""  # name or index; empty: the system default
     output_device: str = ""
-    sample_rate_hz: int = 16000
-    deaf_after_speech_ms: int = 500
-    retry_seconds: float = 3.0
+    sample_rate_hz: int = _ranged(16000, 16000, 16000)  # the recognisers' models are 16 kHz
+    deaf_after_speech_ms: int = _ranged(500, 0, 5000)
+    retry_seconds: float = _ranged(3.0, 0.2, 300)
 
 
 @dataclass(frozen=True)
 class VoiceSettings:
-    rate_wpm: int = 175
-    volume: float = 1.0
+    rate_wpm: int = _ranged(175, 80, 450)  # espeak-ng's range
+    volume: float = _ranged(1.0, 0, 2)
     voice: str = ""
     earcons: bool = True
-    synth_timeout_seconds: float = 10.0
+    synth_timeout_seconds: float = _ranged(10.0, 1, 120)
     fallback_wav: str = ""  # where speech goes when there is no output device
 
 
@@ -102,9 +110,9 @@ class VoiceSettings:
 class DialogSettings:
     listen_mode: ListenMode = ListenMode.RINGING
     wake_phrase: str = "hey webex"
-    follow_up_seconds: float = 8.0
-    reprompts: int = 1
-    question_timeout_seconds: float = 6.0
+    follow_up_seconds: float = _ranged(8.0, 0, 600)
+    reprompts: int = _ranged(1, 0, 10)
+    question_timeout_seconds: float = _ranged(6.0, 1, 120)
 
 
 @dataclass(frozen=True)
@@ -143,7 +151,7 @@ _SECTIONS: dict[str, type[Any]] = {
 _NOT_IN_FILES = {("webex", "access_token")}
 
 
-def _convert(path: str, key: str, value: Any, kind: Any) -> Any:
+def _convert(path: str, key: str, value: Any, kind: Any, bounds: tuple[float, float] | None) -> Any:
     if isinstance(kind, type) and issubclass(kind, Enum):
         choices = [m.value for m in kind]
         if value not in choices:
@@ -155,15 +163,13 @@ def _convert(path: str, key: str, value: Any, kind: Any) -> Any:
         return value
     if kind is int:
         if isinstance(value, bool) or not isinstance(value, int):
-            raise ConfigError(path, key, "a whole number")
-        if value < 0:
-            raise ConfigError(path, key, "a number of zero or more")
+            raise ConfigError(path, key, "a whole number" + _range_text(bounds))
+        _check_range(path, key, value, bounds, "a whole number")
         return value
     if kind is float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ConfigError(path, key, "a number")
-        if value < 0:
-            raise ConfigError(path, key, "a number of zero or more")
+            raise ConfigError(path, key, "a number" + _range_text(bounds))
+        _check_range(path, key, value, bounds, "a number")
         return float(value)
     if kind is str:
         if isinstance(value, int) and not isinstance(value, bool):
@@ -180,6 +186,23 @@ def _convert(path: str, key: str, value: Any, kind: Any) -> Any:
     raise TypeError(f"unsupported settings type {kind!r}")  # a programming error
 
 
+def _range_text(bounds: tuple[float, float] | None) -> str:
+    if bounds is None:
+        return " of zero or more"
+    low, high = bounds
+    return f" equal to {low:g}" if low == high else f" from {low:g} to {high:g}"
+
+
+def _check_range(
+    path: str, key: str, value: float, bounds: tuple[float, float] | None, what: str
+) -> None:
+    """NaN, infinity and values outside the setting's range are refused (NaN fails every
+    comparison, so the test is written to let only numbers inside the range through)."""
+    low, high = bounds if bounds is not None else (0.0, math.inf)
+    if not (math.isfinite(value) and low <= value <= high):
+        raise ConfigError(path, key, what + _range_text(bounds) + f", not {value!r}")
+
+
 def from_dict(data: Mapping[str, Any], path: str = "<config>") -> Settings:
     """Settings from a parsed TOML document; unknown sections and keys are errors."""
     sections: dict[str, Any] = {}
@@ -190,14 +213,16 @@ def from_dict(data: Mapping[str, Any], path: str = "<config>") -> Settings:
             raise ConfigError(path, name, "a table ([" + name + "])")
         cls = _SECTIONS[name]
         hints = get_type_hints(cls)
-        known = {f.name for f in dataclasses.fields(cls)}
+        fields = {f.name: f for f in dataclasses.fields(cls)}
+        known = set(fields)
         values: dict[str, Any] = {}
         for key, value in table.items():
             dotted = f"{name}.{key}"
             if key not in known or (name, key) in _NOT_IN_FILES:
                 allowed = sorted(k for k in known if (name, k) not in _NOT_IN_FILES)
                 raise ConfigError(path, dotted, "one of the keys " + ", ".join(allowed))
-            values[key] = _convert(path, dotted, value, hints[key])
+            bounds = fields[key].metadata.get("range")
+            values[key] = _convert(path, dotted, value, hints[key], bounds)
         sections[name] = cls(**values)
     return Settings(**sections, source=path)
 
@@ -207,8 +232,12 @@ def from_file(path: Path) -> Settings:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError(str(path), "(file)", "an existing configuration file") from None
+    except IsADirectoryError:
+        raise ConfigError(str(path), "(file)", "a configuration file, not a directory") from None
     except OSError as exc:
         raise ConfigError(str(path), "(file)", f"a readable file ({exc.strerror})") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(str(path), "(encoding)", utf8_expectation(exc)) from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -230,6 +259,9 @@ def load(
         settings = from_file(user_file) if user_file.is_file() else Settings()
     token = environ.get("WEBEX_ACCESS_TOKEN", "").strip()
     if token:
+        problem = token_problem(token)
+        if problem:
+            raise ConfigError("environment", "WEBEX_ACCESS_TOKEN", f"a Webex access token ({problem})")
         settings = settings.replace("webex", access_token=token)
     for env_key, key in (("WEBEX_CLIENT_ID", "client_id"), ("WEBEX_CLIENT_SECRET", "client_secret")):
         if environ.get(env_key):
@@ -239,3 +271,19 @@ def load(
     if not settings.auth.token_store:  # resolved here, where the environment is known
         settings = settings.replace("auth", token_store=str(user_config_dir(environ) / "tokens.json"))
     return settings
+
+
+def utf8_expectation(exc: UnicodeDecodeError) -> str:
+    """What a text file that is not UTF-8 should have been, and where it is not."""
+    byte = exc.object[exc.start : exc.start + 1].hex()
+    return f"UTF-8 text (byte 0x{byte} at offset {exc.start} is not UTF-8)"
+
+
+def token_problem(token: str) -> str | None:
+    """Why ``token`` cannot be a bearer token (it goes into an HTTP header), or None. Says where,
+    never what: the token itself must not reach a message or a log."""
+    for position, char in enumerate(token, start=1):
+        if not "!" <= char <= "~":
+            kind = "a space" if char.isspace() else "not printable ASCII"
+            return f"printable ASCII only; character {position} is {kind}"
+    return None
