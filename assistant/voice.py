@@ -11,7 +11,8 @@ Never silent: when a sentence cannot be synthesized, the error earcon is played 
 needs no synthesizer, and plays even with earcons turned off) and ``on_event("error",
 {"message", "source": "voice"})`` is reported once; every later sentence tries synthesis again,
 and the first that works reports ``on_event("voice_back")``. If the worker thread dies, it
-reports the same error, and the next ``say`` or ``earcon`` starts a new one.
+reports the same error, and a new one is started at once for sounds already queued, else by
+the next ``say`` or ``earcon``.
 """
 
 from __future__ import annotations
@@ -163,6 +164,10 @@ class Voice:
                 self._do(job)
         except BaseException as exc:  # noqa: BLE001 - the thread ends; the next say restarts it
             log.critical("voice: the voice thread died (%r); the next sentence restarts it", exc)
+            with self._lock:  # sounds already queued must not wait for the next say
+                if self._worker is threading.current_thread() and not self._jobs.empty():
+                    self._worker = threading.Thread(target=self._run, name="voice-out", daemon=True)
+                    self._worker.start()
             self._on_event("error", {"message": VOICE_DIED, "source": "voice"})
 
     def _do(self, job: _Job) -> None:

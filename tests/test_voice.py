@@ -417,6 +417,24 @@ def test_a_dead_voice_thread_is_reported_and_the_next_say_restarts_it(
     assert events.names() == ["error", "speaking", "spoken"]
 
 
+def test_sounds_queued_behind_the_job_that_killed_the_voice_thread_are_still_played(
+    make_voice: Any, tmp_path: Path
+) -> None:
+    voice, events = make_voice(VoiceSettings(fallback_wav=str(tmp_path / "said.wav")), NO_SPEAKER)
+    release = threading.Event()
+
+    def killed(job: Any) -> None:
+        release.wait(WAIT_SECONDS)
+        raise SystemExit("the voice thread is killed")
+
+    voice._sound = killed  # type: ignore[method-assign]
+    voice.earcon("done", wait=False)
+    voice.say("Declined.", wait=False)  # queued while the thread is still alive
+    release.set()
+    events.wait_for("spoken")  # nobody said anything more
+    assert events.names() == ["error", "speaking", "spoken"]
+
+
 class _DroppingEngine:
     """A pyttsx3 engine whose first ``empty`` utterances end before any audio arrives, as the
     espeak driver once did in a full test run; later ones are written by espeak-ng."""
