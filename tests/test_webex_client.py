@@ -424,3 +424,61 @@ def test_malformed_body(emulator: Emulator, client: WebexClient) -> None:
     with pytest.raises(WebexError) as info:
         client.list_calls()
     assert info.value.spoken == failures.outcome_spoken("malformed")
+
+
+# --- success is only what Webex documents; what a person hears after a 409 ----------------------
+
+
+def test_controls_return_the_status_webex_sent(emulator: Emulator, client: WebexClient) -> None:
+    call_id = emulator.ring("Dana")
+    assert client.answer(call_id) == 204
+    assert client.hold(call_id) == 204 and client.resume(call_id) == 204
+    assert client.reject(emulator.ring("Eve")) == 204
+
+
+@pytest.mark.parametrize("act", ["answer", "reject"])
+def test_409_after_the_call_was_answered_elsewhere_says_so(
+    emulator: Emulator, client: WebexClient, act: str
+) -> None:
+    call_id = emulator.ring("Dana")
+    emulator.end_call(call_id, "elsewhere")  # picked up by hand on the desk phone
+    with pytest.raises(WebexStatusError) as info:
+        getattr(client, act)(call_id)
+    assert info.value.status == 409
+    assert info.value.spoken == failures.outcome_spoken("answered_elsewhere")
+    assert "isn't ringing" not in info.value.spoken
+
+
+def test_409_on_a_call_still_ringing_keeps_webex_sentence(emulator: Emulator, client: WebexClient) -> None:
+    call_id = emulator.ring("Dana")
+    emulator.add_fault(method="POST", path=ANSWER, status=409, message="Device is not alerting")
+    with pytest.raises(WebexStatusError) as info:
+        client.answer(call_id)
+    assert info.value.spoken.startswith(failures.status_spoken(409))
+    assert client.get_call(call_id).state == "alerting"
+
+
+def test_answered_elsewhere_while_waiting_out_retry_after(
+    emulator: Emulator, webex_settings: WebexSettings
+) -> None:
+    call_id = emulator.ring("Dana")
+    emulator.add_fault(method="POST", path=ANSWER, status=429, retryAfter=1)
+    client = WebexClient(webex_settings, sleep=lambda s: emulator.end_call(call_id, "elsewhere"))
+    with client, pytest.raises(WebexStatusError) as info:
+        client.answer(call_id)
+    assert info.value.spoken == failures.outcome_spoken("answered_elsewhere")
+    assert len(requests_to(emulator, ANSWER)) == 1
+
+
+def test_a_call_id_cannot_reach_another_path(emulator: Emulator, client: WebexClient) -> None:
+    with pytest.raises(WebexStatusError) as info:
+        client.get_call("../../people/me")
+    assert info.value.status == 404
+    [request] = emulator.requests()
+    assert request["path"].startswith("/v1/telephony/calls/") and request["path"].count("/") == 4
+
+
+def test_401_status_is_on_the_auth_error(emulator: Emulator, webex_settings: WebexSettings) -> None:
+    with WebexClient(webex_settings, tokens=StaticToken("wrong")) as client, pytest.raises(AuthError) as info:
+        client.answer("any")
+    assert info.value.status == 401

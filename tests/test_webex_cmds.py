@@ -248,3 +248,53 @@ def test_answer_takes_the_newest_ringing_call(tmp_path: Path, emulator: Emulator
     result = assistant(tmp_path, emulator, "answer", "--json", "--no-voice")
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["callId"] == newest
+
+
+def test_answer_and_decline_json_show_401(tmp_path: Path, emulator: Emulator) -> None:
+    emulator.ring("Dana")
+    for command in ("answer", "decline"):
+        result = assistant(tmp_path, emulator, command, "--json", "--no-voice", token="wrong")
+        outcome = json.loads(result.stdout)
+        assert result.returncode == 1 and outcome["ok"] is False and outcome["status"] == 401
+        assert "sign-in" in outcome["message"]
+
+
+@pytest.mark.parametrize("command", ["calls", "devices"])
+def test_calls_and_devices_json_print_an_error_object(
+    tmp_path: Path, emulator: Emulator, command: str
+) -> None:
+    result = assistant(tmp_path, emulator, command, "--json", token="wrong")
+    assert result.returncode == 1
+    error = json.loads(result.stdout)
+    assert error["ok"] is False and error["status"] == 401 and "sign-in" in error["error"]
+    emulator.add_fault(method="GET", path="/v1/*", drop=True, count=4)
+    result = assistant(tmp_path, emulator, command, "--json")
+    assert result.returncode == 1
+    assert json.loads(result.stdout) == {
+        "ok": False, "error": "The connection to Webex dropped before it answered.", "status": None,
+    }
+
+
+def test_json_without_a_token_is_a_json_error_too(tmp_path: Path, emulator: Emulator) -> None:
+    calls = assistant(tmp_path, emulator, "calls", "--json", token=None)
+    assert calls.returncode == 2 and json.loads(calls.stdout)["ok"] is False
+    answer = assistant(tmp_path, emulator, "answer", "--json", "--no-voice", token=None)
+    assert answer.returncode == 2
+    outcome = json.loads(answer.stdout)
+    assert outcome["ok"] is False and outcome["action"] == "answer" and outcome["message"]
+
+
+def test_answer_after_pickup_elsewhere_says_it_was_answered_elsewhere(emulator: Emulator) -> None:
+    call_id = emulator.ring("Dana")
+    settings = Settings(webex=WebexSettings(url=emulator.url, access_token=emulator.token))
+
+    class PickedUpMeanwhile(WebexClient):
+        def list_calls(self) -> list[Any]:
+            calls = super().list_calls()
+            emulator.end_call(call_id, "elsewhere")  # the person lifts the desk phone's handset
+            return calls
+
+    with PickedUpMeanwhile(settings.webex) as client:
+        outcome = webex_cmds.answer_outcome(client, settings, "")
+    assert not outcome.ok and outcome.status == 409
+    assert outcome.message == "The call was already answered on another of your devices."

@@ -18,7 +18,7 @@ from typing import Any
 
 from assistant.config import Settings
 from assistant.devices import DeviceDirectory
-from assistant.errors import AssistantError, AuthError, WebexError, WebexStatusError
+from assistant.errors import AssistantError, AuthError, WebexError
 from assistant.messages import Messages, spoken_list
 from assistant.webex.client import WebexClient
 from assistant.webex.models import Call
@@ -104,16 +104,34 @@ def _is_loopback(host: str) -> bool:
 # --- calls and devices ---------------------------------------------------------------------
 
 
-def _client(settings: Settings) -> WebexClient | None:
+def _client(settings: Settings, args: argparse.Namespace | None = None) -> WebexClient | None:
     from assistant.auth import token_source
 
     try:
         tokens = token_source(settings)
     except AuthError as exc:
+        if args is not None and getattr(args, "json", False):
+            action = getattr(args, "command", None)
+            if action in ("answer", "decline"):  # the outcome's shape, as on any other failure
+                print(json.dumps(_failed(Outcome(False, action), exc).to_json()), flush=True)
+            else:
+                _print_error(exc)
         print(f"assistant: {exc.spoken}", file=sys.stderr)
         print(NO_TOKEN, file=sys.stderr)
         return None
     return WebexClient(settings.webex, tokens=tokens)
+
+
+def _print_error(exc: WebexError) -> None:
+    """Under ``--json``, a failure is a JSON object on stdout too, never an empty stdout."""
+    print(json.dumps({"ok": False, "error": exc.spoken, "status": exc.status}), flush=True)
+
+
+def _failed_listing(args: argparse.Namespace, exc: WebexError) -> int:
+    if args.json:
+        _print_error(exc)
+    print(f"assistant: {exc.spoken}", file=sys.stderr)
+    return EXIT_FAILED
 
 
 def _call_json(call: Call) -> dict[str, Any]:
@@ -130,11 +148,14 @@ def _call_json(call: Call) -> dict[str, Any]:
 
 
 def run_calls(args: argparse.Namespace, settings: Settings) -> int:
-    client = _client(settings)
+    client = _client(settings, args)
     if client is None:
         return EXIT_USAGE
-    with client:
-        calls = client.list_calls()
+    try:
+        with client:
+            calls = client.list_calls()
+    except WebexError as exc:
+        return _failed_listing(args, exc)
     if args.json:
         print(json.dumps([_call_json(c) for c in calls], indent=2))
     elif not calls:
@@ -146,11 +167,14 @@ def run_calls(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def run_devices(args: argparse.Namespace, settings: Settings) -> int:
-    client = _client(settings)
+    client = _client(settings, args)
     if client is None:
         return EXIT_USAGE
-    with client:
-        endpoints = client.answer_endpoints()
+    try:
+        with client:
+            endpoints = client.answer_endpoints()
+    except WebexError as exc:
+        return _failed_listing(args, exc)
     directory = DeviceDirectory.build(endpoints, settings.devices.aliases)
     unheard, engine_name = _unhearable_words(settings, directory)
     problems = list(directory.problems)
@@ -226,7 +250,7 @@ class Outcome:
 def _ringing(client: WebexClient) -> Call | None:
     """The newest call ringing for the person (by ``created``), as in the voice loop."""
     ringing = [c for c in client.list_calls() if c.is_ringing_for_me]
-    return max(ringing, key=lambda c: c.created or "", default=None)
+    return max(ringing, key=lambda c: c.created or "") if ringing else None
 
 
 def _on_ringing_call(
@@ -266,8 +290,8 @@ def answer_outcome(client: WebexClient, settings: Settings, words: str) -> Outco
             outcome.endpoint_id = resolution.endpoint.id
             outcome.device = resolution.endpoint.name
             label = directory.said_as(resolution.endpoint, resolution.phrase)
-        client.answer(call.id, outcome.endpoint_id)
-        outcome.ok, outcome.status = True, 204
+        outcome.status = client.answer(call.id, outcome.endpoint_id)
+        outcome.ok = True
         outcome.message = messages.outcome_of("answer", label)
 
     return _on_ringing_call(client, "answer", answer)
@@ -275,8 +299,8 @@ def answer_outcome(client: WebexClient, settings: Settings, words: str) -> Outco
 
 def decline_outcome(client: WebexClient) -> Outcome:
     def decline(call: Call, outcome: Outcome, messages: Messages) -> None:
-        client.reject(call.id, "busy")
-        outcome.ok, outcome.status = True, 204
+        outcome.status = client.reject(call.id, "busy")
+        outcome.ok = True
         outcome.message = messages.outcome_of("decline")
 
     return _on_ringing_call(client, "decline", decline)
@@ -284,7 +308,7 @@ def decline_outcome(client: WebexClient) -> Outcome:
 
 def _failed(outcome: Outcome, exc: WebexError) -> Outcome:
     outcome.message = exc.spoken
-    outcome.status = exc.status if isinstance(exc, WebexStatusError) else None
+    outcome.status = exc.status  # also 401, and 200 for a success reply that was not understood
     return outcome
 
 
@@ -314,7 +338,7 @@ def _say(settings: Settings, text: str) -> None:
 
 
 def run_answer(args: argparse.Namespace, settings: Settings) -> int:
-    client = _client(settings)
+    client = _client(settings, args)
     if client is None:
         return EXIT_USAGE
     with client:
@@ -322,7 +346,7 @@ def run_answer(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def run_decline(args: argparse.Namespace, settings: Settings) -> int:
-    client = _client(settings)
+    client = _client(settings, args)
     if client is None:
         return EXIT_USAGE
     with client:

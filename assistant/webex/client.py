@@ -2,7 +2,13 @@
 ``httpx.Client``.
 
 Every failure leaves this module as an ``assistant.errors`` exception whose ``spoken`` is a
-sentence from ``failures``. Retry policy:
+sentence from ``failures`` and whose ``status`` is the HTTP status Webex replied with. Only a
+2xx reply of the documented shape is a success: no body for the call controls (documented
+``204``), a JSON object for the GETs. A redirect (never followed), an HTML page or a body of the
+wrong shape is a failure. Each request has a deadline and a body limit (``webex.http``). A
+malformed record in a list is skipped and logged; the rest of the list is used.
+
+Retry policy:
 
 * 423 and 429 wait ``Retry-After`` (at most ``max_retry_after_seconds``) and retry once; before
   retrying an answer or a reject, the call is read again and, if it stopped ringing, that is said
@@ -11,25 +17,35 @@ sentence from ``failures``. Retry policy:
 * An answer whose outcome is unknown (timeout, dropped connection) is never blindly re-sent: the
   call is read first; if it is already connected the answer landed, if it still rings it is sent
   once more, otherwise the call has ended.
+* A 409 on answer or reject reads the call: if it was picked up on another device, that is said.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
+import json
 import logging
 import time
 import uuid
 from collections.abc import Callable
-from email.utils import parsedate_to_datetime
-from typing import Any, Protocol, Self
-from urllib.parse import urlsplit
+from typing import Any, Protocol, Self, TypeVar
+from urllib.parse import quote, urlsplit
 
 import httpx
 
 from assistant.config import WebexSettings
 from assistant.errors import AuthError, ConfigError, WebexError, WebexNetworkError, WebexStatusError
 from assistant.webex import failures
-from assistant.webex.models import Call, Endpoint, Person
+from assistant.webex.http import (
+    RETRY_AFTER_CEILING_SECONDS,
+    Reply,
+    exchange,
+    request_deadline_seconds,
+    retry_after_seconds,
+)
+from assistant.webex.http import http_client as http_client  # the one way, also for sign-in
+from assistant.webex.models import Call, Endpoint, MalformedRecord, Person
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +53,7 @@ RETRY_AFTER_STATUSES = (423, 429)
 GATEWAY_STATUSES = (502, 503, 504)
 ANSWERED_STATES = ("connected", "held", "remoteHeld")
 DEFAULT_RETRY_AFTER_SECONDS = 1.0  # a 429 without Retry-After
+T = TypeVar("T")
 
 
 class TokenSource(Protocol):
@@ -60,17 +77,6 @@ class StaticToken:
 
     def refresh_after_401(self) -> bool:
         return False
-
-
-def http_client(settings: WebexSettings, base_url: str) -> httpx.Client:
-    """The one way this project talks HTTP to Webex: keep-alive, explicit timeouts, no redirects."""
-    timeout = httpx.Timeout(
-        connect=settings.connect_timeout_seconds,
-        read=settings.read_timeout_seconds,
-        write=settings.read_timeout_seconds,
-        pool=settings.connect_timeout_seconds,
-    )
-    return httpx.Client(base_url=base_url, timeout=timeout, follow_redirects=False)
 
 
 def check_url(url: str) -> str:
@@ -113,18 +119,8 @@ def _network_kind(exc: httpx.TransportError) -> str:
     return "dropped"
 
 
-def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("Retry-After")
-    if value is None:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
-    except (TypeError, ValueError):
-        return None
+def _call_path(call_id: str) -> str:
+    return "/telephony/calls/" + quote(call_id, safe="=")
 
 
 class WebexClient:
@@ -133,12 +129,19 @@ class WebexClient:
         settings: WebexSettings,
         tokens: TokenSource | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        transport: httpx.BaseTransport | None = None,
     ) -> None:
+        """``transport`` replaces the network (``httpx.MockTransport`` in parsing tests)."""
         self._base = check_url(settings.url)
         self._settings = settings
         self._tokens = tokens if tokens is not None else StaticToken(settings.access_token)
         self._sleep = sleep
+        self._deadline_seconds = request_deadline_seconds(settings)
         self._http = http_client(settings, self._base)
+        if transport is not None:
+            self._http.close()
+            self._http = httpx.Client(base_url=self._base, transport=transport,
+                                      follow_redirects=False)
 
     def close(self) -> None:
         self._http.close()
@@ -151,7 +154,7 @@ class WebexClient:
 
     # --- one request, and the retry policy -------------------------------------------------
 
-    def _send(self, method: str, path: str, body: Any, params: dict[str, str] | None) -> httpx.Response:
+    def _send(self, method: str, path: str, body: Any, params: dict[str, str] | None) -> Reply:
         tracking_id = f"WEBEX-VOICE_{uuid.uuid4()}"
         headers = {
             "Authorization": f"Bearer {self._tokens.access_token()}",
@@ -160,19 +163,19 @@ class WebexClient:
         }
         started = time.monotonic()
         try:
-            response = self._http.request(method, path, json=body, params=params, headers=headers)
-        except httpx.TransportError as exc:
-            kind = _network_kind(exc)
+            reply = exchange(self._http, method, path, self._deadline_seconds,
+                             json=body, params=params, headers=headers)
+        except httpx.HTTPError as exc:
+            kind = _network_kind(exc) if isinstance(exc, httpx.TransportError) else "dropped"
             ms = (time.monotonic() - started) * 1000
             log.info("%s %s -> %s after %.0f ms, trackingId %s", method, path, kind, ms, tracking_id)
             raise failures.network_error(method, path, kind, exc) from exc
         ms = (time.monotonic() - started) * 1000
         log.info(
-            "%s %s -> %d in %.0f ms, trackingId %s",
-            method, path, response.status_code, ms, tracking_id,
+            "%s %s -> %d in %.0f ms, trackingId %s%s",
+            method, path, reply.status, ms, tracking_id, " (body over the limit)" if reply.truncated else "",
         )
-        response.extensions["tracking_id"] = tracking_id
-        return response
+        return dataclasses.replace(reply, tracking_id=tracking_id)
 
     def _request(
         self,
@@ -181,21 +184,28 @@ class WebexClient:
         body: Any = None,
         params: dict[str, str] | None = None,
         before_retry: Callable[[], None] | None = None,
-    ) -> httpx.Response:
+    ) -> Reply:
+        """A 2xx reply (its body within the limit); every other reply raises."""
         refreshed = retried_wait = retried_gateway = False
         while True:
-            response = self._send(method, path, body, params)
-            status = response.status_code
-            if status < 400:
-                return response
-            wait = _retry_after(response)
+            reply = self._send(method, path, body, params)
+            status, tracking_id = reply.status, reply.tracking_id
+            if 200 <= status < 300:
+                if reply.truncated:
+                    raise failures.malformed_error(method, path, status, "body over the limit",
+                                                   "too_large")
+                return reply
+            if 300 <= status < 400:
+                location = reply.headers.get("Location")
+                raise failures.redirect_error(method, path, status, location, tracking_id)
+            wait = retry_after_seconds(reply.headers.get("Retry-After"))
             if status == 401 and not refreshed and self._tokens.refresh_after_401():
                 refreshed = True
                 continue
             if status in RETRY_AFTER_STATUSES and not retried_wait:
                 wait = DEFAULT_RETRY_AFTER_SECONDS if wait is None and status == 429 else wait
                 if wait is not None:
-                    self._wait_out(method, path, response, wait)
+                    self._wait_out(method, path, reply, wait)
                     if before_retry is not None:
                         before_retry()
                     retried_wait = True
@@ -203,53 +213,78 @@ class WebexClient:
             if status in GATEWAY_STATUSES and method == "GET" and not retried_gateway:
                 retried_gateway = True
                 continue
-            raise failures.status_error(
-                method, path, status, response.content, response.extensions.get("tracking_id"), wait
-            )
+            raise failures.status_error(method, path, status, reply.content, tracking_id, wait)
 
-    def _wait_out(self, method: str, path: str, response: httpx.Response, wait: float) -> None:
+    def _wait_out(self, method: str, path: str, reply: Reply, wait: float) -> None:
         if wait > self._settings.max_retry_after_seconds:
             error = failures.status_error(
-                method, path, response.status_code, response.content,
-                response.extensions.get("tracking_id"), wait,
+                method, path, reply.status, reply.content,
+                reply.tracking_id, wait,
             )
-            error.spoken = failures.outcome_spoken("wait_too_long", seconds=round(wait))
+            if wait >= RETRY_AFTER_CEILING_SECONDS:
+                error.spoken = failures.outcome_spoken("wait_long")
+            else:
+                error.spoken = failures.outcome_spoken("wait_too_long", seconds=round(wait))
             raise error
         log.info("%s %s: waiting %.1f s (Retry-After) before retrying", method, path, wait)
         self._sleep(wait)
 
-    def _json(self, method: str, path: str, params: dict[str, str] | None = None) -> Any:
-        response = self._request(method, path, params=params)
-        try:
-            return response.json()
-        except ValueError as exc:
-            raise WebexError(
-                f"{method} {path}: reply is not JSON ({exc})", failures.outcome_spoken("malformed")
-            ) from exc
+    def _action(self, method: str, path: str, body: Any,
+                before_retry: Callable[[], None] | None = None) -> int:
+        """A call control or setting documented as ``204 No Content``: success is a 2xx
+        without a body; a body (an HTML sign-in page, JSON of a proxy) is not understood."""
+        reply = self._request(method, path, body, before_retry=before_retry)
+        if reply.content.strip():
+            kind = reply.headers.get("Content-Type", "no type")
+            raise failures.malformed_error(method, path, reply.status,
+                                           f"expected no content, got {len(reply.content)} bytes of {kind}")
+        return reply.status
 
     def _json_dict(self, path: str, params: dict[str, str] | None = None) -> dict[str, Any]:
-        data = self._json("GET", path, params)
+        """A GET documented as ``200`` with a JSON object."""
+        reply = self._request("GET", path, params=params)
+        try:
+            data = json.loads(reply.content) if reply.status == 200 else None
+        except (ValueError, RecursionError) as exc:
+            raise failures.malformed_error("GET", path, reply.status, f"not JSON ({exc})") from None
         if not isinstance(data, dict):
-            raise WebexError(f"GET {path}: reply is not an object", failures.outcome_spoken("malformed"))
+            why = f"status {reply.status}" if reply.status != 200 else f"{type(data).__name__} reply"
+            raise failures.malformed_error("GET", path, reply.status, f"not an object ({why})")
         return data
 
-    def _items(self, path: str, key: str, params: dict[str, str] | None = None) -> list[dict[str, Any]]:
-        items = self._json_dict(path, params).get(key)
+    def _items(self, path: str, key: str, params: dict[str, str] | None = None) -> list[Any]:
+        data = self._json_dict(path, params)
+        items = data.get(key)
         if not isinstance(items, list):
-            raise WebexError(f"GET {path}: no {key!r} list", failures.outcome_spoken("malformed"))
-        return [item for item in items if isinstance(item, dict)]
+            raise failures.malformed_error("GET", path, 200, f"no {key!r} list")
+        return items
+
+    def _records(self, path: str, key: str, parse: Callable[[Any], T]) -> list[T]:
+        """Each well-formed record of the ``key`` list; a malformed one is skipped and logged."""
+        records: list[T] = []
+        for index, item in enumerate(self._items(path, key)):
+            try:
+                records.append(parse(item))
+            except MalformedRecord as exc:
+                log.warning("GET %s: %s[%d] skipped: %s", path, key, index, exc)
+        return records
 
     # --- calls --------------------------------------------------------------------------------
 
     def list_calls(self) -> list[Call]:
-        return [Call.from_dict(item) for item in self._items("/telephony/calls", "items")]
+        return self._records("/telephony/calls", "items", Call.from_dict)
 
     def get_call(self, call_id: str) -> Call:
-        return Call.from_dict(self._json_dict(f"/telephony/calls/{call_id}"))
+        path = _call_path(call_id)
+        data = self._json_dict(path)
+        try:
+            return Call.from_dict(data)
+        except MalformedRecord as exc:
+            raise failures.malformed_error("GET", path, 200, str(exc)) from None
 
     def call_history(self, type: str | None = None) -> list[dict[str, Any]]:
         params = {"type": type} if type else None
-        return self._items("/telephony/calls/history", "items", params)
+        return [i for i in self._items("/telephony/calls/history", "items", params) if isinstance(i, dict)]
 
     def _still_ringing(self, call_id: str, done: str) -> Callable[[], None]:
         def check() -> None:
@@ -260,31 +295,49 @@ class WebexClient:
                     exc.spoken = failures.outcome_spoken("stopped_ringing", done=done)
                 raise
             if call.state != "alerting":
+                key = "answered_elsewhere" if call.state in ANSWERED_STATES else "stopped_ringing"
                 raise WebexStatusError(
                     f"call {call_id} is {call.state}, no longer alerting",
-                    failures.outcome_spoken("stopped_ringing", done=done),
+                    failures.outcome_spoken(key, done=done),
                     409,
                 )
 
         return check
 
-    def answer(self, call_id: str, endpoint_id: str | None = None) -> None:
+    def _explain_conflict(self, call_id: str, exc: WebexStatusError) -> None:
+        """A 409 on answer or reject: if the call was picked up on another device meanwhile,
+        say that, rather than "that device isn't ringing"."""
+        try:
+            call = self.get_call(call_id)
+        except WebexError as read_error:
+            log.info("after a 409, call %s could not be read: %s", call_id, read_error)
+            return
+        if call.state in ANSWERED_STATES:
+            exc.spoken = failures.outcome_spoken("answered_elsewhere")
+
+    def answer(self, call_id: str, endpoint_id: str | None = None) -> int | None:
+        """Answers; returns the status of Webex's success reply (None: the reply was lost but
+        reading the call showed that the answer landed)."""
         body: dict[str, Any] = {"callId": call_id}
         if endpoint_id:
             body["endpointId"] = endpoint_id
         check = self._still_ringing(call_id, "answered")
         for attempt in (1, 2):
             try:
-                self._request("POST", "/telephony/calls/answer", body, before_retry=check)
-                return
+                return self._action("POST", "/telephony/calls/answer", body, before_retry=check)
+            except WebexStatusError as exc:
+                if exc.status == 409:
+                    self._explain_conflict(call_id, exc)
+                raise
             except WebexNetworkError as exc:
                 if exc.kind not in ("timeout", "dropped"):
                     raise  # refused, DNS, TLS: nothing reached Webex
                 if self._answer_landed(call_id, exc):
-                    return
+                    return None
                 if attempt == 2:
                     raise
             log.info("answer of %s did not land and the call still rings: sending once more", call_id)
+        return None  # not reached: the second attempt returns or raises
 
     def _answer_landed(self, call_id: str, cause: WebexNetworkError) -> bool:
         """After an answer with unknown outcome: True if the call is answered, False if it still
@@ -313,55 +366,66 @@ class WebexClient:
             410,
         )
 
-    def reject(self, call_id: str, action: str = "busy") -> None:
+    def reject(self, call_id: str, action: str = "busy") -> int:
+        """Rejects; returns the status of Webex's success reply."""
         check = self._still_ringing(call_id, "declined")
         body = {"callId": call_id, "action": action}
-        self._request("POST", "/telephony/calls/reject", body, before_retry=check)
+        try:
+            return self._action("POST", "/telephony/calls/reject", body, before_retry=check)
+        except WebexStatusError as exc:
+            if exc.status == 409:
+                self._explain_conflict(call_id, exc)
+            raise
 
-    def _control(self, op: str, call_id: str) -> None:
-        self._request("POST", f"/telephony/calls/{op}", {"callId": call_id})
+    def _control(self, op: str, call_id: str) -> int:
+        return self._action("POST", f"/telephony/calls/{op}", {"callId": call_id})
 
-    def hangup(self, call_id: str) -> None:
-        self._control("hangup", call_id)
+    def hangup(self, call_id: str) -> int:
+        return self._control("hangup", call_id)
 
-    def hold(self, call_id: str) -> None:
-        self._control("hold", call_id)
+    def hold(self, call_id: str) -> int:
+        return self._control("hold", call_id)
 
-    def resume(self, call_id: str) -> None:
-        self._control("resume", call_id)
+    def resume(self, call_id: str) -> int:
+        return self._control("resume", call_id)
 
-    def mute(self, call_id: str) -> None:
-        self._control("mute", call_id)
+    def mute(self, call_id: str) -> int:
+        return self._control("mute", call_id)
 
-    def unmute(self, call_id: str) -> None:
-        self._control("unmute", call_id)
+    def unmute(self, call_id: str) -> int:
+        return self._control("unmute", call_id)
 
     def divert(
         self, call_id: str, *, to_voicemail: bool = False, destination: str | None = None
-    ) -> None:
+    ) -> int:
         body: dict[str, Any] = {"callId": call_id}
         if to_voicemail:
             body["toVoicemail"] = True
         if destination:
             body["destination"] = destination
-        self._request("POST", "/telephony/calls/divert", body)
+        return self._action("POST", "/telephony/calls/divert", body)
 
     # --- answer endpoints and the person ---------------------------------------------------
 
     _SETTINGS = "/telephony/config/people/me/settings"
 
     def answer_endpoints(self) -> list[Endpoint]:
-        items = self._items(f"{self._SETTINGS}/availablePreferredAnswerEndpoints", "endpoints")
-        return [Endpoint.from_dict(item) for item in items]
+        path = f"{self._SETTINGS}/availablePreferredAnswerEndpoints"
+        return self._records(path, "endpoints", Endpoint.from_dict)
 
     def preferred_answer_endpoint(self) -> str | None:
-        data = self._json_dict(f"{self._SETTINGS}/preferredAnswerEndpoint")
-        value = data.get("id")
-        return str(value) if value else None
+        path = f"{self._SETTINGS}/preferredAnswerEndpoint"
+        value = self._json_dict(path).get("id")
+        if value is not None and not isinstance(value, str):
+            raise failures.malformed_error("GET", path, 200, "id is not a string")
+        return value or None
 
-    def set_preferred_answer_endpoint(self, endpoint_id: str | None) -> None:
+    def set_preferred_answer_endpoint(self, endpoint_id: str | None) -> int:
         body = {"preferredAnswerEndpointId": endpoint_id}
-        self._request("PUT", f"{self._SETTINGS}/preferredAnswerEndpoint", body)
+        return self._action("PUT", f"{self._SETTINGS}/preferredAnswerEndpoint", body)
 
     def me(self) -> Person:
-        return Person.from_dict(self._json_dict("/people/me"))
+        try:
+            return Person.from_dict(self._json_dict("/people/me"))
+        except MalformedRecord as exc:
+            raise failures.malformed_error("GET", "/people/me", 200, str(exc)) from None

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.errors import AuthError, WebexError, WebexNetworkError, WebexStatusError
+from assistant.text import MESSAGE_LIMIT, NAME_LIMIT, clean
 
 #: The error statuses the Webex specification documents for every call-control operation.
 DOCUMENTED_STATUSES = (400, 401, 403, 404, 405, 409, 410, 415, 423, 428, 429, 500, 502, 503, 504)
@@ -58,20 +59,23 @@ def _sentence(text: str) -> str:
 
 
 def server_detail(body: Any) -> str | None:
-    """Webex's own explanation from an error body: ``message``, else ``errors[].description``."""
+    """Webex's own explanation from an error body: ``message``, else ``errors[].description``;
+    cleaned of control characters and cut to ``MESSAGE_LIMIT`` (a server can send anything)."""
     if not isinstance(body, dict):
         return None
     parts: list[str] = []
     message = body.get("message")
-    if isinstance(message, str) and message.strip():
-        parts.append(message.strip())
-    for item in body.get("errors") or []:
+    if isinstance(message, str) and clean(message):
+        parts.append(clean(message, MESSAGE_LIMIT))
+    errors = body.get("errors")
+    for item in errors[:10] if isinstance(errors, list) else []:
         description = item.get("description") if isinstance(item, dict) else None
-        if isinstance(description, str) and description.strip() and description.strip() not in parts:
-            parts.append(description.strip())
+        text = clean(description, MESSAGE_LIMIT) if isinstance(description, str) else ""
+        if text and text not in parts:
+            parts.append(text)
     if not parts:
         return None
-    return " ".join(_sentence(p) for p in parts[:2])
+    return clean(" ".join(_sentence(p) for p in parts[:2]), MESSAGE_LIMIT)
 
 
 def status_spoken(status: int, detail: str | None = None, wording: Wording | None = None) -> str:
@@ -95,7 +99,7 @@ def outcome_spoken(key: str, wording: Wording | None = None, **values: Any) -> s
 def _body_of(content: bytes) -> Any:
     try:
         return json.loads(content) if content else None
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
 
 
@@ -111,13 +115,34 @@ def status_error(
     body = _body_of(content)
     detail = server_detail(body)
     if isinstance(body, dict) and isinstance(body.get("trackingId"), str):
-        tracking_id = body["trackingId"]
+        tracking_id = clean(body["trackingId"], NAME_LIMIT) or tracking_id
     message = f"{method} {path} -> {status}" + (f": {detail}" if detail else "")
     message += f" (trackingId {tracking_id})"
     spoken = status_spoken(status, detail)
     if status == 401:
-        return AuthError(message, spoken)
+        error: WebexError = AuthError(message, spoken)
+        error.status = status
+        return error
     return WebexStatusError(message, spoken, status, tracking_id, retry_after_seconds)
+
+
+def redirect_error(method: str, path: str, status: int, location: str | None,
+                   tracking_id: str | None) -> WebexStatusError:
+    """A 3xx: redirects are never followed (a sign-in page or a proxy is in the way)."""
+    where = clean(location, MESSAGE_LIMIT) if location else "nowhere"
+    return WebexStatusError(
+        f"{method} {path} -> {status} redirect to {where} (not followed; trackingId {tracking_id})",
+        outcome_spoken("redirect"), status, tracking_id,
+    )
+
+
+def malformed_error(method: str, path: str, status: int | None, why: str,
+                    key: str = "malformed") -> WebexError:
+    """A reply of the wrong shape (or too large, ``key="too_large"``): never a success."""
+    error = WebexError(f"{method} {path} -> {status}: {clean(why, MESSAGE_LIMIT)}",
+                       outcome_spoken(key))
+    error.status = status
+    return error
 
 
 def network_error(method: str, path: str, kind: str, cause: BaseException) -> WebexNetworkError:

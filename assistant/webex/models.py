@@ -1,9 +1,64 @@
-"""Typed records for what Webex returns; tolerant of unknown fields and of ``id`` vs ``callId``."""
+"""Typed records for what Webex returns; tolerant of unknown fields and of ``id`` vs ``callId``,
+strict about the types of the fields they use.
+
+A record of the wrong shape (a ``remoteParty`` that is a string, a call without an id, a flag
+that is not a boolean) raises ``MalformedRecord``: the client skips and logs it rather than
+guessing, since a guess could announce a private caller's name. Text that is printed or spoken
+(names, numbers, states) is cleaned by ``assistant.text.clean`` here, once, so nothing
+downstream can print an escape sequence or speak a page of text.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+
+from assistant.text import NAME_LIMIT, clean
+
+ID_LIMIT = 512  # Webex ids are base64 of a URL: about 100 characters
+
+
+class MalformedRecord(ValueError):
+    """A record whose fields have the wrong types; the message names the field, never its value."""
+
+
+def _object(data: Any, what: str) -> dict[str, Any]:
+    if not isinstance(data, dict):
+        raise MalformedRecord(f"{what} is {type(data).__name__}, not an object")
+    return data
+
+
+def _text(data: dict[str, Any], key: str, limit: int = NAME_LIMIT) -> str | None:
+    """An optional string field, cleaned; None when absent, null or empty."""
+    value = data.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise MalformedRecord(f"{key} is {type(value).__name__}, not a string")
+    return clean(value, limit) or None
+
+
+def _flag(data: dict[str, Any], key: str) -> bool:
+    value = data.get(key, False)
+    if value is None:
+        return False
+    if not isinstance(value, bool):
+        raise MalformedRecord(f"{key} is {type(value).__name__}, not a boolean")
+    return value
+
+
+def _id(data: dict[str, Any], *keys: str) -> str:
+    """An opaque id: a non-empty printable string (it goes back to Webex in a path or a body)."""
+    for key in keys:
+        value = data.get(key)
+        if value is None or value == "":
+            continue
+        if not isinstance(value, str):
+            raise MalformedRecord(f"{key} is {type(value).__name__}, not a string")
+        if len(value) > ID_LIMIT or clean(value, ID_LIMIT) != value or " " in value:
+            raise MalformedRecord(f"{key} is not a printable id")
+        return value
+    raise MalformedRecord(f"no {' or '.join(keys)}")
 
 
 @dataclass(frozen=True)
@@ -14,13 +69,13 @@ class Party:
     call_type: str | None = None
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any] | None) -> Party:
-        data = data or {}
+    def from_dict(cls, data: Any) -> Party:
+        data = {} if data is None else _object(data, "remoteParty")
         return cls(
-            name=data.get("name") or None,
-            number=data.get("number") or None,
-            privacy_enabled=bool(data.get("privacyEnabled", False)),
-            call_type=data.get("callType"),
+            name=_text(data, "name"),
+            number=_text(data, "number"),
+            privacy_enabled=_flag(data, "privacyEnabled"),
+            call_type=_text(data, "callType"),
         )
 
     def spoken(self) -> str:
@@ -46,16 +101,21 @@ class Call:
     mute_capable: bool = False
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Call:
+    def from_dict(cls, data: Any) -> Call:
+        data = _object(data, "call")
+        try:
+            remote = Party.from_dict(data.get("remoteParty"))
+        except MalformedRecord as exc:
+            raise MalformedRecord(f"remoteParty: {exc}") from None
         return cls(
-            id=str(data.get("id") or data.get("callId") or ""),
-            state=str(data.get("state", "")),
-            personality=str(data.get("personality", "")),
-            remote=Party.from_dict(data.get("remoteParty")),
-            call_session_id=data.get("callSessionId"),
-            created=data.get("created"),
-            answered=data.get("answered"),
-            mute_capable=bool(data.get("muteCapable", False)),
+            id=_id(data, "id", "callId"),
+            state=_text(data, "state") or "",
+            personality=_text(data, "personality") or "",
+            remote=remote,
+            call_session_id=_text(data, "callSessionId", ID_LIMIT),
+            created=_text(data, "created"),
+            answered=_text(data, "answered"),
+            mute_capable=_flag(data, "muteCapable"),
         )
 
     @property
@@ -71,12 +131,13 @@ class Endpoint:
     is_preferred: bool = False
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Endpoint:
+    def from_dict(cls, data: Any) -> Endpoint:
+        data = _object(data, "endpoint")
         return cls(
-            id=str(data.get("id", "")),
-            type=str(data.get("type", "")),
-            name=str(data.get("name", "")),
-            is_preferred=bool(data.get("isPreferredAnswerEndpoint", False)),
+            id=_id(data, "id"),
+            type=_text(data, "type") or "",
+            name=_text(data, "name") or "",
+            is_preferred=_flag(data, "isPreferredAnswerEndpoint"),
         )
 
 
@@ -87,9 +148,13 @@ class Person:
     emails: tuple[str, ...] = ()
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Person:
+    def from_dict(cls, data: Any) -> Person:
+        data = _object(data, "person")
+        emails = data.get("emails") or []
+        if not isinstance(emails, list) or not all(isinstance(e, str) for e in emails):
+            raise MalformedRecord("emails is not a list of strings")
         return cls(
-            id=str(data.get("id", "")),
-            display_name=str(data.get("displayName", "")),
-            emails=tuple(data.get("emails") or ()),
+            id=_id(data, "id"),
+            display_name=_text(data, "displayName") or "",
+            emails=tuple(clean(e, NAME_LIMIT) for e in emails[:20]),
         )
