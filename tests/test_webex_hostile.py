@@ -15,7 +15,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
+import httpx
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from assistant import cli
 from assistant.cli import webex_cmds
@@ -403,3 +406,117 @@ def test_cli_devices_with_hostile_names(
     data = json.loads(out)
     assert [e["id"] for e in data["endpoints"]] == ["d1"]
     assert not any(control_characters(s) or "\x1b" in s for s in iter_strings(data))
+
+
+# --- fuzzing the parsing of replies (hypothesis) ---------------------------------------------
+
+JSON_LEAF = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False),
+                      st.text(max_size=30))
+JSON_ANY = st.recursive(JSON_LEAF, lambda inner: st.one_of(
+    st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=12), inner, max_size=4)),
+    max_leaves=12)
+ODD = st.one_of(JSON_ANY, st.text(max_size=20).map(lambda t: "\x1b[2J" + t + "\r\n"))
+
+
+def _field(strategy: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    return st.one_of(strategy, ODD)
+
+
+CALL_LIKE = st.fixed_dictionaries({}, optional={
+    "id": _field(st.text(min_size=1, max_size=20)), "callId": _field(st.text(max_size=20)),
+    "state": _field(st.sampled_from(["alerting", "connected", "held", "disconnected"])),
+    "personality": _field(st.sampled_from(["terminator", "originator", "clickToDial"])),
+    "remoteParty": _field(st.fixed_dictionaries({}, optional={
+        "name": _field(st.text(max_size=40)), "number": _field(st.text(max_size=20)),
+        "privacyEnabled": _field(st.booleans()), "callType": _field(st.text(max_size=10))})),
+    "created": _field(st.text(max_size=30)), "muteCapable": _field(st.booleans()),
+    "callSessionId": _field(st.text(max_size=20)),
+})
+ENDPOINT_LIKE = st.fixed_dictionaries({}, optional={
+    "id": _field(st.text(min_size=1, max_size=20)), "name": _field(st.text(max_size=40)),
+    "type": _field(st.sampled_from(["DEVICE", "APPLICATION"])),
+    "isPreferredAnswerEndpoint": _field(st.booleans()),
+})
+BODY = st.one_of(
+    st.just(b""), st.binary(max_size=120),
+    JSON_ANY.map(lambda d: json.dumps(d).encode()),
+    st.fixed_dictionaries({"items": st.one_of(st.lists(st.one_of(CALL_LIKE, ODD), max_size=5), ODD)})
+    .map(lambda d: json.dumps(d).encode()),
+    CALL_LIKE.map(lambda d: json.dumps(d).encode()),
+    st.fixed_dictionaries({}, optional={"message": ODD, "errors": ODD, "trackingId": ODD})
+    .map(lambda d: json.dumps(d).encode()),
+    st.just(b"<html><body>Sign in</body></html>"),
+)
+RETRY_AFTER = st.one_of(
+    st.sampled_from(["inf", "-inf", "nan", "-5", "1e308", "0", "1", "garbage", "",
+                     "Fri, 31 Dec 9999 23:59:59 GMT", "Thu, 01 Jan 1970 00:00:00 GMT"]),
+    st.floats().map(repr), st.integers().map(str),
+    st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=126), max_size=40),
+)
+STATUS = st.one_of(st.sampled_from([200, 201, 202, 204, 301, 302, 307, 400, 401, 404, 409, 423,
+                                     429, 500, 502, 503]), st.integers(200, 599))
+REPLY = st.tuples(STATUS, st.sampled_from(["application/json", "text/html", "text/plain", ""]),
+                  st.one_of(st.none(), RETRY_AFTER), BODY)
+LIST_REPLY = st.one_of(  # mostly a 200 carrying a list of odd records: the parsing is the target
+    st.tuples(st.just(200), st.just("application/json"), st.none(),
+              st.fixed_dictionaries({"items": st.lists(st.one_of(CALL_LIKE, ODD), max_size=5),
+                                     "endpoints": st.lists(st.one_of(ENDPOINT_LIKE, ODD), max_size=5)})
+              .map(lambda d: json.dumps(d).encode())),
+    st.tuples(st.just(200), st.just("application/json"), st.none(),
+              CALL_LIKE.map(lambda d: json.dumps(d).encode())),
+    REPLY,
+)
+FUZZ = settings(max_examples=200, deadline=None, database=None,
+                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+
+
+def _fuzz(op: str, replies: list[tuple[int, str, str | None, bytes]]) -> None:
+    """``op`` on a client whose every request gets the next of ``replies`` (the last repeats)."""
+    served: list[tuple[str, str, int, bytes]] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        status, content_type, retry_after, body = replies[min(len(served), len(replies) - 1)]
+        served.append((request.method, request.url.path, status, body))
+        headers = {"Content-Type": content_type} if content_type else {}
+        if retry_after is not None:
+            headers["Retry-After"] = retry_after
+        return httpx.Response(status, headers=headers, stream=httpx.ByteStream(body))
+
+    waits: list[float] = []
+    settings_ = WebexSettings(url="http://127.0.0.1:9", access_token="t", **SETTINGS)  # type: ignore[arg-type]
+    with WebexClient(settings_, sleep=waits.append, transport=httpx.MockTransport(handler)) as client:
+        try:
+            result = getattr(client, op)(CALL_ID) if op in ("answer", "reject", "get_call") \
+                else getattr(client, op)()
+        except WebexError as exc:
+            assert exc.spoken.strip() and not control_characters(exc.spoken), exc.spoken
+            assert len(exc.spoken) < 500
+            result = None
+        else:
+            if op in ("answer", "reject"):  # a success only on a 2xx without content
+                posts = [s for s in served if s[0] == "POST"]
+                assert 200 <= posts[-1][2] < 300 and not posts[-1][3].strip(), posts[-1]
+                assert result == posts[-1][2]
+    assert all(math.isfinite(w) and 0 <= w <= 2.0 for w in waits), waits
+    records = result if isinstance(result, list) else [result] if op == "get_call" and result else []
+    for record in records:
+        texts = [record.id, record.name, record.type] if op == "answer_endpoints" \
+            else [record.id, record.state, record.personality, record.remote.spoken()]
+        assert all(isinstance(t, str) and not control_characters(t) and len(t) <= 512 for t in texts)
+
+
+@FUZZ
+@given(op=st.sampled_from(["list_calls", "get_call", "answer_endpoints"]),
+       replies=st.lists(LIST_REPLY, min_size=1, max_size=3))
+def test_any_list_calls_reply_is_parsed_or_a_spoken_webex_error(
+    op: str, replies: list[tuple[int, str, str | None, bytes]]
+) -> None:
+    _fuzz(op, replies)
+
+
+@FUZZ
+@given(op=st.sampled_from(["answer", "reject"]), replies=st.lists(REPLY, min_size=1, max_size=4))
+def test_any_answer_reply_is_a_success_only_when_documented(
+    op: str, replies: list[tuple[int, str, str | None, bytes]]
+) -> None:
+    _fuzz(op, replies)

@@ -137,11 +137,10 @@ class WebexClient:
         self._tokens = tokens if tokens is not None else StaticToken(settings.access_token)
         self._sleep = sleep
         self._deadline_seconds = request_deadline_seconds(settings)
-        self._http = http_client(settings, self._base)
-        if transport is not None:
-            self._http.close()
-            self._http = httpx.Client(base_url=self._base, transport=transport,
-                                      follow_redirects=False)
+        self._http = (
+            http_client(settings, self._base) if transport is None
+            else httpx.Client(base_url=self._base, transport=transport, follow_redirects=False)
+        )
 
     def close(self) -> None:
         self._http.close()
