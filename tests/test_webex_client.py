@@ -482,3 +482,13 @@ def test_401_status_is_on_the_auth_error(emulator: Emulator, webex_settings: Web
     with WebexClient(webex_settings, tokens=StaticToken("wrong")) as client, pytest.raises(AuthError) as info:
         client.answer("any")
     assert info.value.status == 401
+
+
+@pytest.mark.parametrize("token", ["tökén", "abc\r\nX-Injected: 1", "two words"])
+def test_a_token_that_cannot_be_sent_is_an_auth_error(
+    emulator: Emulator, webex_settings: WebexSettings, token: str
+) -> None:
+    with WebexClient(webex_settings, tokens=StaticToken(token)) as client, pytest.raises(AuthError) as info:
+        client.list_calls()
+    assert info.value.spoken == failures.outcome_spoken("bad_token")
+    assert emulator.requests() == []

@@ -155,8 +155,12 @@ class WebexClient:
 
     def _send(self, method: str, path: str, body: Any, params: dict[str, str] | None) -> Reply:
         tracking_id = f"WEBEX-VOICE_{uuid.uuid4()}"
+        token = self._tokens.access_token()
+        if not (token.isascii() and token.isprintable()) or " " in token:
+            raise AuthError("the access token has characters a token cannot have",
+                            failures.outcome_spoken("bad_token"))
         headers = {
-            "Authorization": f"Bearer {self._tokens.access_token()}",
+            "Authorization": f"Bearer {token}",
             "TrackingID": tracking_id,
             "Accept": "application/json",
         }
