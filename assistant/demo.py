@@ -8,6 +8,8 @@ recogniser). It ends once the outcome has been spoken.
 
 from __future__ import annotations
 
+import contextlib
+import json
 import logging
 import shutil
 import subprocess
@@ -16,9 +18,14 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any, TextIO
 
 from assistant.audio import DeafGate, read_wav_frames
+from assistant.config import Settings
+from assistant.dialog import Dialog
 from assistant.errors import AudioError
+from assistant.events import EventLog
+from assistant.loop import FrameSource
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +33,7 @@ FRAME_MS = 20
 FRAME_BYTES = 16000 * 2 * FRAME_MS // 1000
 DEMO_CALLER = {"name": "Dana Smith", "number": "+14085550123"}
 DEMO_REPLY = "answer on my headset"
+DEMO_TIMEOUT_SECONDS = 90.0
 
 
 def synthesize_reply(text: str, folder: Path, voice: str = "en-us", speed_wpm: int = 150) -> Path:
@@ -83,3 +91,83 @@ class SimulatedMicrophone:
 
 def reply_folder() -> tempfile.TemporaryDirectory[str]:
     return tempfile.TemporaryDirectory(prefix="assistant-demo-")
+
+
+def run_demo(
+    settings: Settings, stop: threading.Event, simulate: bool, stream: TextIO | None
+) -> int:
+    """The whole loop against the in-process emulator; exit 0 once an answer was spoken."""
+    from assistant.session import open_session
+    from assistant.webex.emulator import Emulator
+
+    with contextlib.ExitStack() as stack:
+        emulator = stack.enter_context(Emulator().start())
+        settings = settings.replace(
+            "webex", url=emulator.url, access_token=emulator.token, poll_interval_seconds=0.5
+        )
+        folder = Path(stack.enter_context(reply_folder()))
+        use_simulation = simulate or not _microphone_works(settings)
+        factory = None
+        if use_simulation:
+            reply = synthesize_reply(DEMO_REPLY, folder)
+
+            def factory(voice: Any, dialog: Dialog, notice: Any) -> FrameSource:
+                return SimulatedMicrophone(reply, voice.is_deaf, lambda: dialog.listening)
+
+        started = time.time()
+        events = EventLog(stream)
+        outcome: dict[str, Any] = {}
+        events.subscribe(lambda record: print_event(record, started))
+        events.subscribe(lambda record: _watch_demo(record, outcome, stop, emulator))
+        person = "the person's reply is simulated" if use_simulation else "say: answer on my headset"
+        print(f"demo: Webex emulator at {emulator.url}; {person}", flush=True)
+        timer = threading.Timer(DEMO_TIMEOUT_SECONDS, stop.set)
+        timer.daemon = True
+        timer.start()
+        try:
+            with open_session(settings, stream, factory, events) as session:
+                session.run(stop)
+                if not session.voice.output_available:
+                    print(f"demo: no speaker; the assistant's speech is in {session.voice.fallback_path}",
+                          flush=True)
+        finally:
+            timer.cancel()
+        answered = [r for r in emulator.requests() if r["path"].endswith("/calls/answer")]
+        ok = len(answered) == 1 and answered[0]["status"] == 204
+        print("demo: " + ("the call was answered on " + str(outcome.get("device"))
+                          if ok else "the call was not answered (see the events above)"), flush=True)
+        return 0 if ok else 1
+
+
+def _watch_demo(record: dict[str, Any], outcome: dict[str, Any], stop: threading.Event, emulator: Any) -> None:
+    event = record["event"]
+    if event == "ready":
+        threading.Timer(0.5, lambda: emulator.ring(**_caller())).start()
+    elif event == "heard" and record.get("device"):
+        outcome["device"] = record["device"]
+    elif event == "action":
+        outcome["action"] = record
+    elif event == "spoken" and "action" in outcome:
+        stop.set()
+
+
+def _caller() -> dict[str, Any]:
+    return dict(DEMO_CALLER)
+
+
+def _microphone_works(settings: Settings) -> bool:
+    from assistant.audio import Microphone
+
+    try:
+        Microphone.check(settings.audio)
+    except AudioError as exc:
+        print(f"demo: {exc.spoken} Simulating the person's reply.", flush=True)
+        return False
+    return True
+
+
+def print_event(record: dict[str, Any], started: float) -> None:
+    """Human-readable demo output: one line per event, on stdout."""
+    fields = {k: v for k, v in record.items() if k not in ("t", "event")}
+    detail = "  ".join(f"{k}={json.dumps(v, ensure_ascii=False)}" for k, v in fields.items())
+    print(f"{record['t'] - started:7.2f}s  {record['event']:<9} {detail}", flush=True)

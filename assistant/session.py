@@ -4,17 +4,14 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import tempfile
 import threading
-import time
 from collections.abc import Callable, Iterable, Iterator
-from pathlib import Path
 from typing import Any, TextIO
 
 from assistant.config import ListenMode, Settings
 from assistant.devices import DeviceDirectory
 from assistant.dialog import Dialog
-from assistant.errors import AudioError, WebexError
+from assistant.errors import WebexError
 from assistant.events import EventLog
 from assistant.intents import CommandLanguage
 from assistant.loop import Assistant, FrameSource
@@ -133,83 +130,3 @@ def _report_unusable_names(directory: DeviceDirectory, engine: Any, events: Even
         message = "The recogniser cannot hear these device words: " + ", ".join(missing) + "."
         log.warning("%s", message)
         events.emit("error", message=message)
-
-
-def run_demo(
-    settings: Settings, stop: threading.Event, simulate: bool, stream: TextIO | None
-) -> int:
-    """The whole loop against the in-process emulator; exit 0 once an answer was spoken."""
-    from assistant import demo
-    from assistant.cli.loop_cmds import DEMO_TIMEOUT_SECONDS, print_event
-    from assistant.webex.emulator import Emulator
-
-    with contextlib.ExitStack() as stack:
-        emulator = stack.enter_context(Emulator().start())
-        settings = settings.replace(
-            "webex", url=emulator.url, access_token=emulator.token, poll_interval_seconds=0.5
-        )
-        folder = Path(stack.enter_context(demo.reply_folder()))
-        if not settings.voice.fallback_wav:
-            speech_wav = Path(tempfile.gettempdir()) / "assistant-demo-speech.wav"
-            speech_wav.unlink(missing_ok=True)
-            settings = settings.replace("voice", fallback_wav=str(speech_wav))
-        use_simulation = simulate or not _microphone_works(settings)
-        factory = None
-        if use_simulation:
-            reply = demo.synthesize_reply(demo.DEMO_REPLY, folder)
-
-            def factory(voice: Any, dialog: Dialog, notice: Any) -> FrameSource:
-                return demo.SimulatedMicrophone(reply, voice.is_deaf, lambda: dialog.listening)
-
-        started = time.time()
-        events = EventLog(stream)
-        outcome: dict[str, Any] = {}
-        events.subscribe(lambda record: print_event(record, started))
-        events.subscribe(lambda record: _watch_demo(record, outcome, stop, emulator))
-        person = "the person's reply is simulated" if use_simulation else "say: answer on my headset"
-        print(f"demo: Webex emulator at {emulator.url}; {person}", flush=True)
-        timer = threading.Timer(DEMO_TIMEOUT_SECONDS, stop.set)
-        timer.daemon = True
-        timer.start()
-        try:
-            with open_session(settings, stream, factory, events) as session:
-                session.run(stop)
-                if not session.voice.output_available:
-                    print(f"demo: no speaker; the assistant's speech is in {settings.voice.fallback_wav}",
-                          flush=True)
-        finally:
-            timer.cancel()
-        answered = [r for r in emulator.requests() if r["path"].endswith("/calls/answer")]
-        ok = len(answered) == 1 and answered[0]["status"] == 204
-        print("demo: " + ("the call was answered on " + str(outcome.get("device"))
-                          if ok else "the call was not answered (see the events above)"), flush=True)
-        return 0 if ok else 1
-
-
-def _watch_demo(record: dict[str, Any], outcome: dict[str, Any], stop: threading.Event, emulator: Any) -> None:
-    event = record["event"]
-    if event == "ready":
-        threading.Timer(0.5, lambda: emulator.ring(**_caller())).start()
-    elif event == "heard" and record.get("device"):
-        outcome["device"] = record["device"]
-    elif event == "action":
-        outcome["action"] = record
-    elif event == "spoken" and "action" in outcome:
-        stop.set()
-
-
-def _caller() -> dict[str, Any]:
-    from assistant.demo import DEMO_CALLER
-
-    return dict(DEMO_CALLER)
-
-
-def _microphone_works(settings: Settings) -> bool:
-    from assistant.audio import Microphone
-
-    try:
-        Microphone.check(settings.audio)
-    except AudioError as exc:
-        print(f"demo: {exc.spoken} Simulating the person's reply.", flush=True)
-        return False
-    return True

@@ -19,14 +19,18 @@ DEVICES = ["desk phone", "reception phone", "lobby phone", "computer", "headset"
 EXTRA_WORDS = {"webex": "W EH B EH K S"}
 
 
+class _Values(dict[str, str]):
+    def __missing__(self, key: str) -> str:
+        return self["device"]
+
+
 def catalogue_sentences(caller: str = "dana smith") -> list[str]:
     messages = Messages.load()
     rendered = set()
     for template in messages.all_sentences():
         for device in DEVICES:
-            text = template.format(
-                caller=caller, device=device, waiting="", devices=device, phrase=device
-            )
+            values = _Values(caller=caller, device=device, waiting="", devices=device, phrase=device)
+            text = template.format_map(values)  # any other placeholder: a device name
             for clause in re.split(r"[.?:!]", text.lower()):  # espeak pauses at each
                 clause = re.sub(r"[^a-z' ]+", " ", clause)
                 rendered.add(" ".join(clause.split()))

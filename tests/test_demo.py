@@ -30,4 +30,6 @@ def test_demo_runs_the_whole_loop_headless(tmp_path: Path) -> None:
     assert "status=204" in result.stdout
     assert 'text="Answered on your headset."' in result.stdout
     assert "demo: the call was answered on Webex Desktop Application" in result.stdout
-    assert (tmp_path / "assistant-demo-speech.wav").stat().st_size > 10_000  # what it said
+    speech = runtime / "assistant" / "speech.wav"  # the private per-user folder
+    assert f"the assistant's speech is in {speech}" in result.stdout
+    assert speech.stat().st_size > 10_000  # what it said

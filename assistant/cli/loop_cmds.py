@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import logging
 import signal
 import sys
@@ -15,9 +14,6 @@ from typing import Any, TextIO
 from assistant.config import Engine, Settings
 
 log = logging.getLogger(__name__)
-
-DEMO_TIMEOUT_SECONDS = 90.0
-
 
 def add_parsers(sub: Any) -> None:
     p = sub.add_parser("listen", help="the assistant: announce calls, listen, act, speak back")
@@ -107,7 +103,7 @@ def print_spoken(record: dict[str, Any], out: TextIO) -> None:
 
 
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
-    from assistant.session import run_demo
+    from assistant.demo import run_demo
 
     settings = apply_loop_options(settings, args)
     stop = threading.Event()
@@ -125,10 +121,3 @@ def cmd_doctor(args: argparse.Namespace, settings: Settings) -> int:
         print(f"{mark} {r.name:<{width}}  {r.detail}")
     failed = [r for r in results if not r.ok]
     return 1 if failed else 0
-
-
-def print_event(record: dict[str, Any], started: float) -> None:
-    """Human-readable demo output: one line per event, on stdout."""
-    fields = {k: v for k, v in record.items() if k not in ("t", "event")}
-    detail = "  ".join(f"{k}={json.dumps(v, ensure_ascii=False)}" for k, v in fields.items())
-    print(f"{record['t'] - started:7.2f}s  {record['event']:<9} {detail}", flush=True)
