@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 import shutil
 import sys
 import tomllib
@@ -20,7 +21,8 @@ from typing import IO
 
 import httpx
 
-from assistant.errors import ModelError
+from assistant.config import utf8_expectation
+from assistant.errors import ConfigError, ModelError
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +42,50 @@ class ModelEntry:
     default: bool = False
 
 
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]{0,127}")
+
+
+def name_problem(name: str) -> str | None:
+    """Why ``name`` cannot be a model's folder name inside models/ (it is joined onto that path),
+    or None."""
+    if not _NAME.fullmatch(name):
+        return ("expected a plain name: letters, digits, '.', '_', '+', '-', "
+                "starting with a letter or digit, no '/'")
+    if ".." in name:
+        return "expected a plain name without '..'"
+    return None
+
+
+def _entry(raw: object, where: str, key: str) -> ModelEntry:
+    """One [[model]] table, every field checked: the name becomes a path, the rest is shown."""
+    if not isinstance(raw, dict):
+        raise ConfigError(where, key, "a [[model]] table")
+    for field_name in ("name", "language", "url"):
+        if not isinstance(raw.get(field_name), str) or not raw[field_name]:
+            raise ConfigError(where, f"{key}.{field_name}", "a non-empty string")
+    problem = name_problem(raw["name"])
+    if problem:
+        raise ConfigError(where, f"{key}.name", problem)
+    if not raw["url"].startswith(("https://", "http://")):
+        raise ConfigError(where, f"{key}.url", "an http(s):// address")
+    for field_name in ("engine", "sha256", "licence"):
+        if not isinstance(raw.get(field_name, ""), str):
+            raise ConfigError(where, f"{key}.{field_name}", "a string")
+    size, approx = raw.get("size_bytes", 0), raw.get("approx_mb", 0)
+    if isinstance(size, bool) or not isinstance(size, int) or size < 0:
+        raise ConfigError(where, f"{key}.size_bytes", "a whole number of bytes, zero or more")
+    if (isinstance(approx, bool) or not isinstance(approx, (int, float))
+            or not 0 <= approx < 1e6):  # NaN fails too
+        raise ConfigError(where, f"{key}.approx_mb", "a number of megabytes from 0 to 1000000")
+    if not isinstance(raw.get("default", False), bool):
+        raise ConfigError(where, f"{key}.default", "true or false")
+    return ModelEntry(
+        name=raw["name"], language=raw["language"], engine=raw.get("engine", "vosk"),
+        url=raw["url"], size_bytes=size, approx_mb=float(approx), sha256=raw.get("sha256", ""),
+        licence=raw.get("licence", ""), default=raw.get("default", False),
+    )
+
+
 @dataclass
 class Catalogue:
     models_dir: Path
@@ -51,22 +97,31 @@ class Catalogue:
         path = catalogue or (directory / "catalogue.toml")
         if not path.exists():
             path = PROJECT_MODELS_DIR / "catalogue.toml"
+        where = str(path)
         try:
             data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (OSError, tomllib.TOMLDecodeError) as exc:
-            raise ModelError(f"{path}: unreadable model catalogue ({exc})") from None
+        except IsADirectoryError:
+            raise ConfigError(where, "(file)", "a model catalogue file, not a directory") from None
+        except OSError as exc:
+            raise ConfigError(where, "(file)", f"a readable file ({exc.strerror})") from None
+        except UnicodeDecodeError as exc:
+            raise ConfigError(where, "(encoding)", utf8_expectation(exc)) from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(where, "(syntax)", f"valid TOML ({exc})") from None
+        models = data.get("model", [])
+        if not isinstance(models, list):
+            raise ConfigError(where, "model", "[[model]] tables")
         entries = {}
-        for raw in data.get("model", []):
-            entry = ModelEntry(
-                name=raw["name"], language=raw["language"], engine=raw.get("engine", "vosk"),
-                url=raw["url"], size_bytes=int(raw.get("size_bytes", 0)),
-                approx_mb=float(raw.get("approx_mb", 0)), sha256=raw.get("sha256", ""),
-                licence=raw.get("licence", ""), default=bool(raw.get("default", False)),
-            )
+        for n, raw in enumerate(models):
+            entry = _entry(raw, where, f"model[{n}]")
             entries[entry.name] = entry
         return cls(directory, entries)
 
     def get(self, name: str) -> ModelEntry:
+        problem = name_problem(name)
+        if problem:  # before any path is built from it
+            raise ModelError(f"model name {name!r}: {problem}",
+                             spoken="That is not a model name.")
         if name not in self.entries:
             raise ModelError(
                 f"unknown model {name!r} (known: {', '.join(self.entries) or 'none'})",

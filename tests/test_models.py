@@ -14,7 +14,7 @@ from typing import ClassVar
 import pytest
 
 from assistant.cli import main
-from assistant.errors import ModelError
+from assistant.errors import ConfigError, ModelError
 from assistant.models_catalogue import Catalogue
 
 
@@ -135,3 +135,63 @@ def test_models_commands(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     assert captured.out.strip() == str(tmp_path / "vosk-model-small-en-us-0.15")
     assert "not installed" in captured.err
     assert main(["--config", str(config), "models", "path", "nonsense"]) == 1
+
+
+@pytest.mark.parametrize("name", ["../evil", "../../etc", "a/b", "/etc", "..", "a..b", ".hidden",
+                                  "x\x1b[2J"])
+def test_model_names_that_would_leave_models_are_bad_usage(
+    tmp_path: Path, name: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "assistant.toml"
+    config.write_text(f'[speech]\nmodels_dir = "{tmp_path / "models"}"\n', encoding="utf-8")
+    for action in ("download", "path"):
+        with pytest.raises(SystemExit) as info:
+            main(["--config", str(config), "models", action, name])
+        assert info.value.code == 2
+        err = capsys.readouterr().err
+        assert "expected a plain name" in err and "Traceback" not in err
+    assert not (tmp_path / "models").exists()  # nothing was built from the name
+
+
+def test_the_catalogue_refuses_a_bad_name_before_building_a_path(tmp_path: Path) -> None:
+    catalogue = Catalogue(tmp_path, {})
+    for name in ("../evil", "a/b"):
+        with pytest.raises(ModelError, match="plain name"):
+            catalogue.path(name)
+        with pytest.raises(ModelError, match="plain name"):
+            catalogue.download(name, progress=None)
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("entry", "key", "expected"),
+    [
+        ('name = "../../outside"\nlanguage = "en"\nurl = "https://x.invalid/m.zip"\n',
+         "model[0].name", "plain name"),
+        ('name = "sub/dir"\nlanguage = "en"\nurl = "https://x.invalid/m.zip"\n',
+         "model[0].name", "no '/'"),
+        ('language = "en"\nurl = "https://x.invalid/m.zip"\n', "model[0].name", "non-empty"),
+        ('name = "m"\nlanguage = "en"\nurl = "file:///etc/passwd"\n', "model[0].url", "http"),
+        ('name = "m"\nlanguage = "en"\nurl = "https://x.invalid/m.zip"\napprox_mb = nan\n',
+         "model[0].approx_mb", "megabytes"),
+        ('name = "m"\nlanguage = "en"\nurl = "https://x.invalid/m.zip"\nsize_bytes = "big"\n',
+         "model[0].size_bytes", "whole number"),
+    ],
+)
+def test_a_bad_catalogue_entry_is_named(tmp_path: Path, entry: str, key: str,
+                                        expected: str) -> None:
+    (tmp_path / "catalogue.toml").write_text("[[model]]\n" + entry, encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        Catalogue.load(tmp_path)
+    assert info.value.key == key and expected in info.value.expected
+    assert info.value.path == str(tmp_path / "catalogue.toml")
+
+
+def test_a_bad_catalogue_is_bad_configuration(tmp_path: Path,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "catalogue.toml").write_bytes(b'[[model]]\nname = "\xff"\n')
+    config = tmp_path / "assistant.toml"
+    config.write_text(f'[speech]\nmodels_dir = "{tmp_path}"\n', encoding="utf-8")
+    assert main(["--config", str(config), "models", "list"]) == 2
+    err = capsys.readouterr().err
+    assert "catalogue.toml: (encoding): expected UTF-8" in err and "Traceback" not in err

@@ -22,10 +22,12 @@ from assistant.cli import (
 )
 from assistant.errors import AssistantError, ConfigError
 from assistant.logsetup import configure_logging
+from assistant.text import clean
 
 log = logging.getLogger(__name__)
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+ERROR_LIMIT = 600  # characters of an error line: long enough for two paths
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -52,18 +54,20 @@ def main(argv: list[str] | None = None) -> int:
     configure_logging(args.verbose)
     try:
         settings = config.load(args.config, webex_url=args.webex_url)
-    except ConfigError as exc:
-        print(f"assistant: bad configuration: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    try:
         code: int = args.func(args, settings)
-    except ConfigError as exc:
-        print(f"assistant: bad configuration: {exc}", file=sys.stderr)
+    except ConfigError as exc:  # a file, key or value (configuration, scenario, token store)
+        _say_error("bad configuration: " + str(exc))
         return EXIT_USAGE
     except AssistantError as exc:
-        print(f"assistant: {exc.spoken}", file=sys.stderr)
+        detail = str(exc)
+        _say_error(exc.spoken if detail in exc.spoken else f"{exc.spoken} ({detail})")
         return EXIT_FAILED
     return code
+
+
+def _say_error(text: str) -> None:
+    """One line on stderr: file names and Webex messages can hold escape sequences too."""
+    print(f"assistant: {clean(text, ERROR_LIMIT)}", file=sys.stderr)
 
 
 def run(argv: list[str] | None = None) -> int:

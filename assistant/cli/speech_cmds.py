@@ -3,19 +3,30 @@
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import logging
 import sys
-from typing import Any
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING, Any
 
-from assistant.config import Engine, Settings
+from assistant.config import Engine, Settings, SpeechSettings
 from assistant.devices import DeviceDirectory
 from assistant.errors import SpeechError, WebexError
+from assistant.text import clean
 from assistant.webex.models import Endpoint
+
+if TYPE_CHECKING:  # the speech modules load numpy and the templates: only for transcribe
+    from assistant.speech.base import SpeechEngine, Transcript
+    from assistant.speech.resample import WavFile
 
 log = logging.getLogger(__name__)
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+# Longest file decoded whole as one utterance (a command with talk around it fits easily). A
+# PocketSphinx decode holds about 45 MB per second of audio (555 MB for 10 s, measured).
+WHOLE_FILE_SECONDS = 10.0
+WHOLE_FILE_MAX_BYTES = 32 << 20  # ... and at most this much of the file's own PCM
 
 # The emulator's default scenario (DESIGN.md): used to resolve device names when no Webex
 # account is reachable, so transcribe also works offline.
@@ -42,11 +53,21 @@ def add_parsers(sub: Any) -> None:
     q.add_argument("--json", action="store_true")
     q.set_defaults(func=run_models_list)
     q = msub.add_parser("download", help="download, check and unpack a model into models/")
-    q.add_argument("name")
+    q.add_argument("name", type=_model_name)
     q.set_defaults(func=run_models_download)
     q = msub.add_parser("path", help="print where a model is (or would be) installed")
-    q.add_argument("name")
+    q.add_argument("name", type=_model_name)
     q.set_defaults(func=run_models_path)
+
+
+def _model_name(name: str) -> str:
+    """argparse type: a catalogue name is joined onto models/, so '../' or '/' is bad usage."""
+    from assistant.models_catalogue import name_problem
+
+    problem = name_problem(name)
+    if problem:
+        raise argparse.ArgumentTypeError(f"{name!r}: {problem}")
+    return name
 
 
 def _endpoints(settings: Settings) -> list[Endpoint]:
@@ -69,24 +90,24 @@ def run_transcribe(args: argparse.Namespace, settings: Settings) -> int:
     from assistant.intents import CommandLanguage
     from assistant.speech import create_engine
 
-    speech = settings.speech
+    changes: dict[str, Any] = {}
     if args.engine:
-        speech = settings.replace("speech", engine=Engine(args.engine)).speech
+        changes["engine"] = Engine(args.engine)
     if args.language:
-        speech = settings.replace("speech", language=args.language).speech
+        changes["language"] = args.language
+    speech = settings.replace("speech", **changes).speech  # both flags apply
     directory = DeviceDirectory.build(_endpoints(settings), settings.devices.aliases)
     language = CommandLanguage.load(speech.language, directory.names)
     engine = create_engine(speech, language)
-    failed = False
+    failed = 0
     for path in args.files:
         try:
-            transcript = engine.transcribe_file(path)
-        except SpeechError as exc:
-            print(f"assistant transcribe: {exc}", file=sys.stderr)
-            print(json.dumps({"file": path, "error": str(exc)}, ensure_ascii=False))
-            failed = True
+            row: dict[str, Any] = {"file": path, **transcribe_file(engine, speech, path)}
+        except SpeechError as exc:  # this file only: the others are still transcribed
+            print(f"assistant transcribe: {clean(str(exc), 600)}", file=sys.stderr)
+            print(json.dumps({"file": path, "error": str(exc)}, ensure_ascii=False), flush=True)
+            failed += 1
             continue
-        row: dict[str, Any] = {"file": path, **transcript.as_json()}
         phrase = row["device"]
         if phrase is not None:
             resolution = directory.resolve(phrase)
@@ -94,9 +115,79 @@ def run_transcribe(args: argparse.Namespace, settings: Settings) -> int:
             row["device_phrase"] = phrase
             if resolution.kind == "ambiguous":
                 row["device_candidates"] = [e.name for e in resolution.candidates]
-        print(json.dumps(row, ensure_ascii=False))
-        sys.stdout.flush()
+        print(json.dumps(row, ensure_ascii=False), flush=True)
+    if failed == len(args.files):
+        return EXIT_USAGE  # nothing could be read: the input was wrong
     return EXIT_FAILED if failed else EXIT_OK
+
+
+def transcribe_file(engine: SpeechEngine, speech: SpeechSettings, path: str) -> dict[str, Any]:
+    """One file's JSON fields. A file up to ``WHOLE_FILE_SECONDS`` is one utterance, decoded
+    whole (as always). A longer one is read in blocks and listened to like the microphone: the
+    endpointer cuts it into utterances of at most ``max_utterance_seconds``, so memory stays
+    the same for any length (a 10-minute file took 16 GB decoded whole). The row is then the
+    first accepted command, else the first utterance with text, over the whole file's audio,
+    plus ``utterances``."""
+    from assistant.speech.resample import WavFile
+
+    with WavFile(path) as wav:
+        info = wav.info
+        limit = min(WHOLE_FILE_SECONDS * info.rate_hz * info.channels * info.sample_width,
+                    WHOLE_FILE_MAX_BYTES)
+        head: list[bytes] = []
+        size = 0
+        blocks = wav.pcm_blocks()
+        for pcm in blocks:
+            head.append(pcm)
+            size += len(pcm)
+            if size > limit:
+                return _listen_through(engine, speech, wav, itertools.chain(head, blocks))
+        return engine.transcribe_pcm(wav.to_16k(b"".join(head))).as_json()
+
+
+def _listen_through(engine: SpeechEngine, speech: SpeechSettings, wav: WavFile,
+                    pcm_blocks: Iterable[bytes]) -> dict[str, Any]:
+    from assistant.speech.base import Transcript
+    from assistant.speech.endpointing import new_listener
+    from assistant.speech.resample import FRAME_BYTES, duration_ms
+
+    listener = new_listener(engine.recognizer(), speech)
+    convert = wav.converter()
+    decode_ms = audio_ms = 0.0
+    chosen: Transcript | None = None
+    utterances = 0
+
+    def frames() -> Iterator[bytes]:
+        nonlocal audio_ms
+        pending = b""
+        for pcm in pcm_blocks:
+            pending += convert(pcm)
+            usable = len(pending) - len(pending) % FRAME_BYTES
+            for start in range(0, usable, FRAME_BYTES):
+                yield pending[start : start + FRAME_BYTES]
+            audio_ms += duration_ms(pending[:usable])
+            pending = pending[usable:]
+        if pending:
+            audio_ms += duration_ms(pending)
+            yield pending
+
+    for transcript in listener.listen(frames()):
+        utterances += 1
+        decode_ms += transcript.decode_ms
+        if _better(transcript, chosen):
+            chosen = transcript
+    row = (chosen or Transcript("", False, None, None, 0.0, 0.0)).as_json()
+    row.update(decode_ms=round(decode_ms, 1), audio_ms=round(audio_ms, 1), utterances=utterances)
+    return row
+
+
+def _better(transcript: Transcript, chosen: Transcript | None) -> bool:
+    """The first accepted command wins; until one comes, the first utterance with text."""
+    if chosen is None:
+        return True
+    if chosen.accepted:
+        return False
+    return transcript.accepted or (bool(transcript.text) and not chosen.text)
 
 
 def run_models_list(args: argparse.Namespace, settings: Settings) -> int:
