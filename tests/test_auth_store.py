@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 from pathlib import Path
@@ -12,7 +13,7 @@ from assistant import config
 from assistant.auth import token_source
 from assistant.auth.store import FileStore, TokenRecord, open_store, store_path
 from assistant.config import AuthSettings, Settings, WebexSettings
-from assistant.errors import AuthError
+from assistant.errors import AuthError, ConfigError
 from assistant.logsetup import redact
 from assistant.webex.client import StaticToken
 
@@ -142,3 +143,64 @@ def test_no_sign_in_at_all_says_how_to_get_one(tmp_path: Path) -> None:
 )
 def test_log_redaction_covers_every_token_shape(text: str, secret: str) -> None:
     assert secret not in redact(text)
+
+
+def test_a_store_that_is_a_directory_is_bad_configuration(tmp_path: Path) -> None:
+    folder = tmp_path / "tokens.json"
+    folder.mkdir()
+    with pytest.raises(ConfigError) as info:
+        open_store(AuthSettings(token_store=str(folder)))
+    assert info.value.key == "auth.token_store" and "directory" in info.value.expected
+    store = FileStore(folder)
+    for action in (store.load, lambda: store.save(RECORD), store.delete):
+        with pytest.raises(ConfigError, match="directory"):
+            action()
+    assert folder.is_dir() and list(folder.iterdir()) == []
+
+
+def test_a_store_under_a_file_is_bad_configuration(tmp_path: Path) -> None:
+    (tmp_path / "plain").write_text("not a folder")
+    path = tmp_path / "plain" / "tokens.json"
+    with pytest.raises(ConfigError) as info:
+        open_store(AuthSettings(token_store=str(path)))
+    assert "not a folder" in info.value.expected
+    for action in (FileStore(path).load, lambda: FileStore(path).save(RECORD)):
+        with pytest.raises(ConfigError, match="not a folder"):
+            action()
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("access_token", "AT-caf\u00e9"), ("refresh_token", "RT\u200bx"), ("access_token", "AT x"),
+     ("access_token", "AT\r\nX-Injected: 1")],
+)
+def test_a_stored_token_that_cannot_go_in_a_header_is_refused(
+    tmp_path: Path, field: str, value: str
+) -> None:
+    path = tmp_path / "tokens.json"
+    FileStore(path).save(RECORD)
+    data = json.loads(path.read_text()) | {field: value}
+    path.write_text(json.dumps(data))
+    with pytest.raises(AuthError) as info:
+        FileStore(path).load()
+    assert str(path) in str(info.value) and field in str(info.value)
+    assert "sign in again" in info.value.spoken
+    assert value not in str(info.value) + info.value.spoken
+
+
+def test_a_token_record_cannot_hold_an_unusable_token() -> None:
+    with pytest.raises(AuthError) as info:
+        TokenRecord("t\u00f8ken", "refresh", 1.0)
+    assert "t\u00f8ken" not in str(info.value) and "sign in again" in info.value.spoken
+
+
+@pytest.mark.parametrize("raw", [b'{"access_token": "a", "refresh_token": "r", "expires_at": NaN}',
+                                 b'{"access_token": "a", "refresh_token": "r", "expires_at": 1e999}',
+                                 b"\xff\xfe{}", b"{" + b" " * (2 << 20) + b"}"])
+def test_odd_store_contents_are_damage_not_a_crash(tmp_path: Path, raw: bytes) -> None:
+    path = tmp_path / "tokens.json"
+    FileStore(path).save(RECORD)
+    path.write_bytes(raw)
+    with pytest.raises(AuthError) as info:
+        FileStore(path).load()
+    assert "sign in again" in info.value.spoken

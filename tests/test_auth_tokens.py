@@ -3,6 +3,8 @@ once), rotation stored atomically, and a revoked sign-in said once without crash
 
 from __future__ import annotations
 
+import http.server
+import json
 import stat
 import threading
 from pathlib import Path
@@ -12,10 +14,10 @@ from fixtures_auth import control, sign_in
 
 from assistant.auth import token_source
 from assistant.auth.oauth import SIGN_IN_AGAIN
-from assistant.auth.store import FileStore, TokenRecord
+from assistant.auth.store import BAD_TOKEN, FileStore, TokenRecord
 from assistant.auth.tokens import StoredTokens
 from assistant.calls import CallWatcher
-from assistant.config import Settings
+from assistant.config import AuthSettings, Settings, WebexSettings
 from assistant.errors import AuthError, WebexError
 from assistant.webex.client import WebexClient
 from assistant.webex.emulator import Emulator
@@ -204,3 +206,58 @@ def test_a_sign_in_renewed_by_another_process_is_picked_up_not_announced(
     with WebexClient(auth_settings.webex, tokens=mine) as client:
         assert client.me().display_name  # 401, my refresh is refused, the store has the new one
     assert heard == [] and not mine.signed_out
+
+
+class _OddTokenServer(http.server.BaseHTTPRequestHandler):
+    """A token endpoint that renews the sign-in with a token no HTTP header can carry."""
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        body = json.dumps({"access_token": "AT-t\u00f8ken", "refresh_token": "RT-new",
+                           "expires_in": 3600}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_a_renewed_token_that_cannot_go_in_a_header_is_said_not_crashed(tmp_path: Path) -> None:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _OddTokenServer)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        path = tmp_path / "tokens.json"
+        FileStore(path).save(TokenRecord("AT-old", "RT-old", expires_at=1.0))  # long expired
+        settings = Settings(
+            webex=WebexSettings(url=f"http://127.0.0.1:{server.server_address[1]}",
+                                connect_timeout_seconds=2.0, read_timeout_seconds=2.0),
+            auth=AuthSettings(client_id="c", client_secret="s", token_store=str(path)),
+        )
+        heard: list[str] = []
+        tokens = StoredTokens(FileStore(path), settings, speak=heard.append)
+        for _ in range(3):
+            with pytest.raises(AuthError) as info:
+                tokens.access_token()
+            assert "t\u00f8ken" not in str(info.value)
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+    assert heard == [BAD_TOKEN]  # said once, in words
+    assert tokens.signed_out
+    assert FileStore(path).load() == TokenRecord("AT-old", "RT-old", expires_at=1.0)
+
+
+def test_a_store_replaced_by_a_directory_while_running_does_not_crash_a_refresh(
+    auth_emulator: Emulator, auth_settings: Settings, signed_in: TokenRecord, token_file: Path
+) -> None:
+    tokens = StoredTokens(FileStore(token_file), auth_settings,
+                          clock=lambda: signed_in.expires_at + 1.0)
+    token_file.unlink()
+    token_file.mkdir()  # the renewed sign-in cannot be stored: keep running on it
+    renewed = tokens.access_token()
+    assert renewed != signed_in.access_token and tokens.refreshes == 1

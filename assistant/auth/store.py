@@ -10,24 +10,29 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 import stat
 import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeGuard
 
-from assistant.config import AuthSettings, user_config_dir
-from assistant.errors import AuthError
+from assistant.config import AuthSettings, token_problem, user_config_dir
+from assistant.errors import AuthError, ConfigError
 
 log = logging.getLogger(__name__)
 
 STORE_FILE_NAME = "tokens.json"
+MAX_STORE_BYTES = 1 << 20  # a sign-in is under 2 kB; a bigger file is not one
 KEYRING_SERVICE = "webex-voice-assistant"
 KEYRING_USER = "webex-tokens"
 DAMAGED = "The stored Webex sign-in is damaged. Please sign in again with assistant login."
 READABLE = "The stored Webex sign-in can be read by other users, so I will not use it."
+BAD_TOKEN = ("The Webex sign-in has characters a token cannot have. "
+             "Please sign in again with assistant login.")
+STORE_KEY = "auth.token_store"
 
 
 @dataclass(frozen=True)
@@ -40,6 +45,14 @@ class TokenRecord:
     expires_at: float
     refresh_expires_at: float | None = None
     scope: str = ""
+
+    def __post_init__(self) -> None:
+        """A token goes into an HTTP header: printable ASCII only, checked here, where every
+        record is made (the store, a token reply), instead of failing deep inside httpx."""
+        for name in ("access_token", "refresh_token"):
+            problem = token_problem(getattr(self, name))
+            if problem:
+                raise AuthError(f"the {name} is not a usable token ({problem})", BAD_TOKEN)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -60,13 +73,15 @@ class TokenRecord:
         for key in ("access_token", "refresh_token"):
             if not isinstance(data.get(key), str) or not data[key]:
                 raise bad(f"{key} missing")
+            problem = token_problem(data[key])
+            if problem:
+                raise AuthError(f"token store {where}: {key} is not a usable token ({problem})",
+                                BAD_TOKEN)
         expires = data.get("expires_at")
-        if isinstance(expires, bool) or not isinstance(expires, (int, float)):
+        if not _is_time(expires):
             raise bad("expires_at is not a number")
         refresh_expires = data.get("refresh_expires_at")
-        if refresh_expires is not None and (
-            isinstance(refresh_expires, bool) or not isinstance(refresh_expires, (int, float))
-        ):
+        if refresh_expires is not None and not _is_time(refresh_expires):
             raise bad("refresh_expires_at is not a number")
         scope = data.get("scope", "")
         return cls(
@@ -76,6 +91,13 @@ class TokenRecord:
             None if refresh_expires is None else float(refresh_expires),
             scope if isinstance(scope, str) else "",
         )
+
+
+def _is_time(value: Any) -> TypeGuard[float]:
+    """A unix time: a finite number (json reads NaN and Infinity too)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    return math.isfinite(value)
 
 
 class TokenStore(Protocol):
@@ -103,21 +125,46 @@ class FileStore:
         self.path = path
         self.where = str(path)
 
+    def _not_a_file(self) -> ConfigError:
+        return ConfigError(str(self.path), STORE_KEY, "a token file, but it is a directory")
+
+    def _bad_folder(self) -> ConfigError:
+        return ConfigError(str(self.path), STORE_KEY, "a file inside a folder, but "
+                           f"{self.path.parent} is not a folder")
+
+    def check_path(self) -> None:
+        """Refuse a store path that can never hold the sign-in (a directory, or a path under a
+        file) before anyone signs in, not after."""
+        if self.path.is_dir():
+            raise self._not_a_file()
+        parent = next((p for p in self.path.parents if p.exists()), None)
+        if parent is not None and not parent.is_dir():
+            raise self._bad_folder()
+
     def load(self) -> TokenRecord | None:
         try:
             fd = os.open(self.path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
         except FileNotFoundError:
             return None
+        except NotADirectoryError:
+            raise self._bad_folder() from None
         except OSError as exc:
             raise AuthError(f"token store {self.path}: {exc.strerror}", DAMAGED) from None
-        with os.fdopen(fd, "rb") as f:
-            info = os.fstat(f.fileno())
+        try:
+            info = os.fstat(fd)
+            if stat.S_ISDIR(info.st_mode):
+                raise self._not_a_file()
             self._check_private(info)
-            raw = f.read()
+            raw = _read_at_most(fd, MAX_STORE_BYTES)
+        finally:
+            os.close(fd)
+        if raw is None:
+            raise AuthError(f"token store {self.path}: larger than {MAX_STORE_BYTES} bytes",
+                            DAMAGED)
         try:
             data = json.loads(raw)
-        except ValueError:
-            raise AuthError(f"token store {self.path}: not valid JSON", DAMAGED) from None
+        except ValueError:  # UnicodeDecodeError included
+            raise AuthError(f"token store {self.path}: not valid JSON (UTF-8)", DAMAGED) from None
         return TokenRecord.from_json(data, str(self.path))
 
     def _check_private(self, info: os.stat_result) -> None:
@@ -138,6 +185,18 @@ class FileStore:
             )
 
     def save(self, record: TokenRecord) -> None:
+        self.check_path()
+        try:
+            self._save(record)
+        except IsADirectoryError:
+            raise self._not_a_file() from None
+        except (NotADirectoryError, FileExistsError):
+            raise self._bad_folder() from None
+        except OSError as exc:
+            raise AuthError(f"cannot store the sign-in in {self.path}: {exc.strerror}",
+                            "I could not store the Webex sign-in.") from None
+
+    def _save(self, record: TokenRecord) -> None:
         directory = self.path.parent
         directory.mkdir(mode=0o700, parents=True, exist_ok=True)
         data = json.dumps(record.to_json(), indent=2).encode() + b"\n"
@@ -159,12 +218,33 @@ class FileStore:
         log.info("saved the Webex sign-in to %s", self.path)
 
     def delete(self) -> bool:
+        self.check_path()
         try:
             self.path.unlink()
         except FileNotFoundError:
             return False
+        except IsADirectoryError:
+            raise self._not_a_file() from None
+        except NotADirectoryError:
+            raise self._bad_folder() from None
+        except OSError as exc:
+            raise AuthError(f"cannot remove the sign-in {self.path}: {exc.strerror}",
+                            "I could not remove the stored Webex sign-in.") from None
         log.info("removed the Webex sign-in from %s", self.path)
         return True
+
+
+def _read_at_most(fd: int, limit: int) -> bytes | None:
+    """The file's bytes, or None when it is larger than ``limit``."""
+    chunks: list[bytes] = []
+    size = 0
+    while size <= limit:
+        chunk = os.read(fd, 65536)
+        if not chunk:
+            return b"".join(chunks)
+        chunks.append(chunk)
+        size += len(chunk)
+    return None
 
 
 def _fsync_dir(directory: Path) -> None:
@@ -232,4 +312,6 @@ def open_store(auth: AuthSettings, environ: Mapping[str, str] | None = None) -> 
         if keyring is not None:
             return KeyringStore(keyring)
         log.warning("use_keyring is set but no OS keyring is available: using the token file")
-    return FileStore(store_path(auth, environ))
+    store = FileStore(store_path(auth, environ))
+    store.check_path()
+    return store

@@ -16,7 +16,7 @@ from typing import NoReturn
 from assistant.auth.oauth import SIGN_IN_AGAIN, OAuthHttp, refresh
 from assistant.auth.store import TokenRecord, TokenStore
 from assistant.config import Settings
-from assistant.errors import AuthError, WebexError
+from assistant.errors import AuthError, ConfigError, WebexError
 
 log = logging.getLogger(__name__)
 
@@ -124,7 +124,7 @@ class StoredTokens:
         """The store's sign-in when it is not the one in use (someone signed in again)."""
         try:
             record = self._store.load()
-        except AuthError:
+        except (AuthError, ConfigError):  # damaged or replaced by a directory: nothing newer
             return None
         if record is None or record.refresh_token == self._record.refresh_token:
             return None
@@ -157,9 +157,11 @@ class StoredTokens:
         self.refreshes += 1
         try:
             self._store.save(new)
-        except OSError as exc:  # keep running on the new token; the next start signs in again
+        except (OSError, AuthError, ConfigError) as exc:  # keep running on the new token; the
+            # next start signs in again
+            reason = exc.strerror if isinstance(exc, OSError) else str(exc)
             log.error("could not store the renewed sign-in in %s: %s", self._store.where,
-                      exc.strerror or type(exc).__name__)
+                      reason or type(exc).__name__)
         log.info("access token renewed; valid for %.0f s", new.expires_at - now)
         return new.access_token
 
