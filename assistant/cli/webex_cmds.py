@@ -67,6 +67,10 @@ def run_emulator(args: argparse.Namespace, settings: Settings) -> int:
     from assistant.webex.emulator import Emulator
     from assistant.webex.scenario import Scenario
 
+    if not 0 <= args.port <= 65535:
+        print(f"assistant emulator: --port {args.port}: expected a port number from 0 to 65535 "
+              "(0: any free port)", file=sys.stderr)
+        return EXIT_USAGE
     scenario = Scenario.from_file(args.scenario) if args.scenario else None
     if not _is_loopback(args.host):
         print(f"assistant: warning: the emulator on {args.host} is reachable from other machines",

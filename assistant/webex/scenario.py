@@ -5,12 +5,14 @@ a scenario file only needs the parts it changes.
 
 from __future__ import annotations
 
+import math
 import tomllib
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from assistant.config import token_problem, utf8_expectation
 from assistant.errors import ConfigError
 
 ENDPOINT_TYPES = ("DEVICE", "APPLICATION")
@@ -74,6 +76,12 @@ class Scenario:
             data = tomllib.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             raise ConfigError(str(path), "(file)", "an existing scenario file") from None
+        except IsADirectoryError:
+            raise ConfigError(str(path), "(file)", "a scenario file, not a directory") from None
+        except OSError as exc:
+            raise ConfigError(str(path), "(file)", f"a readable file ({exc.strerror})") from None
+        except UnicodeDecodeError as exc:
+            raise ConfigError(str(path), "(encoding)", utf8_expectation(exc)) from None
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(str(path), "(syntax)", f"valid TOML ({exc})") from None
         return cls.from_dict(data, str(path))
@@ -91,6 +99,15 @@ class Scenario:
 
 
 _KEYS = {"token", "ring_timeout_seconds", "user", "endpoints", "refusals", "auth"}
+MAX_RING_SECONDS = 24 * 3600.0
+MAX_AUTH_SECONDS = 10 * 366 * 24 * 3600.0  # token lifetimes: ten years is already absurd
+
+
+def _seconds_ok(value: Any, highest: float) -> bool:
+    """A finite number of seconds from 0 to ``highest`` (NaN fails every comparison)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    return math.isfinite(value) and 0 <= value <= highest
 
 
 def _parse(data: dict[str, Any], source: str, base: Scenario | None) -> Scenario:
@@ -100,9 +117,13 @@ def _parse(data: dict[str, Any], source: str, base: Scenario | None) -> Scenario
     token = data.get("token", base.token if base else None)
     if not isinstance(token, str) or not token:
         raise ConfigError(source, "token", "a non-empty string")
+    problem = token_problem(token)
+    if problem:
+        raise ConfigError(source, "token", f"a bearer token ({problem})")
     timeout = data.get("ring_timeout_seconds", base.ring_timeout_seconds if base else 30.0)
-    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout < 0:
-        raise ConfigError(source, "ring_timeout_seconds", "a number of seconds, zero or more")
+    if not _seconds_ok(timeout, MAX_RING_SECONDS):
+        raise ConfigError(source, "ring_timeout_seconds",
+                          f"a number of seconds from 0 to {MAX_RING_SECONDS:g}")
     user = _user(data["user"], source) if "user" in data else base.user if base else None
     if user is None:
         raise ConfigError(source, "user", "a [user] table")
@@ -131,8 +152,8 @@ def _auth(table: Any, source: str) -> AuthSpec:
             raise ConfigError(source, where, "one of the keys " + known)
         kind = type(getattr(defaults, key))
         if kind is float:
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-                raise ConfigError(source, where, "a number of seconds, zero or more")
+            if not _seconds_ok(value, MAX_AUTH_SECONDS):
+                raise ConfigError(source, where, f"a number of seconds from 0 to {MAX_AUTH_SECONDS:g}")
             value = float(value)
         elif not isinstance(value, kind):
             raise ConfigError(source, where, "true or false" if kind is bool else "a string")
