@@ -256,7 +256,7 @@ def load(
         settings = from_file(Path(config_path).expanduser())
     else:
         user_file = user_config_dir(environ) / "assistant.toml"
-        settings = from_file(user_file) if user_file.is_file() else Settings()
+        settings = from_file(user_file) if user_file.exists() else Settings()  # a folder: named
     token = environ.get("WEBEX_ACCESS_TOKEN", "").strip()
     if token:
         problem = token_problem(token)

@@ -147,7 +147,14 @@ class Catalogue:
                  client: httpx.Client | None = None) -> Path:
         """Download, check and unpack ``name``; returns its directory."""
         entry = self.get(name)
-        self.models_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            self.models_dir.mkdir(parents=True, exist_ok=True)
+        except (FileExistsError, NotADirectoryError):
+            raise ConfigError(str(self.models_dir), "speech.models_dir",
+                              "a folder for the models, but it is a file") from None
+        except OSError as exc:
+            raise ModelError(f"{self.models_dir}: cannot create the models folder "
+                             f"({exc.strerror})", spoken="The model download failed.") from None
         archive = self.models_dir / f".partial-{name}.zip"
         staging = self.models_dir / f".partial-{name}"
         target = self.models_dir / name

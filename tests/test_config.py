@@ -177,3 +177,11 @@ def test_cli_exits_2_on_a_non_ascii_token(
     assert main(["--webex-url", "http://127.0.0.1:9", "calls"]) == 2
     err = capsys.readouterr().err
     assert "WEBEX_ACCESS_TOKEN" in err and "t\u00f8ken" not in err
+
+
+def test_a_user_config_that_is_a_directory_is_named_not_ignored(tmp_path: Path) -> None:
+    folder = tmp_path / config.APP_DIR_NAME / "assistant.toml"
+    folder.mkdir(parents=True)
+    with pytest.raises(ConfigError) as info:
+        config.load(None, environ={"XDG_CONFIG_HOME": str(tmp_path)})
+    assert info.value.path == str(folder) and "directory" in info.value.expected

@@ -195,3 +195,15 @@ def test_a_bad_catalogue_is_bad_configuration(tmp_path: Path,
     assert main(["--config", str(config), "models", "list"]) == 2
     err = capsys.readouterr().err
     assert "catalogue.toml: (encoding): expected UTF-8" in err and "Traceback" not in err
+
+
+def test_a_models_dir_that_is_a_file_is_bad_configuration(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    plain = tmp_path / "models"
+    plain.write_text("not a folder")
+    config = tmp_path / "assistant.toml"
+    config.write_text(f'[speech]\nmodels_dir = "{plain}"\n', encoding="utf-8")
+    assert main(["--config", str(config), "models", "download", "vosk-model-small-en-us-0.15"]) == 2
+    err = capsys.readouterr().err
+    assert f"{plain}: speech.models_dir: expected a folder" in err and "Traceback" not in err
