@@ -21,7 +21,7 @@ from assistant.session import open_session
 from assistant.webex.emulator import Emulator
 
 FRAME = bytes(640)  # 20 ms of 16 kHz silence
-SAID_WITHIN_SECONDS = 2.0
+HANG_SECONDS = 15.0  # a hang check, not a speed test: the time to speak is measured in bench/
 
 
 class FlakyMicrophone:
@@ -120,13 +120,13 @@ def test_a_microphone_thread_that_fails_is_said_and_comes_back(emulator: Emulato
     with Running(settings_for(emulator.url, emulator.token, tmp_path), microphone) as run:
         run.wait_event("ready")
         run.wait_said(lambda t: t.startswith("Listening stopped because of an internal error"),
-                      SAID_WITHIN_SECONDS + 1.0)
-        deadline = time.monotonic() + 5
+                      HANG_SECONDS)
+        deadline = time.monotonic() + HANG_SECONDS
         while microphone.opened < 2 and time.monotonic() < deadline:
             time.sleep(0.02)
         assert microphone.opened >= 2, "listening was not started again"
         emulator.ring(name="Dana Smith")  # and the rest still works
-        run.wait_said(lambda t: t.startswith("Call from Dana Smith"), 5.0)
+        run.wait_said(lambda t: t.startswith("Call from Dana Smith"), HANG_SECONDS)
 
 
 def test_a_poller_that_dies_is_said_and_calls_are_still_announced(
@@ -144,9 +144,9 @@ def test_a_poller_that_dies_is_said_and_calls_are_still_announced(
     monkeypatch.setattr("assistant.loop.CallWatcher", DyingOnce)
     with Running(settings_for(emulator.url, emulator.token, tmp_path), FlakyMicrophone()) as run:
         run.wait_event("ready")
-        run.wait_said(lambda t: t.startswith("Watching for calls stopped"), SAID_WITHIN_SECONDS + 1.0)
+        run.wait_said(lambda t: t.startswith("Watching for calls stopped"), HANG_SECONDS)
         emulator.ring(name="Dana Smith")
-        run.wait_said(lambda t: t.startswith("Call from Dana Smith"), 5.0)
+        run.wait_said(lambda t: t.startswith("Call from Dana Smith"), HANG_SECONDS)
     assert len(runs) == 2
 
 
@@ -158,12 +158,12 @@ def test_listen_with_webex_down_says_so_then_announces_a_call(
     emulator = Emulator(port=port)
     url = f"http://127.0.0.1:{port}"
     with Running(settings_for(url, emulator.token, tmp_path), FlakyMicrophone()) as run:
-        run.wait_said(lambda t: "I'll keep trying" in t, 5.0)
+        run.wait_said(lambda t: "I'll keep trying" in t, HANG_SECONDS)
         with emulator.start():
             run.wait_event("ready")
-            run.wait_said(lambda t: t == "Webex is reachable. I'm ready.", 5.0)
+            run.wait_said(lambda t: t == "Webex is reachable. I'm ready.", HANG_SECONDS)
             emulator.ring(name="Dana Smith")
-            run.wait_said(lambda t: t.startswith("Call from Dana Smith"), 5.0)
+            run.wait_said(lambda t: t.startswith("Call from Dana Smith"), HANG_SECONDS)
     assert sum("I'll keep trying" in t for t in run.said()) == 1  # said once, not every retry
 
 
@@ -174,7 +174,7 @@ def test_listen_without_a_sign_in_says_so_and_keeps_waiting(
     settings = settings_for("http://127.0.0.1:9", "", tmp_path)
     settings = settings.replace("auth", token_store=str(tmp_path / "tokens.json"))
     with Running(settings, FlakyMicrophone()) as run:
-        run.wait_said(lambda t: "I'll keep trying" in t, 5.0)
+        run.wait_said(lambda t: "I'll keep trying" in t, HANG_SECONDS)
         time.sleep(1.0)
         assert not [r for r in run.records if r["event"] == "ready"]
     assert sum("I'll keep trying" in t for t in run.said()) == 1
