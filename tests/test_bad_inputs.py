@@ -6,16 +6,20 @@ config folder. The message must name the file (or flag) and say what was expecte
 
 from __future__ import annotations
 
+import io
 import json
 import os
+import random
 import subprocess
 import sys
+import wave
 from pathlib import Path
 
 import pytest
 
 from assistant.auth.store import FileStore, TokenRecord
-from assistant.errors import ConfigError
+from assistant.errors import ConfigError, SpeechError
+from assistant.speech.resample import read_wav_16k
 from assistant.webex.scenario import Scenario
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -174,3 +178,31 @@ def test_a_wav_that_says_0_hz(tmp_path: Path) -> None:
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert f"{path}: the WAV header says 0 Hz" in result.stderr
     assert json.loads(result.stdout)["file"] == str(path)
+
+
+def test_every_corrupted_wav_header_is_a_clear_error_or_audio(tmp_path: Path) -> None:
+    """Seeded random damage to a valid file's first 48 bytes, and cuts: 1500 files."""
+    buf = io.BytesIO()
+    with wave.open(buf, "wb") as wav:
+        wav.setnchannels(1)
+        wav.setsampwidth(2)
+        wav.setframerate(16000)
+        wav.writeframes(bytes(3200))
+    original = buf.getvalue()
+    rng = random.Random(10)
+    path = tmp_path / "damaged.wav"
+    outcomes = {"audio": 0, "error": 0}
+    for _ in range(1500):
+        damaged = bytearray(original)
+        for _ in range(rng.randint(1, 4)):
+            damaged[rng.randrange(48)] = rng.randrange(256)
+        if rng.random() < 0.2:
+            damaged = damaged[: rng.randrange(60)]
+        path.write_bytes(damaged)
+        try:
+            read_wav_16k(path)
+            outcomes["audio"] += 1
+        except SpeechError as exc:
+            assert str(path) in str(exc) and exc.spoken
+            outcomes["error"] += 1
+    assert outcomes["audio"] > 50 and outcomes["error"] > 500

@@ -1,4 +1,9 @@
-"""Audio in any sample rate and channel count → 16 kHz mono int16, the recognisers' format."""
+"""Audio in any sample rate and channel count → 16 kHz mono int16, the recognisers' format.
+
+``WavFile`` checks a WAV file's header (every problem a ``SpeechError`` naming the file and what
+was expected) and reads it a block at a time, so a file of any length fits in the same memory;
+``read_wav_16k`` reads a whole (short) file and converts it as one buffer.
+"""
 
 from __future__ import annotations
 
@@ -56,6 +61,7 @@ MIN_RATE_HZ = 4000  # under it there is no speech to hear (and upsampling would 
 MAX_RATE_HZ = 768_000  # the highest rate any sound card or recorder writes
 BLOCK_BYTES = 1 << 20  # read 1 MiB of a file at a time, whatever its rate and channels
 UNREADABLE = "The audio file is not readable."
+_BROKEN = (EOFError, OSError, struct.error, RuntimeError, ValueError, OverflowError)
 SAMPLE_WIDTHS = "8, 16, 24 or 32-bit PCM"
 _WAVE_HEADER_ERRORS = {  # the wave module's own words for header values it refuses
     "bad # of channels": "0 channels; expected 1 or more",
@@ -69,10 +75,6 @@ class WavInfo:
     channels: int
     sample_width: int  # bytes per sample
     frames: int  # as the header says
-
-    @property
-    def seconds(self) -> float:
-        return self.frames / self.rate_hz
 
 
 class WavFile:
@@ -91,7 +93,7 @@ class WavFile:
             header = _WAVE_HEADER_ERRORS.get(str(exc))
             what = f"the WAV header says {header}" if header else f"not a readable WAV file ({exc})"
             raise SpeechError(f"{path}: {what}", spoken=UNREADABLE) from None
-        except (EOFError, OSError, struct.error) as exc:
+        except _BROKEN as exc:  # the wave module raises a bare RuntimeError on some chunk sizes
             raise SpeechError(f"{path}: not a readable WAV file ({exc or 'empty or truncated'})",
                               spoken=UNREADABLE) from None
         try:
@@ -132,8 +134,8 @@ class WavFile:
         while True:
             try:
                 raw = self._wav.readframes(per_block)
-            except (wave.Error, EOFError, OSError) as exc:
-                raise SpeechError(f"{self.path}: the audio breaks off ({exc})",
+            except (wave.Error, *_BROKEN) as exc:
+                raise SpeechError(f"{self.path}: the audio breaks off ({exc or 'unreadable'})",
                                   spoken=UNREADABLE) from None
             usable = len(raw) - len(raw) % frame_bytes  # a truncated file may end mid-frame
             if usable == 0:
