@@ -44,6 +44,16 @@ class ListenMode(str, Enum):
     ALWAYS = "always"
 
 
+class Verbosity(str, Enum):
+    """How much a ring announcement says: ``verbose`` adds the instructions, ``terse`` says the
+    name only (instructions after a miss or on "what can I say"); ``auto`` is verbose for the
+    first calls, then terse."""
+
+    AUTO = "auto"
+    TERSE = "terse"
+    VERBOSE = "verbose"
+
+
 def _ranged(default: Any, low: float, high: float) -> Any:
     """A number setting with the range it must lie in (checked when read from a file)."""
     return field(default=default, metadata={"range": (low, high)})
@@ -113,6 +123,9 @@ class DialogSettings:
     follow_up_seconds: float = _ranged(8.0, 0, 600)
     reprompts: int = _ranged(1, 0, 10)
     question_timeout_seconds: float = _ranged(6.0, 1, 120)
+    verbosity: Verbosity = Verbosity.AUTO
+    verbose_calls: int = _ranged(5, 0, 1000)  # auto: this many calls with instructions, then terse
+    reannounce_seconds: float = _ranged(10.0, 0, 300)  # a call still ringing: its name again; 0 = never
 
 
 @dataclass(frozen=True)
