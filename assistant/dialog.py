@@ -26,12 +26,13 @@ from enum import Enum
 from typing import Any, Protocol
 
 from assistant.calls import CallEvent
-from assistant.config import DialogSettings, ListenMode
+from assistant.config import DialogSettings, ListenMode, Verbosity
 from assistant.devices import DeviceDirectory, Resolution
 from assistant.errors import WebexError
 from assistant.events import EventLog
 from assistant.intents import Command, CommandLanguage, Intent
 from assistant.messages import Messages, spoken_list
+from assistant.state import StateFile
 from assistant.webex.models import Call, Endpoint
 
 log = logging.getLogger(__name__)
@@ -95,6 +96,7 @@ class Dialog:
         messages: Messages | None = None,
         clock: Callable[[], float] = time.monotonic,
         actions: Executor | None = None,
+        state: StateFile | None = None,
     ) -> None:
         self._client = client
         self._voice = voice
@@ -118,6 +120,10 @@ class Dialog:
         self._asked = ""  # the open "Which phone?" question, repeated after a miss
         self._actions = actions or ThreadPoolExecutor(1, thread_name_prefix="webex-action")
         self._pending: _Pending | None = None
+        self._remembered = state or StateFile(None)
+        self._announce_at = 0.0  # when a call still ringing is announced again
+        if self._remembered.value.sleeping:  # "stop listening" lasts across restarts
+            self.state = State.SLEEPING
 
     @property
     def messages(self) -> Messages:
@@ -183,8 +189,7 @@ class Dialog:
             self._say(self._messages.say("busy"))  # one request at a time; nothing is lost
         elif self.state is State.SLEEPING:
             if command.intent is Intent.WAKE:
-                self._enter(State.IDLE)
-                self._say(self._messages.say("awake"))
+                self._wake()
             elif command.intent is Intent.HELP:
                 self._say(self._help())
         elif self._settings.listen_mode is ListenMode.ALWAYS and self.state is State.IDLE:
@@ -194,6 +199,7 @@ class Dialog:
 
     def on_tick(self) -> None:
         self._collect()
+        self._announce_again()
         if self._voice.is_deaf():  # windows start when the assistant has finished speaking
             self._deadline = self._clock() + self._window_seconds
             return
@@ -222,17 +228,35 @@ class Dialog:
         self.ringing.append(call)
         caller = call.remote.spoken()
         self._events.emit("ringing", callId=call.id, caller=caller)
-        if self.state is State.SLEEPING:
-            return
-        self._voice.stop()
+        self._voice.stop()  # a new ring cuts any sentence at once
         self._voice.earcon("ring", wait=False)
+        self._announce_at = self._clock() + self._settings.reannounce_seconds
+        if self.state is State.SLEEPING:
+            self._say(self._messages.say("ring_asleep", caller=caller))
+            return
+        remembered = self._remembered.value
+        verbose = self._settings.verbosity is Verbosity.VERBOSE or (
+            self._settings.verbosity is Verbosity.AUTO
+            and remembered.calls_announced < self._settings.verbose_calls
+        )
+        remembered.calls_announced += 1
+        self._remembered.save()
         waiting = len(self.ringing) - 1
-        if waiting:
-            self._say(self._messages.say("ring_waiting", caller=caller, waiting=waiting))
-        else:
-            self._say(self._messages.say("ring", caller=caller))
+        key = "ring_waiting" if waiting else "ring"
+        self._say(self._messages.say(key if verbose else key + "_terse", caller=caller, waiting=waiting))
         if self.state not in (State.FOLLOW_UP, State.ACTING):
             self._enter(State.RINGING)
+
+    def _announce_again(self) -> None:
+        """A call that keeps ringing is named again every ``reannounce_seconds`` (name only)."""
+        seconds = self._settings.reannounce_seconds
+        if not seconds or not self.ringing or self.state not in (State.RINGING, State.SLEEPING):
+            return
+        if self._voice.is_deaf():  # counted from the end of the last sentence
+            self._announce_at = self._clock() + seconds
+        elif self._clock() >= self._announce_at:
+            self._announce_at = self._clock() + seconds
+            self._say(self._messages.say("ring_again", caller=self.ringing[-1].remote.spoken()))
 
     def _on_stopped(self, call: Call, reason: str) -> None:
         was_announced = bool(self.ringing) and self.ringing[-1].id == call.id
@@ -297,8 +321,7 @@ class Dialog:
             if self.state is State.ASKING:
                 self._enter(State.RINGING if self.ringing else State.IDLE)
         elif intent is Intent.SLEEP:
-            self._say(self._messages.say("sleeping"))
-            self._enter(State.SLEEPING)
+            self._sleep()
         elif intent is Intent.WAKE:
             self._say(self._messages.say("awake"))
 
@@ -460,6 +483,19 @@ class Dialog:
             return say("help_call")
         return say("help_idle", devices=devices)
 
+    def _sleep(self) -> None:
+        self._say(self._messages.say("sleeping"))
+        self._asking = None
+        self._enter(State.SLEEPING)
+        self._remembered.value.sleeping = True
+        self._remembered.save()
+
+    def _wake(self) -> None:
+        self._enter(State.RINGING if self.ringing else State.IDLE)
+        self._say(self._messages.say("awake"))
+        self._remembered.value.sleeping = False
+        self._remembered.save()
+
     # ----------------------------------------------------------------- keys
 
     def on_key(self, key: str) -> None:
@@ -469,11 +505,9 @@ class Dialog:
         self._events.emit("key", key=key)
         if key == "s":
             if self.state is State.SLEEPING:
-                self._enter(State.IDLE)
-                self._say(self._messages.say("awake"))
+                self._wake()
             else:
-                self._say(self._messages.say("sleeping"))
-                self._enter(State.SLEEPING)
+                self._sleep()
             return
         if key == "h":
             self._say(self._help() + " " + self._messages.say(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TextIO
@@ -15,6 +16,8 @@ from assistant.errors import WebexError
 from assistant.events import EventLog
 from assistant.intents import CommandLanguage
 from assistant.loop import Assistant, FrameSource
+from assistant.state import StateFile
+from assistant.state import default_path as default_state_path
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +93,9 @@ class Session:
         language = CommandLanguage.load(settings.speech.language, directory.names, wake)
         engine = create_engine(settings.speech, language)
         _report_unusable_names(directory, engine, events)
-        dialog = Dialog(client, self.voice, events, language, directory, settings.dialog)
+        remembered = StateFile(default_state_path(os.environ))
+        dialog = Dialog(client, self.voice, events, language, directory, settings.dialog,
+                        state=remembered)
         self.assistant = Assistant(settings, client, engine, dialog, events, voice=self.voice)
         if self._factory is not None:
             self.microphone = self._factory(self.voice, dialog, self.assistant.notice)

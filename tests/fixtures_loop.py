@@ -121,7 +121,7 @@ def start_listen(
         events = tmp_path / f"events-{len(started)}.jsonl"
         stderr = tmp_path / f"listen-{len(started)}.log"
         env = {**pulse.env, "WEBEX_ACCESS_TOKEN": "emulator-token",
-               "XDG_CONFIG_HOME": str(tmp_path / "config")}
+               "XDG_CONFIG_HOME": str(tmp_path / "config"), "XDG_STATE_HOME": str(tmp_path / "state")}
         argv = [sys.executable, "-m", "assistant", "-v", "--webex-url", url]
         if config:
             argv += ["--config", config]

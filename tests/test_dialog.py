@@ -399,3 +399,62 @@ def test_keys_act_like_speech(rig: Rig) -> None:
     rig.dialog.on_key("d")
     rig.dialog.settle()
     assert rig.voice.said[-1] == "Declined."
+
+
+def test_auto_verbosity_gives_instructions_for_the_first_calls_then_the_name_only(emulator: Any) -> None:
+    rigs = make_rig(emulator, DialogSettings(verbose_calls=2))
+    rig = next(rigs)
+    for _ in range(3):
+        call_id = rig.emulator.ring(name="Dana Smith")
+        rig.poll()
+        rig.emulator.end_call(call_id)
+        rig.poll()
+    rings = [s for s in rig.voice.said if s.startswith("Call from")]
+    assert rings == ["Call from Dana Smith. Say answer, answer on a device, or decline."] * 2 + [
+        "Call from Dana Smith."]
+    rig.emulator.ring(name="Dana Smith")
+    rig.poll()
+    rig.dialog.on_heard(SimpleNamespace(text="banana", accepted=False, command=None))
+    assert "Say answer" in rig.voice.said[-1]  # the instructions come after a miss
+    rigs.close()
+
+
+def test_a_call_ringing_for_25_seconds_is_announced_again_twice(rig: Rig) -> None:
+    rig.emulator.ring(name="Dana Smith")
+    rig.poll()
+    for _ in range(250):
+        rig.clock.now += 0.1
+        rig.dialog.on_tick()
+    assert rig.voice.said.count("Still ringing: Dana Smith.") == 2
+
+
+def test_stop_listening_lasts_across_a_restart_and_a_ring_says_how_to_wake(
+    emulator: Any, tmp_path: Any
+) -> None:
+    from assistant.state import StateFile
+
+    rigs = make_rig(emulator)
+    rig = next(rigs)
+    rig.dialog._remembered = StateFile(tmp_path / "state.json")
+    rig.hear("stop listening")
+    assert rig.dialog.state is State.SLEEPING
+    rigs.close()
+    restarts = make_rig(emulator)
+    restarted = next(restarts)
+    restarted.dialog.close()
+    restarted.dialog = Dialog(restarted.client, restarted.voice, EventLog(restarted.events),
+                              restarted.language, restarted.directory, DialogSettings(),
+                              clock=restarted.clock, state=StateFile(tmp_path / "state.json"))
+    assert restarted.dialog.state is State.SLEEPING
+    call_id = restarted.emulator.ring(name="Dana Smith")
+    restarted.poll()
+    assert restarted.voice.said[-1] == "Call from Dana Smith. I'm not listening: say start listening, then answer."
+    restarted.hear("answer")
+    assert restarted.webex_requests("/calls/answer") == []  # asleep: not acted on
+    restarted.hear("start listening")
+    assert restarted.dialog.state is State.RINGING
+    restarted.hear("answer")
+    assert [a["json"] for a in restarted.webex_requests("/calls/answer")] == [{"callId": call_id}]
+    assert StateFile(tmp_path / "state.json").value.sleeping is False
+    restarted.dialog.close()
+    restarts.close()
