@@ -17,6 +17,7 @@ collects the reply and speaks the outcome. Every fault ends in a sentence or the
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections.abc import Callable
@@ -26,12 +27,13 @@ from enum import Enum
 from typing import Any, Protocol
 
 from assistant.calls import CallEvent
-from assistant.config import DialogSettings, ListenMode, Verbosity
+from assistant.config import DialogSettings, ListenMode, Verbosity, VoiceSettings
 from assistant.devices import DeviceDirectory, Resolution
 from assistant.errors import WebexError
 from assistant.events import EventLog
 from assistant.intents import Command, CommandLanguage, Intent
 from assistant.messages import Messages, spoken_list
+from assistant.preferences import Preferences
 from assistant.state import StateFile
 from assistant.webex.models import Call, Endpoint
 
@@ -66,6 +68,7 @@ class Speaker(Protocol):
     def earcon(self, name: str, wait: bool = True) -> None: ...
     def stop(self) -> None: ...
     def is_deaf(self) -> bool: ...
+    def adjust(self, **changes: Any) -> None: ...
 
 
 class HeardLike(Protocol):
@@ -74,6 +77,14 @@ class HeardLike(Protocol):
     command: Command | None
 
 
+PREFERENCE_INTENTS = (
+    Intent.SLOWER, Intent.FASTER, Intent.LOUDER, Intent.QUIETER,
+    Intent.BEEPS_OFF, Intent.BEEPS_ON, Intent.SHORTER, Intent.LONGER,
+)
+RATE_STEP_WPM = 25
+RATE_RANGE_WPM = (100, 350)
+VOLUME_STEP = 0.2
+VOLUME_RANGE = (0.2, 2.0)
 RINGING_CONTROLS = {Intent.DECLINE: "decline", Intent.IGNORE: "ignore", Intent.VOICEMAIL: "voicemail"}
 CALL_CONTROLS = {
     Intent.HANGUP: "hangup",
@@ -97,6 +108,8 @@ class Dialog:
         clock: Callable[[], float] = time.monotonic,
         actions: Executor | None = None,
         state: StateFile | None = None,
+        voice_settings: VoiceSettings | None = None,
+        preferences: Preferences | None = None,
     ) -> None:
         self._client = client
         self._voice = voice
@@ -121,6 +134,9 @@ class Dialog:
         self._actions = actions or ThreadPoolExecutor(1, thread_name_prefix="webex-action")
         self._pending: _Pending | None = None
         self._remembered = state or StateFile(None)
+        self._voice_settings = voice_settings or VoiceSettings()
+        self._preferences = preferences or Preferences(None)
+        self._verbosity = settings.verbosity
         self._announce_at = 0.0  # when a call still ringing is announced again
         if self._remembered.value.sleeping:  # "stop listening" lasts across restarts
             self.state = State.SLEEPING
@@ -235,8 +251,8 @@ class Dialog:
             self._say(self._messages.say("ring_asleep", caller=caller))
             return
         remembered = self._remembered.value
-        verbose = self._settings.verbosity is Verbosity.VERBOSE or (
-            self._settings.verbosity is Verbosity.AUTO
+        verbose = self._verbosity is Verbosity.VERBOSE or (
+            self._verbosity is Verbosity.AUTO
             and remembered.calls_announced < self._settings.verbose_calls
         )
         remembered.calls_announced += 1
@@ -324,6 +340,8 @@ class Dialog:
             self._sleep()
         elif intent is Intent.WAKE:
             self._say(self._messages.say("awake"))
+        elif intent in PREFERENCE_INTENTS:
+            self._change_preference(intent)
 
     def _answer_on(self, call: Call, resolution: Resolution) -> None:
         if resolution.kind == "device" and resolution.endpoint is not None:
@@ -482,6 +500,38 @@ class Dialog:
         if self.active is not None or self.connected:
             return say("help_call")
         return say("help_idle", devices=devices)
+
+    def _change_preference(self, intent: Intent) -> None:
+        """Applied at once, confirmed in the new setting, and written to the config file."""
+        voice = self._voice_settings
+        if intent in (Intent.SLOWER, Intent.FASTER):
+            step = RATE_STEP_WPM if intent is Intent.FASTER else -RATE_STEP_WPM
+            value: Any = max(RATE_RANGE_WPM[0], min(RATE_RANGE_WPM[1], voice.rate_wpm + step))
+            section, key, changed = "voice", "rate_wpm", value != voice.rate_wpm
+        elif intent in (Intent.LOUDER, Intent.QUIETER):
+            step = VOLUME_STEP if intent is Intent.LOUDER else -VOLUME_STEP
+            value = round(max(VOLUME_RANGE[0], min(VOLUME_RANGE[1], voice.volume + step)), 2)
+            section, key, changed = "voice", "volume", value != voice.volume
+        elif intent in (Intent.BEEPS_OFF, Intent.BEEPS_ON):
+            value = intent is Intent.BEEPS_ON
+            section, key, changed = "voice", "earcons", value != voice.earcons
+        else:
+            value = Verbosity.TERSE if intent is Intent.SHORTER else Verbosity.VERBOSE
+            section, key, changed = "dialog", "verbosity", value is not self._verbosity
+        if not changed:
+            self._say(self._messages.say("setting_limit"))
+            return
+        if section == "voice":
+            self._voice_settings = dataclasses.replace(voice, **{key: value})
+            self._voice.adjust(**{key: value})
+        else:
+            self._verbosity = value
+        stored = value.value if isinstance(value, Verbosity) else value
+        remembered = self._preferences.remember(section, key, stored)
+        sentence = self._messages.say("setting_" + intent.value)
+        if not remembered and self._preferences.path is not None:
+            sentence += " " + self._messages.say("setting_not_saved")
+        self._say(sentence)
 
     def _sleep(self) -> None:
         self._say(self._messages.say("sleeping"))

@@ -50,6 +50,14 @@ class Intent(str, Enum):
     CANCEL = "cancel"
     SLEEP = "sleep"
     WAKE = "wake"
+    SLOWER = "slower"
+    FASTER = "faster"
+    LOUDER = "louder"
+    QUIETER = "quieter"
+    BEEPS_OFF = "beeps_off"
+    BEEPS_ON = "beeps_on"
+    SHORTER = "shorter"
+    LONGER = "longer"
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ class RecordingVoice:
     earcons: list[str] = field(default_factory=list)
     stops: int = 0
     speaking: bool = False
+    adjusted: list[dict[str, Any]] = field(default_factory=list)
 
     def say(self, text: str, wait: bool = True) -> None:
         self.said.append(text)
@@ -39,6 +40,9 @@ class RecordingVoice:
 
     def is_deaf(self) -> bool:
         return self.speaking
+
+    def adjust(self, **changes: Any) -> None:
+        self.adjusted.append(changes)
 
 
 class Clock:
@@ -458,3 +462,39 @@ def test_stop_listening_lasts_across_a_restart_and_a_ring_says_how_to_wake(
     assert StateFile(tmp_path / "state.json").value.sleeping is False
     restarted.dialog.close()
     restarts.close()
+
+
+def test_a_setting_changed_by_voice_applies_at_once_and_survives_a_restart(
+    emulator: Any, tmp_path: Any
+) -> None:
+    from pathlib import Path
+
+    from assistant import config
+    from assistant.preferences import Preferences
+
+    path = tmp_path / "assistant.toml"
+    original = (Path(__file__).parents[1] / "config" / "assistant.toml").read_text()
+    path.write_text(original)
+    rigs = make_rig(emulator)
+    rig = next(rigs)
+    rig.dialog._preferences = Preferences(path)
+    rig.hear("speak slower")
+    assert rig.voice.adjusted == [{"rate_wpm": 150}]
+    assert rig.voice.said[-1] == "OK, I'll speak slower."
+    rig.hear("turn off the beeps")
+    rig.hear("shorter prompts")
+    rigs.close()
+    restarted = config.load(str(path), environ={})
+    assert restarted.voice.rate_wpm == 150 and restarted.voice.earcons is False
+    assert restarted.dialog.verbosity.value == "terse"
+    changed = [(a, b) for a, b in zip(original.splitlines(), path.read_text().splitlines()) if a != b]
+    assert [b.split("#")[0].strip() for _, b in changed] == [
+        "rate_wpm = 150", "earcons = false", 'verbosity = "terse"']
+    assert len(original.splitlines()) == len(path.read_text().splitlines())  # nothing else moved
+
+
+def test_a_setting_at_its_limit_is_said_and_not_written(rig: Rig) -> None:
+    for _ in range(12):
+        rig.hear("speak faster")
+    assert rig.voice.said[-1] == "That setting is already as far as it goes."
+    assert rig.voice.adjusted[-1] == {"rate_wpm": 350}
