@@ -19,10 +19,11 @@ from enum import Enum
 from pathlib import Path
 from typing import Any, get_type_hints
 
+from assistant import paths
 from assistant.errors import ConfigError
 
 DEFAULT_WEBEX_URL = "https://webexapis.com"
-APP_DIR_NAME = "webex-voice-assistant"
+APP_DIR_NAME = paths.APP_DIR_NAME
 
 
 class Engine(str, Enum):
@@ -60,8 +61,8 @@ def _ranged(default: Any, low: float, high: float) -> Any:
 
 
 def user_config_dir(environ: Mapping[str, str]) -> Path:
-    base = environ.get("XDG_CONFIG_HOME") or str(Path(environ.get("HOME", "~")) / ".config")
-    return Path(base).expanduser() / APP_DIR_NAME
+    """``$XDG_CONFIG_HOME/webex-voice-assistant`` (see ``assistant.paths``)."""
+    return paths.config_dir(environ)
 
 
 @dataclass(frozen=True)
@@ -268,7 +269,7 @@ def load(
     if config_path:
         settings = from_file(Path(config_path).expanduser())
     else:
-        user_file = user_config_dir(environ) / "assistant.toml"
+        user_file = paths.config_file(environ)
         settings = from_file(user_file) if user_file.exists() else Settings()  # a folder: named
     token = environ.get("WEBEX_ACCESS_TOKEN", "").strip()
     if token:
@@ -281,8 +282,11 @@ def load(
             settings = settings.replace("auth", **{key: environ[env_key]})
     if webex_url:
         settings = settings.replace("webex", url=webex_url.rstrip("/"))
-    if not settings.auth.token_store:  # resolved here, where the environment is known
-        settings = settings.replace("auth", token_store=str(user_config_dir(environ) / "tokens.json"))
+    # default places, resolved here, where the environment is known (see assistant.paths)
+    if not settings.auth.token_store:
+        settings = settings.replace("auth", token_store=str(paths.token_store(environ)))
+    if not settings.speech.models_dir:
+        settings = settings.replace("speech", models_dir=str(paths.models_dir(environ)))
     return settings
 
 

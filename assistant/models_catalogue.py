@@ -1,32 +1,45 @@
-"""Speech model catalogue (models/catalogue.toml): list, download, locate.
+"""Speech model catalogue (package data ``assistant/data/catalogue.toml``): list, download, locate.
 
-Download: streamed with a progress bar on stderr into ``models/.partial-NAME.zip``, checked
+Models are unpacked into the models folder (``assistant.paths.models_dir``: the checkout's
+``models/``, or ``$XDG_DATA_HOME/webex-voice-assistant/models`` when installed; ``[speech]
+models_dir`` overrides it). A ``catalogue.toml`` in that folder replaces the shipped one.
+
+Download: streamed with a progress bar on stderr into ``MODELS/.partial-NAME.zip``, checked
 (sha256 when the catalogue has one, else the size against ``size_bytes`` or ``approx_mb``
-±25 %), unpacked into ``models/.partial-NAME/`` and renamed into place in one step, so a
-half-downloaded or corrupt model never appears under ``models/NAME``.
+±25 %), unpacked into ``MODELS/.partial-NAME/`` and renamed into place in one step, so a
+half-downloaded or corrupt model never appears under ``MODELS/NAME``.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import re
 import shutil
 import sys
 import tomllib
 import zipfile
 from dataclasses import dataclass
+from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import IO
 
 import httpx
 
+from assistant import paths
 from assistant.config import utf8_expectation
 from assistant.errors import ConfigError, ModelError
 
 log = logging.getLogger(__name__)
 
-PROJECT_MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
+CATALOGUE_FILE_NAME = "catalogue.toml"
+
+
+def shipped_catalogue() -> Traversable:
+    """The catalogue that ships inside the package."""
+    return resources.files("assistant").joinpath("data", CATALOGUE_FILE_NAME)
 
 
 @dataclass(frozen=True)
@@ -93,10 +106,14 @@ class Catalogue:
 
     @classmethod
     def load(cls, models_dir: str | Path = "", catalogue: Path | None = None) -> Catalogue:
-        directory = Path(models_dir).expanduser() if models_dir else PROJECT_MODELS_DIR
-        path = catalogue or (directory / "catalogue.toml")
-        if not path.exists():
-            path = PROJECT_MODELS_DIR / "catalogue.toml"
+        """The catalogue for ``models_dir`` (empty: the default folder, ``assistant.paths``):
+        ``catalogue`` if given, else the folder's own ``catalogue.toml``, else the shipped one."""
+        # config.load resolves models_dir; an empty one comes from code that built its settings
+        directory = (Path(models_dir).expanduser() if models_dir
+                     else paths.models_dir(os.environ))
+        path: Path | Traversable = catalogue or (directory / CATALOGUE_FILE_NAME)
+        if catalogue is None and not (directory / CATALOGUE_FILE_NAME).exists():
+            path = shipped_catalogue()
         where = str(path)
         try:
             data = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -171,7 +188,8 @@ class Catalogue:
             archive.unlink(missing_ok=True)
             shutil.rmtree(staging, ignore_errors=True)
         if not entry.sha256:
-            print(f"{name}: sha256 {digest} (record it in models/catalogue.toml)", file=progress or sys.stderr)
+            print(f"{name}: sha256 {digest} (record it in the catalogue, "
+                  f"assistant/data/{CATALOGUE_FILE_NAME})", file=progress or sys.stderr)
         return target
 
 

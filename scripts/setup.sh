@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # One-shot set-up from a fresh clone: Debian packages (when missing), .venv, the package with its
-# test extras. Idempotent and quick when everything is already there.
+# test and dev extras (pytest, ruff, mypy). Idempotent and quick when everything is already there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -32,8 +32,8 @@ if [ ! -x .venv/bin/python ]; then
 fi
 stamp=.venv/.installed
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
-  echo "setup: installing the package with its test extras" >&2
+  echo "setup: installing the package with its test and dev extras" >&2
   .venv/bin/python -m pip install -q --upgrade pip >&2
-  .venv/bin/python -m pip install -q -e '.[test]' >&2
+  .venv/bin/python -m pip install -q -e '.[test,dev]' >&2
   touch "$stamp"
 fi

@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import pytest
 from fixtures_auth import control
@@ -133,7 +133,9 @@ def test_own_deadline_stops_polling_without_asking_again(
 ) -> None:
     code = device_flow.authorize(http, auth_settings.auth)
     now = [0.0]
-    clock: Callable[[], float] = lambda: now[0]
+
+    def clock() -> float:
+        return now[0]
 
     def sleep(seconds: float) -> None:
         now[0] += 100.0  # each wait "takes 100 s": the 300 s code runs out after three polls

@@ -95,12 +95,24 @@ def test_record_repr_hides_the_tokens() -> None:
     assert "AT-secret" not in text and "RT-secret" not in text
 
 
-def test_store_lives_in_the_user_config_dir(tmp_path: Path) -> None:
-    settings = config.load(None, environ={"XDG_CONFIG_HOME": str(tmp_path)})
-    expected = tmp_path / config.APP_DIR_NAME / "tokens.json"
+def test_store_lives_in_the_user_state_dir(tmp_path: Path) -> None:
+    environ = {"XDG_CONFIG_HOME": str(tmp_path / "config"), "XDG_STATE_HOME": str(tmp_path / "state")}
+    settings = config.load(None, environ=environ)
+    expected = tmp_path / "state" / config.APP_DIR_NAME / "tokens.json"
     assert Path(settings.auth.token_store) == expected
-    assert store_path(AuthSettings(), {"XDG_CONFIG_HOME": str(tmp_path)}) == expected
+    assert store_path(AuthSettings(), environ) == expected
     assert isinstance(open_store(settings.auth), FileStore)
+
+
+def test_a_sign_in_at_the_old_place_is_still_used(tmp_path: Path) -> None:
+    """Before issue 12 the store was <config dir>/tokens.json: an upgrade must not sign out."""
+    environ = {"XDG_CONFIG_HOME": str(tmp_path / "config"), "XDG_STATE_HOME": str(tmp_path / "state")}
+    old = tmp_path / "config" / config.APP_DIR_NAME / "tokens.json"
+    old.parent.mkdir(parents=True)
+    FileStore(old).save(RECORD)
+    settings = config.load(None, environ=environ)
+    assert Path(settings.auth.token_store) == old
+    assert open_store(settings.auth).load() == RECORD
 
 
 def test_keyring_asked_for_but_missing_falls_back_to_the_file(tmp_path: Path) -> None:

@@ -48,6 +48,7 @@ def cli_env(home: Path) -> dict[str, str]:
         PYTHONPATH=str(ROOT),
         HOME=str(home),
         XDG_CONFIG_HOME=str(home / "config"),
+        XDG_STATE_HOME=str(home / "state"),  # the sign-in is state (assistant.paths)
         WEBEX_CLIENT_ID=CLIENT_ID,
         WEBEX_CLIENT_SECRET=CLIENT_SECRET,
     )
@@ -133,7 +134,7 @@ def test_login_logout_refresh_and_revocation_never_leak_a_secret(
     caplog.set_level(logging.DEBUG)
     exit_code, out, err = run_login(auth_emulator, tmp_path)
     assert exit_code == 0, err
-    store_file = tmp_path / "config" / config.APP_DIR_NAME / "tokens.json"
+    store_file = tmp_path / "state" / config.APP_DIR_NAME / "tokens.json"
     assert stat.S_IMODE(store_file.stat().st_mode) == 0o600
     assert "Signed in to Webex." in out and str(store_file) in out
     assert "POST /device/token -> 200" in err  # -vv: the request log is there, tokens are not
@@ -183,7 +184,7 @@ def test_login_declined_exits_1_and_stores_nothing(auth_emulator: Emulator, tmp_
     exit_code, _, err = run_login(auth_emulator, tmp_path, action="deny")
     assert exit_code == 1
     assert "declined" in err
-    assert not (tmp_path / "config" / config.APP_DIR_NAME / "tokens.json").exists()
+    assert not (tmp_path / "state" / config.APP_DIR_NAME / "tokens.json").exists()
 
 
 def test_login_without_an_integration_is_a_configuration_error(

@@ -19,12 +19,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, TypeGuard
 
-from assistant.config import AuthSettings, token_problem, user_config_dir
+from assistant import paths
+from assistant.config import AuthSettings, token_problem
 from assistant.errors import AuthError, ConfigError
 
 log = logging.getLogger(__name__)
 
-STORE_FILE_NAME = "tokens.json"
+STORE_FILE_NAME = paths.TOKEN_FILE_NAME
 MAX_STORE_BYTES = 1 << 20  # a sign-in is under 2 kB; a bigger file is not one
 KEYRING_SERVICE = "webex-voice-assistant"
 KEYRING_USER = "webex-tokens"
@@ -114,10 +115,11 @@ class TokenStore(Protocol):
 
 
 def store_path(auth: AuthSettings, environ: Mapping[str, str] | None = None) -> Path:
-    """``[auth] token_store``, else ``<user config dir>/tokens.json``."""
+    """``[auth] token_store``, else ``<user state dir>/tokens.json`` (or the old
+    ``<user config dir>/tokens.json`` when a sign-in is stored there: ``paths.token_store``)."""
     if auth.token_store:
         return Path(auth.token_store).expanduser()
-    return user_config_dir(environ if environ is not None else {}) / STORE_FILE_NAME
+    return paths.token_store(environ if environ is not None else {})
 
 
 class FileStore:

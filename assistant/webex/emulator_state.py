@@ -116,7 +116,7 @@ def _opt_int(data: dict[str, Any], key: str) -> int | None:
         return None
     if isinstance(value, bool) or not isinstance(value, int):
         raise ValueError(f"{key} must be a whole number")  # noqa: TRY004 (becomes a 400)
-    return value
+    return int(value)
 
 
 def _opt_float(data: dict[str, Any], key: str) -> float | None:
