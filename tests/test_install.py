@@ -89,7 +89,8 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
         folder.mkdir(mode=0o700)
     result = Installed(venv, wheel, cwd, home, {})
     # the dependencies, after the install (pip must not see them, nor the editable checkout)
-    (result.site_packages / "zz_dependencies.pth").write_text(sysconfig.get_path("purelib") + "\n")
+    folders = dict.fromkeys([sysconfig.get_path("purelib"), sysconfig.get_path("platlib")])
+    (result.site_packages / "zz_dependencies.pth").write_text("".join(f + "\n" for f in folders))
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("WEBEX_", "XDG_", "PYTHON", "PULSE_", "VIRTUAL_ENV"))}
     env.update(
