@@ -45,6 +45,18 @@ class ListenMode(str, Enum):
     ALWAYS = "always"
 
 
+class BargeIn(str, Enum):
+    """Speaking over the assistant: ``on`` any command cuts its sentence and is acted on;
+    ``stop``: only "stop" / "cancel" cut it (safe with loudspeakers: the assistant's own voice
+    can never start an action); ``off``: the microphone is deaf while it speaks; ``auto``: ``on``
+    with a headset, else ``stop``."""
+
+    AUTO = "auto"
+    ON = "on"
+    STOP = "stop"
+    OFF = "off"
+
+
 class Verbosity(str, Enum):
     """How much a ring announcement says: ``verbose`` adds the instructions, ``terse`` says the
     name only (instructions after a miss or on "what can I say"); ``auto`` is verbose for the
@@ -80,7 +92,7 @@ class WebexSettings:
 class AuthSettings:
     client_id: str = ""
     client_secret: str = ""
-    token_store: str = ""  # empty: <user config dir>/tokens.json
+    token_store: str = ""  # empty: <user state dir>/tokens.json (or an existing <user config dir>/tokens.json)
     use_keyring: bool = False
     refresh_margin_seconds: float = _ranged(300.0, 0, 86400)
 
@@ -127,6 +139,7 @@ class DialogSettings:
     verbosity: Verbosity = Verbosity.AUTO
     verbose_calls: int = _ranged(5, 0, 1000)  # auto: this many calls with instructions, then terse
     reannounce_seconds: float = _ranged(10.0, 0, 300)  # a call still ringing: its name again; 0 = never
+    barge_in: BargeIn = BargeIn.AUTO
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ from enum import Enum
 from typing import Any, Protocol
 
 from assistant.calls import CallEvent
-from assistant.config import DialogSettings, ListenMode, Verbosity, VoiceSettings
+from assistant.config import BargeIn, DialogSettings, ListenMode, Verbosity, VoiceSettings
 from assistant.devices import DeviceDirectory, Resolution
 from assistant.errors import WebexError
 from assistant.events import EventLog
@@ -110,6 +110,7 @@ class Dialog:
         state: StateFile | None = None,
         voice_settings: VoiceSettings | None = None,
         preferences: Preferences | None = None,
+        barge_in: BargeIn = BargeIn.STOP,
     ) -> None:
         self._client = client
         self._voice = voice
@@ -137,6 +138,7 @@ class Dialog:
         self._voice_settings = voice_settings or VoiceSettings()
         self._preferences = preferences or Preferences(None)
         self._verbosity = settings.verbosity
+        self.barge_in = barge_in  # resolved: on, stop or off (never auto)
         self._announce_at = 0.0  # when a call still ringing is announced again
         if self._remembered.value.sleeping:  # "stop listening" lasts across restarts
             self.state = State.SLEEPING
@@ -186,7 +188,10 @@ class Dialog:
             self._webex_down = False
             self._say(self._messages.say("webex_back"))
 
-    def on_heard(self, heard: HeardLike) -> None:
+    def on_heard(self, heard: HeardLike, speaking: bool = False) -> None:
+        """``speaking``: heard while the assistant was talking (barge-in, see ``BargeIn``)."""
+        if speaking and not self._barged_in(heard):
+            return
         command = heard.command if heard.accepted else None
         if self.state is State.ASKING and command is None and heard.accepted:
             command = self._device_answer(heard.text)
@@ -212,6 +217,22 @@ class Dialog:
             pass  # a command without the wake phrase first: ignored in always mode
         else:
             self._handle(command)
+
+    def _barged_in(self, heard: HeardLike) -> bool:
+        """Heard over the assistant's own voice: "stop" / "cancel" cut the sentence (and nothing
+        else happens); in ``on`` mode another command cuts it and is acted on. Everything else
+        heard meanwhile, possibly the assistant itself, is dropped without a reprompt."""
+        command = heard.command if heard.accepted else None
+        if command is None or self.barge_in is BargeIn.OFF:
+            return False
+        if command.intent is Intent.CANCEL:
+            self._voice.stop()
+            self._events.emit("heard", text=heard.text, intent="cancel", device=None, accepted=True)
+            return False
+        if self.barge_in is BargeIn.ON:
+            self._voice.stop()
+            return True
+        return False
 
     def on_tick(self) -> None:
         self._collect()
@@ -509,8 +530,8 @@ class Dialog:
             value: Any = max(RATE_RANGE_WPM[0], min(RATE_RANGE_WPM[1], voice.rate_wpm + step))
             section, key, changed = "voice", "rate_wpm", value != voice.rate_wpm
         elif intent in (Intent.LOUDER, Intent.QUIETER):
-            step = VOLUME_STEP if intent is Intent.LOUDER else -VOLUME_STEP
-            value = round(max(VOLUME_RANGE[0], min(VOLUME_RANGE[1], voice.volume + step)), 2)
+            change = VOLUME_STEP if intent is Intent.LOUDER else -VOLUME_STEP
+            value = round(max(VOLUME_RANGE[0], min(VOLUME_RANGE[1], voice.volume + change)), 2)
             section, key, changed = "voice", "volume", value != voice.volume
         elif intent in (Intent.BEEPS_OFF, Intent.BEEPS_ON):
             value = intent is Intent.BEEPS_ON

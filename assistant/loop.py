@@ -43,6 +43,7 @@ class FrameSource(Protocol):
 @dataclass(frozen=True)
 class Heard:
     transcript: Any  # assistant.speech.Transcript
+    speaking: bool = False  # the assistant was talking when it ended (barge-in)
 
 
 @dataclass(frozen=True)
@@ -198,7 +199,7 @@ class Assistant:
             self.dialog.on_call_event(item)
         elif isinstance(item, Heard):
             if self.dialog.listening:
-                self.dialog.on_heard(item.transcript)
+                self.dialog.on_heard(item.transcript, speaking=item.speaking)
         elif item.name == "microphone_back":
             self.dialog.on_microphone_back()
         elif item.name == "error":
@@ -211,12 +212,17 @@ class Assistant:
     def _hear(self, microphone: FrameSource, stop: threading.Event) -> None:
         """Raises on failure: the supervisor says so and starts listening again."""
         listener = new_listener(self._engine.recognizer(), self._settings.speech)
+        was_speaking = False
         for frame in microphone.frames():
             if stop.is_set():
                 break
+            speaking = self._voice is not None and bool(self._voice.is_deaf())
+            if was_speaking and not speaking:
+                listener.reset()  # the person's next words never join the assistant's last ones
+            was_speaking = speaking
             if not frame or not self.dialog.listening:
                 listener.reset()
                 continue
             transcript = listener.feed(frame)
             if transcript is not None and transcript.text.strip():
-                self._queue.put(Heard(transcript))
+                self._queue.put(Heard(transcript, speaking))

@@ -5,19 +5,21 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+from pathlib import Path
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TextIO
 
-from assistant.config import ListenMode, Settings
+from assistant import paths
+from assistant.config import BargeIn, ListenMode, Settings
 from assistant.devices import DeviceDirectory
 from assistant.dialog import Dialog
 from assistant.errors import WebexError
 from assistant.events import EventLog
 from assistant.intents import CommandLanguage
 from assistant.loop import Assistant, FrameSource
+from assistant.preferences import Preferences
 from assistant.state import StateFile
-from assistant.state import default_path as default_state_path
 
 log = logging.getLogger(__name__)
 
@@ -93,16 +95,22 @@ class Session:
         language = CommandLanguage.load(settings.speech.language, directory.names, wake)
         engine = create_engine(settings.speech, language)
         _report_unusable_names(directory, engine, events)
-        remembered = StateFile(default_state_path(os.environ))
+        remembered = StateFile(paths.state_file(os.environ))
+        # by-voice changes go to the file these settings came from, else the user's own
+        config_file = Path(settings.source) if settings.source != "<defaults>" else paths.config_file(os.environ)
         dialog = Dialog(client, self.voice, events, language, directory, settings.dialog,
-                        state=remembered)
+                        state=remembered, voice_settings=settings.voice,
+                        preferences=Preferences(config_file),
+                        barge_in=resolve_barge_in(settings))
         self.assistant = Assistant(settings, client, engine, dialog, events, voice=self.voice)
         if self._factory is not None:
             self.microphone = self._factory(self.voice, dialog, self.assistant.notice)
         else:
             from assistant.audio import Microphone
 
-            self.microphone = Microphone(settings.audio, deaf=self.voice.is_deaf,
+            # with barge-in the microphone hears the assistant too; the dialog decides (BargeIn)
+            deaf = self.voice.is_deaf if dialog.barge_in is BargeIn.OFF else (lambda: False)
+            self.microphone = Microphone(settings.audio, deaf=deaf,
                                          on_event=self.assistant.notice)
         self._stack.callback(self.microphone.close)
 
@@ -135,3 +143,24 @@ def _report_unusable_names(directory: DeviceDirectory, engine: Any, events: Even
         message = "The recogniser cannot hear these device words: " + ", ".join(missing) + "."
         log.warning("%s", message)
         events.emit("error", message=message)
+
+
+HEADSET_WORDS = ("headset", "headphone", "earphone", "earbud", "bluez", "bluetooth", "hands-free")
+
+
+def resolve_barge_in(settings: Settings) -> BargeIn:
+    """``auto``: ``on`` when the output is a headset (no echo path from speaker to microphone),
+    else ``stop``, so a loudspeaker's sound can only ever cut the assistant short."""
+    mode = settings.dialog.barge_in
+    if mode is not BargeIn.AUTO:
+        return mode
+    from assistant import audio
+
+    name = settings.audio.output_device.lower()
+    if not name:
+        try:
+            outputs = [d for d in audio.list_devices() if d.get("default_output")]
+            name = str(outputs[0].get("name", "")).lower() if outputs else ""
+        except Exception:  # no audio system: nothing to decide from; the safe choice
+            log.info("no output device to judge barge-in by; using 'stop'")
+    return BargeIn.ON if any(word in name for word in HEADSET_WORDS) else BargeIn.STOP

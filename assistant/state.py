@@ -1,7 +1,7 @@
 """What the assistant remembers between runs: whether the person said "stop listening", and how
 many calls it has announced (``verbosity = "auto"`` is verbose for the first ones).
 
-A small JSON file in the user's state folder. Losing it is harmless (the defaults come back), so
+A small JSON file in the user's state folder (``paths.state_file``). Losing it is harmless (the defaults come back), so
 a damaged file is logged and replaced, never fatal; it is written atomically.
 """
 
@@ -11,19 +11,12 @@ import json
 import logging
 import os
 import tempfile
-from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 log = logging.getLogger(__name__)
 
-APP_DIR_NAME = "webex-voice-assistant"
 MAX_BYTES = 64 * 1024
-
-
-def default_path(environ: Mapping[str, str]) -> Path:
-    base = environ.get("XDG_STATE_HOME") or str(Path(environ.get("HOME", "~")) / ".local" / "state")
-    return Path(base).expanduser() / APP_DIR_NAME / "state.json"
 
 
 @dataclass

@@ -69,11 +69,12 @@ class Rig:
         for event in self.watcher.poll_once()[0]:
             self.dialog.on_call_event(event)
 
-    def hear(self, text: str) -> None:
+    def hear(self, text: str, speaking: bool = False) -> None:
         """What an engine gives: accepted commands, and accepted bare device replies."""
         command = self.language.parse(text)
         accepted = command is not None or self.language.parse_device_only(text) is not None
-        self.dialog.on_heard(SimpleNamespace(text=text, accepted=accepted, command=command))
+        self.dialog.on_heard(SimpleNamespace(text=text, accepted=accepted, command=command),
+                             speaking=speaking)
         self.dialog.settle()  # the Webex request runs off the dialog thread; the loop's ticks collect it
 
     def webex_requests(self, suffix: str) -> list[dict[str, Any]]:
@@ -498,3 +499,33 @@ def test_a_setting_at_its_limit_is_said_and_not_written(rig: Rig) -> None:
         rig.hear("speak faster")
     assert rig.voice.said[-1] == "That setting is already as far as it goes."
     assert rig.voice.adjusted[-1] == {"rate_wpm": 350}
+
+
+def test_stop_while_speaking_cuts_the_sentence_and_takes_no_action(rig: Rig) -> None:
+    """``stop`` mode (loudspeakers): only "stop"/"cancel" cut the assistant; what else is heard
+    over its voice, possibly itself, is dropped without an action or a reprompt."""
+    from assistant.config import BargeIn
+
+    rig.dialog.barge_in = BargeIn.STOP
+    rig.emulator.ring(name="Dana Smith")
+    rig.poll()
+    stops, said = rig.voice.stops, len(rig.voice.said)
+    rig.hear("answer on my desk phone", speaking=True)  # e.g. its own prompt, heard back
+    rig.hear("banana", speaking=True)
+    assert rig.webex_requests("/calls/answer") == [] and len(rig.voice.said) == said
+    rig.hear("stop", speaking=True)
+    assert rig.voice.stops == stops + 1 and len(rig.voice.said) == said
+    assert rig.dialog.state is State.RINGING and rig.webex_requests("/calls/") == []
+
+
+def test_a_command_barged_in_with_a_headset_is_acted_on(rig: Rig) -> None:
+    from assistant.config import BargeIn
+
+    rig.dialog.barge_in = BargeIn.ON
+    call_id = rig.emulator.ring(name="Dana Smith")
+    rig.poll()
+    stops = rig.voice.stops
+    rig.hear("answer on my desk phone", speaking=True)
+    assert rig.voice.stops == stops + 1  # the prompt is cut at once
+    assert [a["json"]["callId"] for a in rig.webex_requests("/calls/answer")] == [call_id]
+    assert rig.voice.said[-1] == "Answered on your desk phone."
