@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from assistant import paths
 from assistant.errors import AssistantError
 
 log = logging.getLogger(__name__)
@@ -32,8 +33,7 @@ class ServiceError(AssistantError):
 
 def unit_path(environ: Mapping[str, str] | None = None) -> Path:
     environ = os.environ if environ is None else environ
-    base = environ.get("XDG_CONFIG_HOME") or str(Path(environ.get("HOME", "~")) / ".config")
-    return Path(base).expanduser() / "systemd" / "user" / UNIT_NAME
+    return paths.xdg_home(environ, "XDG_CONFIG_HOME") / "systemd" / "user" / UNIT_NAME
 
 
 def unit_text(python: str | None = None, config: str | None = None) -> str:
