@@ -13,7 +13,8 @@ AMPLITUDE = 0.35
 
 # name -> tones as (frequency Hz or 0 for silence, seconds); a tuple of frequencies is a chord
 _SHAPES: dict[str, list[tuple[float | tuple[float, ...], float]]] = {
-    "ring": [((440.0, 480.0), 0.25), (0, 0.08), ((440.0, 480.0), 0.25)],
+    # short, so that the caller's name follows at once (issue 11): 0.27 s, not 0.58 s
+    "ring": [((440.0, 480.0), 0.11), (0, 0.05), ((440.0, 480.0), 0.11)],
     "listening": [(660.0, 0.09), (0, 0.03), (880.0, 0.12)],
     "done": [(784.0, 0.09), (0, 0.02), (1046.5, 0.16)],
     "error": [(330.0, 0.16), (0, 0.04), (262.0, 0.24)],

@@ -3,9 +3,17 @@
 One worker thread ("voice-out") plays jobs in order. The assistant knows exactly when it is
 speaking: ``on_event("speaking")`` when playback starts, ``on_event("spoken")`` when it ends,
 and ``is_deaf()`` is true from the moment something is queued until ``deaf_after_speech_ms``
-after it ended (the microphone drops those frames). ``stop()`` cuts the current sound and
-drops the queue. With no output device, sound is appended to a private, bounded WAV file
-(``assistant.fallback_wav``) and the text logged.
+after it ended (the microphone drops those frames). ``stop()`` cuts the current sound within
+one audio block and drops the queue. With no output device, sound is appended to a private,
+bounded WAV file (``assistant.fallback_wav``) and the text logged.
+
+Speaking at once (issue 11): ``say`` splits its text into sentences and has each synthesized
+straight away by the "voice-prep" thread (``assistant.voice_cache``), while whatever is queued
+before it (the ring tone) plays; a sentence plays as soon as it is ready, the next one being
+synthesized behind it. Sentences are cached: ``prepare(texts)`` at start-up keeps the fixed
+phrases for good, and recent sentences (callers repeat) stay in an LRU. One output stream
+(``assistant.playback``) stays open while sounds follow each other and closes after
+``STREAM_IDLE_SECONDS`` of quiet.
 
 Never silent: when a sentence cannot be synthesized, the error earcon is played instead (it
 needs no synthesizer, and plays even with earcons turned off) and ``on_event("error",
@@ -24,7 +32,9 @@ import tempfile
 import threading
 import time
 import wave
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,14 +48,17 @@ from assistant.config import AudioSettings, VoiceSettings
 from assistant.errors import VoiceError
 from assistant.fallback_wav import RATE_HZ as FALLBACK_RATE_HZ
 from assistant.fallback_wav import SpeechFile
+from assistant.playback import PLAY_MARGIN_SECONDS, PlaybackReport, Player
 from assistant.synth import SPOKEN_FAILURE, Synthesizer, TimedSynthesis
+from assistant.voice_cache import Audio, Preparer, SentenceCache, edges_for_joining, split_sentences
 
 log = logging.getLogger(__name__)
 
 EventCallback = Callable[[str, dict[str, Any]], None]
 VOICE_DIED = "My voice stopped for a moment. It is back now."
-PLAY_MARGIN_SECONDS = 5.0  # longest wait beyond a sound's own length before giving up on it
 JOB_WAIT_SECONDS = 300.0
+STREAM_IDLE_SECONDS = 3.0  # the output stream stays open this long after the last sound
+STOP_CHECK_SECONDS = 0.02  # while waiting for a sentence's synthesis, how often stop is checked
 
 
 @dataclass
@@ -54,6 +67,8 @@ class _Job:
     text: str
     generation: int
     done: threading.Event = field(default_factory=threading.Event)
+    sentences: list[Future[Audio]] = field(default_factory=list)  # "say": synthesized ahead
+    logged: bool = False  # written to the log (no output device)
 
 
 class Voice:
@@ -81,10 +96,14 @@ class Voice:
         self._tmp = Path(tempfile.mkdtemp(prefix="assistant-voice-"))
         self._earcons: dict[str, np.ndarray] = {}
         self._fallback: SpeechFile | None = None
+        self._prep = Preparer(self.synthesize, SentenceCache())
+        self._player: Player | None = None
         self._synthesis_broken = False  # reported once, until a sentence is spoken again
         self._device = self._find_output()
         self.output_available = self._device is not None
         self._next_device_check = clock() + audio.retry_seconds
+        for name in earcons.NAMES:  # ready before the first ring
+            self._earcon(name)
 
     # -- public API -------------------------------------------------------------------------
 
@@ -98,9 +117,30 @@ class Voice:
             self._submit("earcon", name, wait)
 
     def stop(self) -> None:
+        """Cuts the sound playing within one audio block and drops every queued one."""
         with self._lock:
             self._generation += 1
+            player = self._player
+        if player is not None:
+            player.mark_stop()
         log.info("voice: stopped")
+
+    def prepare(self, texts: Iterable[str]) -> None:
+        """Synthesizes the sentences of ``texts`` in the background and keeps them for good.
+
+        Sentences with a ``{placeholder}`` are left out, so message templates can be given as
+        they are: from "Call from {caller}. Say answer, …" the fixed "Say answer, …" is prepared.
+        """
+        self._prep.prepare(sentence for text in texts for sentence in split_sentences(text)
+                           if "{" not in sentence and "}" not in sentence)
+
+    def wait_prepared(self, timeout_seconds: float) -> bool:
+        """True once everything asked for has been synthesized (within the timeout)."""
+        return self._prep.wait_idle(timeout_seconds)
+
+    def is_prepared(self, text: str) -> bool:
+        """Whether every sentence of ``text`` is synthesized already (speaking it starts at once)."""
+        return all(sentence in self._prep.cache for sentence in split_sentences(text))
 
     def is_deaf(self) -> bool:
         with self._lock:
@@ -116,11 +156,27 @@ class Voice:
         finally:
             path.unlink(missing_ok=True)
 
+    def render(self, text: str) -> tuple[np.ndarray, int]:
+        """``text`` as ``say`` plays it: its sentences from the cache (synthesized if need be)."""
+        sentences = split_sentences(text)
+        sounds = [self._prep.request(s).result(2 * self.settings.synth_timeout_seconds)
+                  for s in sentences]
+        rate = sounds[0][1]
+        parts = [edges_for_joining(samples, rate, i == 0, i == len(sounds) - 1)
+                 for i, (samples, _) in enumerate(sounds)]
+        return np.concatenate(parts), rate
+
     def save(self, text: str, path: str | Path) -> Path:
         """Writes ``text`` spoken to a new WAV file (``assistant say --out``)."""
         samples, rate = self.synthesize(text)
         _write_wav(Path(path), samples, rate)
         return Path(path)
+
+    @property
+    def playback(self) -> PlaybackReport | None:
+        """What the output device got of the sound playing (else of the last one)."""
+        player = self._player
+        return player.report if player is not None else None
 
     @property
     def synthesizer_name(self) -> str:
@@ -132,6 +188,8 @@ class Voice:
         if worker is not None:
             self._jobs.put(None)
             worker.join(timeout=PLAY_MARGIN_SECONDS + self.settings.synth_timeout_seconds)
+        self._prep.close(self.settings.synth_timeout_seconds)
+        self._close_player()
         self._synth.close()
         if self._fallback is not None:
             self._fallback.close()
@@ -143,6 +201,10 @@ class Voice:
         with self._lock:
             job = _Job(kind, text, self._generation)
             self._busy += 1
+        if kind == "say":  # synthesized now, while what is queued before it plays
+            job.sentences = [self._prep.request(sentence, job.generation)
+                             for sentence in split_sentences(text)]
+        with self._lock:
             if self._worker is None or not self._worker.is_alive():
                 if self._worker is not None:
                     log.warning("voice: the voice thread had stopped; starting a new one")
@@ -160,8 +222,9 @@ class Voice:
 
     def _run(self) -> None:
         try:
-            while (job := self._jobs.get()) is not None:
+            while (job := self._next_job()) is not None:
                 self._do(job)
+            self._close_player()
         except BaseException as exc:  # noqa: BLE001 - the thread ends; the next say restarts it
             log.critical("voice: the voice thread died (%r); the next sentence restarts it", exc)
             with self._lock:  # sounds already queued must not wait for the next say
@@ -169,6 +232,13 @@ class Voice:
                     self._worker = threading.Thread(target=self._run, name="voice-out", daemon=True)
                     self._worker.start()
             self._on_event("error", {"message": VOICE_DIED, "source": "voice"})
+
+    def _next_job(self) -> _Job | None:
+        try:
+            return self._jobs.get(timeout=STREAM_IDLE_SECONDS)
+        except queue.Empty:
+            self._close_player()  # idle: the output stream is closed until the next sound
+            return self._jobs.get()
 
     def _do(self, job: _Job) -> None:
         try:
@@ -183,20 +253,42 @@ class Voice:
             job.done.set()
 
     def _speak(self, job: _Job) -> None:
-        try:
-            samples, rate = self.synthesize(job.text)
-        except Exception as exc:  # noqa: BLE001 - any synthesizer failure ends in a tone
-            self._cannot_synthesize(job, exc)
-            return
-        if self._synthesis_broken:
-            self._synthesis_broken = False
-            log.warning("voice: synthesis works again")
-            self._on_event("voice_back", {})
-        if self._stopped(job):
-            return
-        self._on_event("speaking", {"text": job.text})
-        completed = self._play(job, samples, rate)
-        self._on_event("spoken", {"text": job.text, "completed": completed})
+        """Each sentence plays as soon as it is synthesized, the next one ready behind it."""
+        count, started, completed = len(job.sentences), False, True
+        for index, future in enumerate(job.sentences):
+            try:
+                sound = self._await(job, future)
+            except Exception as exc:  # noqa: BLE001 - any synthesizer failure ends in a tone
+                self._cannot_synthesize(job, exc)
+                completed = False
+                break
+            if sound is None:  # stopped while it was being synthesized
+                completed = False
+                break
+            if self._synthesis_broken:
+                self._synthesis_broken = False
+                log.warning("voice: synthesis works again")
+                self._on_event("voice_back", {})
+            if not started:
+                started = True
+                self._on_event("speaking", {"text": job.text})
+            samples = edges_for_joining(sound[0], sound[1], index == 0, index == count - 1)
+            if not self._play(job, samples, sound[1]):
+                completed = False
+                break
+        if started:
+            self._on_event("spoken", {"text": job.text, "completed": completed})
+
+    def _await(self, job: _Job, future: Future[Audio]) -> Audio | None:
+        """The synthesized sentence, or None as soon as the job is stopped."""
+        deadline = time.monotonic() + 2 * self.settings.synth_timeout_seconds + PLAY_MARGIN_SECONDS
+        while not self._stopped(job):
+            try:
+                return future.result(timeout=STOP_CHECK_SECONDS)
+            except FutureTimeout:
+                if time.monotonic() > deadline:
+                    raise VoiceError("synthesis did not finish", SPOKEN_FAILURE) from None
+        return None
 
     def _cannot_synthesize(self, job: _Job, exc: Exception) -> None:
         """The error tone instead of the sentence; the failure reported once until it recovers."""
@@ -246,49 +338,29 @@ class Voice:
         return True
 
     def _play_device(self, job: _Job, device: int, samples: np.ndarray, rate: int) -> bool:
-        audio.stream_opened()  # from here on no re-scan may pull PortAudio from under us
+        with self._lock:
+            if self._player is None or self._player.device != device:
+                self._player = Player(device)
+            player = self._player
         try:
-            try:
-                sd.check_output_settings(device=device, samplerate=rate, channels=1, dtype="int16")
-            except (sd.PortAudioError, ValueError):
-                native = int(sd.query_devices(device)["default_samplerate"])
-                samples, rate = resample_int16(samples, rate, native), native
-            self._stream_out(job, device, samples.astype("<i2").tobytes(), rate)
-        finally:
-            audio.stream_closed()
-        return not self._stopped(job)
+            report = player.play(samples, rate, lambda: self._stopped(job))
+        except sd.PortAudioError:
+            self._close_player()
+            raise
+        return not report.stopped
 
-    def _stream_out(self, job: _Job, device: int, data: bytes, rate: int) -> None:
-        position = 0
-        finished = threading.Event()
-
-        def callback(outdata: Any, frames: int, when: Any, status: sd.CallbackFlags) -> None:
-            nonlocal position
-            if self._stopped(job):
-                raise sd.CallbackAbort
-            chunk = data[position : position + len(outdata)]
-            outdata[: len(chunk)] = chunk
-            outdata[len(chunk) :] = b"\x00" * (len(outdata) - len(chunk))
-            position += len(chunk)
-            if position >= len(data):
-                raise sd.CallbackStop
-
-        stream = sd.RawOutputStream(device=device, samplerate=rate, channels=1, dtype="int16",
-                                    latency="low", callback=callback,
-                                    finished_callback=finished.set)
-        try:
-            stream.start()
-            if not finished.wait(len(data) / 2 / rate + PLAY_MARGIN_SECONDS):
-                log.warning("playback did not finish in time; aborting it")
-                stream.abort()
-        finally:
-            stream.close()
+    def _close_player(self) -> None:
+        with self._lock:
+            player = self._player
+        if player is not None:
+            player.close()
 
     def _append_fallback(self, job: _Job, samples: np.ndarray, rate: int) -> None:
         if self._fallback is None:
             self._fallback = SpeechFile.open(self.settings.fallback_wav)
             log.warning("no output device: speech is appended to %s", self._fallback.path)
-        if job.kind == "say":
+        if job.kind == "say" and not job.logged:
+            job.logged = True
             log.warning("said (no output device): %s", job.text)
         if rate != FALLBACK_RATE_HZ:
             samples = resample_int16(samples, rate, FALLBACK_RATE_HZ)

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import threading
 import time
+import wave
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,7 @@ from assistant.config import AudioSettings, VoiceSettings
 from assistant.errors import VoiceError
 from assistant.synth import SPOKEN_FAILURE, EspeakCliSynthesizer
 from assistant.voice import VOICE_DIED, Voice
+from assistant.voice_cache import SentenceCache, split_sentences
 
 WAIT_SECONDS = 30.0
 PROMPT = "Call from Dana Smith. Say answer, answer on a device, or decline."
@@ -85,7 +87,7 @@ def make_voice() -> Iterator[Any]:
 def test_say_plays_through_the_virtual_speaker(pulse: Pulse, make_voice: Any) -> None:
     voice, events = make_voice()
     assert voice.output_available
-    samples, rate = voice.synthesize(PROMPT)
+    samples, rate = voice.render(PROMPT)  # its two sentences, as say plays them
     with record_speaker(pulse) as path:
         voice.say(PROMPT)
     recorded, recorded_rate = read_wav(path)
@@ -221,11 +223,12 @@ def test_earcons_are_generated_played_and_can_be_turned_off(
         assert 1000 < np.abs(sound).max() < 32767
     assert len({s.tobytes() for s in sounds.values()}) == 5
 
+    assert len(sounds["ring"]) / earcons.RATE_HZ < 0.3  # short: the caller's name follows at once
     voice, _ = make_voice()
     with record_speaker(pulse) as path:
         voice.earcon("ring")
     recorded, recorded_rate = read_wav(path)
-    assert abs(voiced_span_seconds(recorded, recorded_rate) - 0.58) < 0.1
+    assert abs(voiced_span_seconds(recorded, recorded_rate) - 0.27) < 0.1
 
     out = tmp_path / "earcons.wav"
     quiet, _ = make_voice(VoiceSettings(earcons=False, fallback_wav=str(out)),
@@ -480,3 +483,193 @@ def test_pyttsx3_utterance_without_audio_is_synthesized_once_more(
         with pytest.raises(VoiceError, match="wrote no audio"):
             synth.to_file("Answered on your desk phone.", out)
     assert engine.calls == 2
+
+
+# ----------------------------------------------------------------- speaking at once (issue 11)
+
+INSTRUCTIONS = "Say answer, answer on a device, or decline."
+
+
+class CountingSynthesizer:
+    """The espeak-ng command line, counting what it is asked; a sentence in ``gates`` waits
+    for its event first (a slow synthesis, released by the test)."""
+
+    name = "counting"
+
+    def __init__(self, gates: dict[str, threading.Event] | None = None) -> None:
+        self.real = EspeakCliSynthesizer(VoiceSettings())
+        self.texts: list[str] = []
+        self.gates = gates or {}
+
+    def to_file(self, text: str, path: Path) -> None:
+        self.texts.append(text)
+        if text in self.gates:
+            assert self.gates[text].wait(WAIT_SECONDS)
+        self.real.to_file(text, path)
+
+    def close(self) -> None:
+        pass
+
+
+def written(path: Path) -> np.ndarray:
+    """What the voice has appended to its speech file so far (empty while it starts it)."""
+    try:
+        return read_wav(path)[0]
+    except (FileNotFoundError, EOFError, wave.Error):
+        return np.zeros(0, np.int16)
+
+
+def wait_until(condition: Any) -> None:
+    deadline = time.monotonic() + WAIT_SECONDS
+    while not condition():
+        assert time.monotonic() < deadline, "condition never met"
+        time.sleep(0.01)
+
+
+def test_sentences_are_split_after_their_full_stop_but_not_after_an_abbreviation() -> None:
+    assert split_sentences(f"Call from Dana Smith. {INSTRUCTIONS}") == [
+        "Call from Dana Smith.", INSTRUCTIONS]
+    assert split_sentences("Call from Dr. Lee. Declined!  Why? No.") == [
+        "Call from Dr. Lee.", "Declined!", "Why?", "No."]
+    assert split_sentences("Call from J. Smith.") == ["Call from J. Smith."]
+    assert split_sentences("Call from 555 1234 at 3.5 past") == ["Call from 555 1234 at 3.5 past"]
+
+
+def test_a_sentence_said_again_comes_from_the_cache(make_voice: Any, tmp_path: Path) -> None:
+    synth = CountingSynthesizer()
+    voice, events = make_voice(VoiceSettings(fallback_wav=str(tmp_path / "said.wav")), NO_SPEAKER,
+                               synthesizer=synth)
+    voice.say(f"Call from Dana Smith. {INSTRUCTIONS}")
+    first = written(tmp_path / "said.wav")
+    voice.say(f"Call from Dana Smith. {INSTRUCTIONS}")
+    voice.say(f"Call from Lee Wong. {INSTRUCTIONS}")  # only the new name is synthesized
+    assert synth.texts == ["Call from Dana Smith.", INSTRUCTIONS, "Call from Lee Wong."]
+    again = written(tmp_path / "said.wav")[len(first) : 2 * len(first)]
+    assert np.array_equal(first, again)  # the same audio, sample for sample
+    assert voiced_span_seconds(first, 22050) > 2.0
+    assert events.names() == ["speaking", "spoken"] * 3
+
+
+def test_prepare_synthesizes_fixed_phrases_ahead_and_skips_placeholders(
+    make_voice: Any, tmp_path: Path
+) -> None:
+    synth = CountingSynthesizer()
+    voice, events = make_voice(VoiceSettings(fallback_wav=str(tmp_path / "said.wav")), NO_SPEAKER,
+                               synthesizer=synth)
+    voice.prepare([f"Call from {{caller}}. {INSTRUCTIONS}", "Declined.", "{caller} is calling."])
+    assert voice.wait_prepared(WAIT_SECONDS)
+    assert synth.texts == [INSTRUCTIONS, "Declined."]
+    assert voice.is_prepared("Declined.") and not voice.is_prepared("Call from Dana Smith.")
+    assert events.items == []  # preparing is silent
+    voice.say("Declined.")
+    voice.say(f"Call from Dana Smith. {INSTRUCTIONS}")
+    assert synth.texts == [INSTRUCTIONS, "Declined.", "Call from Dana Smith."]
+    assert voiced_span_seconds(written(tmp_path / "said.wav"), 22050) > 2.5
+
+
+def test_prepared_phrases_stay_while_recent_sentences_are_dropped_oldest_first() -> None:
+    sound = (np.ones(22050, np.int16), 22050)
+    cache = SentenceCache(recent=2, recent_seconds=60)
+    cache.put("Declined.", sound, fixed=True)
+    for name in ("Call from A.", "Call from B.", "Call from C."):
+        cache.put(name, sound)
+    assert "Declined." in cache and "Call from A." not in cache and len(cache) == 3
+    assert cache.get("Call from B.") is sound  # used: now the most recent
+    cache.put("Call from D.", sound)
+    assert "Call from B." in cache and "Call from C." not in cache
+    small = SentenceCache(recent=10, recent_seconds=2.5)  # bounded by audio length too
+    for name in ("A.", "B.", "C."):
+        small.put(name, sound)
+    assert "A." not in small and "B." in small and "C." in small
+
+
+def test_the_first_sentence_plays_while_the_next_is_still_synthesized(
+    make_voice: Any, tmp_path: Path
+) -> None:
+    """The name is heard without waiting for the instructions to be synthesized."""
+    gate = threading.Event()
+    synth = CountingSynthesizer({INSTRUCTIONS: gate})
+    out = tmp_path / "said.wav"
+    voice, events = make_voice(VoiceSettings(fallback_wav=str(out)), NO_SPEAKER, synthesizer=synth)
+    try:
+        voice.say(f"Dana Smith calling. {INSTRUCTIONS}", wait=False)
+        wait_until(lambda: voiced_span_seconds(written(out), 22050) > 0.5)
+        assert events.names() == ["speaking"]  # the name is out; the rest is still on its way
+    finally:
+        gate.set()
+    events.wait_for("spoken")
+    assert events.items[-1][1]["completed"] is True
+    assert voiced_span_seconds(written(out), 22050) > 2.5
+
+
+def test_a_ring_is_not_held_up_by_a_stopped_sentence_still_being_synthesized(
+    make_voice: Any, tmp_path: Path
+) -> None:
+    """Before: the voice thread synthesized the old sentence to the end before the ring tone."""
+    gate = threading.Event()
+    synth = CountingSynthesizer({LONG: gate})
+    out = tmp_path / "said.wav"
+    voice, events = make_voice(VoiceSettings(fallback_wav=str(out)), NO_SPEAKER, synthesizer=synth)
+    voice.prepare(["Call from Dana Smith."])
+    assert voice.wait_prepared(WAIT_SECONDS)
+    try:
+        voice.say(LONG, wait=False)
+        wait_until(lambda: LONG in synth.texts)
+        voice.stop()
+        voice.earcon("ring", wait=False)
+        voice.say("Call from Dana Smith.", wait=False)
+        events.wait_for("spoken")  # while the old sentence is still being synthesized
+        assert not gate.is_set()
+        ring = earcons.render("ring")
+        assert np.array_equal(written(out)[: len(ring)], ring)
+        assert events.names() == ["speaking", "spoken"]
+        assert events.items[0][1]["text"] == "Call from Dana Smith."
+    finally:
+        gate.set()
+
+
+def test_stop_cuts_a_long_sentence_within_one_audio_block(pulse: Pulse, make_voice: Any) -> None:
+    voice, events = make_voice()
+    voice.say(LONG, wait=False)
+    events.wait_for("speaking")
+    wait_until(lambda: voice.playback is not None
+               and voice.playback.played >= 10 * voice.playback.block_frames)
+    voice.stop()
+    events.wait_for("spoken")
+    report = voice.playback
+    assert report is not None and report.stopped
+    assert report.after_stop <= report.block_frames  # at most the block in hand
+    assert report.played < report.frames / 2
+    assert events.items[-1][1]["completed"] is False
+
+
+def test_ring_tone_and_name_share_one_open_output_stream(pulse: Pulse, make_voice: Any) -> None:
+    voice, events = make_voice()
+    voice.prepare(["Call from Dana Smith."])
+    assert voice.wait_prepared(WAIT_SECONDS)
+    with record_speaker(pulse) as path:
+        voice.earcon("ring", wait=False)
+        voice.say("Call from Dana Smith.")
+        player = voice._player
+        assert player is not None and player.is_open  # kept open for what follows
+    recorded, rate = read_wav(path)
+    ring, name = earcons.render("ring"), voice.render("Call from Dana Smith.")[0]
+    whole = (len(ring) + len(name)) / earcons.RATE_HZ
+    assert abs(voiced_span_seconds(recorded, rate) - voiced_span_seconds(
+        np.concatenate([ring, name]), earcons.RATE_HZ)) < 0.1, whole  # no gap between them
+    assert events.names() == ["speaking", "spoken"]
+
+
+def test_a_broken_synthesizer_while_preparing_is_quiet_and_say_still_gives_the_error_tone(
+    make_voice: Any, tmp_path: Path
+) -> None:
+    out = tmp_path / "said.wav"
+    voice, events = make_voice(VoiceSettings(fallback_wav=str(out)), NO_SPEAKER,
+                               synthesizer=BrokenSynthesizer(),
+                               fallback_synthesizer=BrokenSynthesizer())
+    voice.prepare(["Declined."])
+    assert voice.wait_prepared(WAIT_SECONDS)
+    assert events.items == [] and not voice.is_prepared("Declined.")
+    voice.say("Declined.")
+    assert events.items == [("error", {"message": SPOKEN_FAILURE, "source": "voice"})]
+    assert np.array_equal(written(out), earcons.render("error"))
