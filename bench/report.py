@@ -174,12 +174,30 @@ def footprint_section(part: dict[str, Any] | None) -> list[str]:
     ]
 
 
+def faults_section(part: dict[str, Any] | None) -> list[str]:
+    failed = _failed(part, "Faults")
+    if failed or part is None:
+        return failed or []
+    what = {"microphone": "microphone capture fails", "poller": "call poller thread dies",
+            "synthesis": "speech synthesis fails"}
+    table = [[what.get(name, name), f"{row['told']} / {row['trials']}",
+              f"{row.get('p50_s', float('nan')):.2f} / {row.get('p95_s', float('nan')):.2f} / "
+              f"{row.get('max_s', float('nan')):.2f} s", f"{row['came_back']} / {row['trials']}"]
+             for name, row in part.items()]
+    return [
+        "**Faults while listening** (`bench/faults.py`, in process, a fresh session per trial): "
+        "from the fault to the spoken sentence (or, for synthesis, the error tone):", "",
+        *_table(["fault", "said or toned", "p50 / p95 / max", "part came back"], table), "",
+    ]
+
+
 def render(results: dict[str, Any]) -> str:
     modes = results.get("meta", {}).get("modes", [])
     lines = header(results)
     lines += accuracy_section(results.get("accuracy"), modes)
     lines += latency_section(results.get("latency"))
     lines += footprint_section(results.get("footprint"))
+    lines += faults_section(results.get("faults"))
     return "\n".join(lines).rstrip() + "\n"
 
 

@@ -2,7 +2,7 @@
 side in one run, into bench/results.json, bench/results.md and the README's bench region.
 
     .venv/bin/python bench/run.py [--quick] [--modes spot,naive] [--skip-accuracy]
-                                  [--skip-latency] [--skip-footprint]
+                                  [--skip-latency] [--skip-footprint] [--skip-faults]
 
 The parts run one after the other (the machine has two cores); a part that fails is recorded
 as failed and the others still run (exit 1). ``--quick`` is a smoke run of a few minutes.
@@ -74,6 +74,13 @@ def footprint(modes: list[str], seconds: float) -> dict[str, Any]:
     return bench_footprint.run(modes, seconds)
 
 
+def faults(trials: int) -> dict[str, Any]:
+    import faults as bench_faults
+
+    result: dict[str, Any] = bench_faults.run(trials)
+    return result
+
+
 def measured_as(argv: list[str]) -> list[str]:
     """The arguments that change what is measured (not where results go)."""
     kept, skip_next = [], False
@@ -109,7 +116,7 @@ def main() -> int:
     parser.add_argument("--rooms", default="quiet,babble12")
     parser.add_argument("--seconds", type=float,
                         help="footprint: listening time per CPU figure (20; quick 10)")
-    for part in ("accuracy", "latency", "footprint"):
+    for part in ("accuracy", "latency", "footprint", "faults"):
         parser.add_argument(f"--skip-{part}", action="store_true")
     parser.add_argument("--out", default=str(BENCH / "results.json"))
     parser.add_argument("--no-readme", action="store_true", help="leave README.md alone")
@@ -135,6 +142,8 @@ def main() -> int:
         "latency", lambda: latency(modes, trials, args.rooms.split(",")), took)
     results["footprint"] = skipped if args.skip_footprint else timed(
         "footprint", lambda: footprint(modes, seconds), took)
+    results["faults"] = skipped if args.skip_faults else timed(
+        "faults", lambda: faults(3 if args.quick else 10), took)
     took["total"] = round(time.monotonic() - start, 1)
 
     out = Path(args.out)
@@ -143,7 +152,8 @@ def main() -> int:
     print(f"bench: wrote {out} ({took['total'] / 60:.1f} min)", file=sys.stderr)
     report.main(["--results", str(out)] + (["--no-readme"] if args.no_readme else []))
     print(report.render(results))
-    failed = [name for name in ("accuracy", "latency", "footprint") if "error" in results[name]]
+    failed = [name for name in ("accuracy", "latency", "footprint", "faults")
+              if "error" in results[name]]
     if failed:
         print(f"bench: failed: {', '.join(failed)}", file=sys.stderr)
     return 1 if failed else 0
