@@ -82,6 +82,16 @@ def test_answer_without_words_uses_the_primary_device(tmp_path: Path, emulator: 
     assert [r["json"] for r in answers(emulator)] == [{"callId": call_id}]
 
 
+def test_with_two_calls_ringing_the_answer_names_whose_call(tmp_path: Path, emulator: Emulator) -> None:
+    emulator.ring("Dana Smith")
+    time.sleep(0.01)  # "newest" is by creation time
+    newest = emulator.ring("Lee Park")
+    result = assistant(tmp_path, emulator, "answer", "desk", "phone")
+    assert (result.returncode, result.stdout) == (
+        0, "Answered the call from Lee Park on your desk phone.\n")
+    assert [r["json"]["callId"] for r in answers(emulator)] == [newest]
+
+
 def test_answer_on_headset_alias(tmp_path: Path, emulator: Emulator) -> None:
     emulator.ring("Dana")
     result = assistant(tmp_path, emulator, "answer", "my", "headset", "--json")

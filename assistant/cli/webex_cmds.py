@@ -242,6 +242,7 @@ class Outcome:
     device: str | None = None  # the endpoint name
     message: str = ""
     status: int | None = None  # HTTP status of the Webex request (None: none was made or no reply)
+    callers_ringing: int = 0
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -251,10 +252,11 @@ class Outcome:
         }
 
 
-def _ringing(client: WebexClient) -> Call | None:
-    """The newest call ringing for the person (by ``created``), as in the voice loop."""
+def _ringing(client: WebexClient) -> tuple[Call | None, int]:
+    """The newest call ringing for the person (by ``created``), as in the voice loop, and how
+    many ring."""
     ringing = [c for c in client.list_calls() if c.is_ringing_for_me]
-    return max(ringing, key=lambda c: c.created or "") if ringing else None
+    return (max(ringing, key=lambda c: c.created or "") if ringing else None), len(ringing)
 
 
 def _on_ringing_call(
@@ -265,7 +267,8 @@ def _on_ringing_call(
     messages = Messages.load()
     outcome = Outcome(False, action)
     try:
-        call = _ringing(client)
+        call, count = _ringing(client)
+        outcome.callers_ringing = count
         if call is None:
             outcome.message = messages.say("no_call")
             return outcome
@@ -296,7 +299,10 @@ def answer_outcome(client: WebexClient, settings: Settings, words: str) -> Outco
             label = directory.said_as(resolution.endpoint, resolution.phrase)
         outcome.status = client.answer(call.id, outcome.endpoint_id)
         outcome.ok = True
-        outcome.message = messages.outcome_of("answer", label)
+        if outcome.callers_ringing > 1:  # whose call it was, of the several ringing
+            outcome.message = messages.outcome_for_caller("answer", call.remote.spoken(), label)
+        else:
+            outcome.message = messages.outcome_of("answer", label)
 
     return _on_ringing_call(client, "answer", answer)
 
