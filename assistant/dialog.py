@@ -34,6 +34,7 @@ from assistant.events import EventLog
 from assistant.intents import Command, CommandLanguage, Intent
 from assistant.messages import Messages, spoken_list
 from assistant.preferences import Preferences
+from assistant.protocols import CallControl, Speaker
 from assistant.state import StateFile
 from assistant.webex.models import Call, Endpoint
 
@@ -63,14 +64,6 @@ class _Pending:
     stopped: str = ""  # "answered" or "ended" if the call stopped ringing while in flight
 
 
-class Speaker(Protocol):
-    def say(self, text: str, wait: bool = True) -> None: ...
-    def earcon(self, name: str, wait: bool = True) -> None: ...
-    def stop(self) -> None: ...
-    def is_deaf(self) -> bool: ...
-    def adjust(self, **changes: Any) -> None: ...
-
-
 class HeardLike(Protocol):
     text: str
     accepted: bool
@@ -98,7 +91,7 @@ CALL_CONTROLS = {
 class Dialog:
     def __init__(
         self,
-        client: Any,
+        client: CallControl,
         voice: Speaker,
         events: EventLog,
         language: CommandLanguage,
@@ -493,17 +486,22 @@ class Dialog:
         else:
             self._enter(State.FOLLOW_UP, self._settings.follow_up_seconds)
 
-    def _perform(self, action: str, call_id: str, endpoint_id: str | None) -> Any:
-        """Runs on the ``webex-action`` thread; returns the client's result (the status)."""
+    def _perform(self, action: str, call_id: str, endpoint_id: str | None) -> int | None:
+        """Runs on the ``webex-action`` thread; returns the HTTP status Webex replied with."""
+        client = self._client
+        controls: dict[str, Callable[[str], int]] = {
+            "hangup": client.hangup, "hold": client.hold, "resume": client.resume,
+            "mute": client.mute, "unmute": client.unmute,
+        }
         if action == "answer":
-            return self._client.answer(call_id, endpoint_id)
+            return client.answer(call_id, endpoint_id)
         if action == "decline":
-            return self._client.reject(call_id, "busy")
+            return client.reject(call_id, "busy")
         if action == "ignore":
-            return self._client.reject(call_id, "ignore")
+            return client.reject(call_id, "ignore")
         if action == "voicemail":
-            return self._client.divert(call_id, to_voicemail=True)
-        return getattr(self._client, action)(call_id)
+            return client.divert(call_id, to_voicemail=True)
+        return controls[action](call_id)
 
     def _help(self) -> str:
         """What fits the moment: ringing, asking, on a call, idle or asleep."""

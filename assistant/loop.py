@@ -26,6 +26,8 @@ from assistant.calls import CallEvent, CallWatcher
 from assistant.config import Settings
 from assistant.dialog import Dialog
 from assistant.events import EventLog
+from assistant.protocols import CallControl, Speaker
+from assistant.speech.base import SpeechEngine, Transcript
 from assistant.speech.endpointing import new_listener
 
 log = logging.getLogger(__name__)
@@ -42,7 +44,7 @@ class FrameSource(Protocol):
 
 @dataclass(frozen=True)
 class Heard:
-    transcript: Any  # assistant.speech.Transcript
+    transcript: Transcript
     speaking: bool = False  # the assistant was talking when it ended (barge-in)
 
 
@@ -107,11 +109,11 @@ class Assistant:
     def __init__(
         self,
         settings: Settings,
-        client: Any,
-        engine: Any,
+        client: CallControl,
+        engine: SpeechEngine,
         dialog: Dialog,
         events: EventLog,
-        voice: Any = None,
+        voice: Speaker | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._settings = settings

@@ -529,3 +529,71 @@ def test_a_command_barged_in_with_a_headset_is_acted_on(rig: Rig) -> None:
     assert rig.voice.stops == stops + 1  # the prompt is cut at once
     assert [a["json"]["callId"] for a in rig.webex_requests("/calls/answer")] == [call_id]
     assert rig.voice.said[-1] == "Answered on your desk phone."
+
+
+RINGING_INTENTS = [
+    # said, Webex path, body beyond callId, spoken outcome
+    ("decline", "/calls/reject", {"action": "busy"}, "Declined."),
+    ("ignore the call", "/calls/reject", {"action": "ignore"}, "Ignored. The caller still hears ringing."),
+    ("send it to voicemail", "/calls/divert", {"toVoicemail": True}, "Sent to voicemail."),
+    # Webex: hangup on an unanswered incoming call rejects it (sent to busy)
+    ("hang up", "/calls/hangup", {}, "Hung up."),
+]
+
+
+@pytest.mark.parametrize(("said", "path", "body", "outcome"), RINGING_INTENTS)
+def test_every_ringing_intent_through_the_dialog(
+    rig: Rig, said: str, path: str, body: dict[str, Any], outcome: str
+) -> None:
+    call_id = rig.emulator.ring(name="Dana Smith")
+    rig.poll()
+    rig.hear(said)
+    requests = rig.webex_requests(path)
+    assert [r["json"] for r in requests] == [{"callId": call_id, **body}]
+    assert requests[0]["status"] == 204 and "ack" in rig.voice.earcons
+    assert rig.voice.said[-1] == outcome
+    assert rig.dialog.state is State.IDLE
+
+
+CALL_INTENTS = [
+    ("put the call on hold", "/calls/hold", "The call is on hold."),
+    ("resume the call", "/calls/resume", "The call is resumed."),
+    ("mute", "/calls/mute", "Muted."),
+    ("unmute", "/calls/unmute", "Unmuted."),
+    ("hang up", "/calls/hangup", "Hung up."),
+]
+
+
+def test_every_call_control_through_the_dialog(rig: Rig) -> None:
+    call_id = rig.emulator.ring(name="Dana Smith")
+    rig.poll()
+    rig.hear("answer on my desk phone")
+    rig.poll()
+    for said, path, outcome in CALL_INTENTS:
+        rig.hear(said)
+        requests = rig.webex_requests(path)
+        assert [r["json"] for r in requests] == [{"callId": call_id}], said
+        assert requests[0]["status"] == 204, said
+        assert rig.voice.said[-1] == outcome
+        rig.poll()
+    assert rig.dialog.state is State.IDLE
+
+
+def test_every_conversation_intent_through_the_dialog(rig: Rig) -> None:
+    rig.hear("who is calling")
+    assert rig.voice.said[-1] == "Nothing is ringing right now."
+    rig.emulator.ring(name="Dana Smith")
+    rig.poll()
+    rig.hear("who is calling")
+    assert rig.voice.said[-1] == "Call from Dana Smith."
+    rig.hear("what devices do i have")
+    assert rig.voice.said[-1].startswith("Your devices are:") and "desk phone" in rig.voice.said[-1]
+    rig.hear("repeat that")
+    assert rig.voice.said[-1] == rig.voice.said[-2]
+    rig.hear("answer on the phone")
+    assert rig.dialog.state is State.ASKING
+    rig.hear("cancel")
+    assert rig.voice.said[-1] == "Cancelled." and rig.dialog.state is State.RINGING
+    rig.hear("mute")  # nothing connected yet
+    assert rig.voice.said[-1] == "There is no call to control right now."
+    assert rig.emulator.requests()[-1]["path"].endswith("/telephony/calls")  # only polls
