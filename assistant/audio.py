@@ -26,6 +26,7 @@ import sounddevice as sd
 from assistant.audio_convert import Converter, to_16k_mono, to_mono_rate
 from assistant.config import AudioSettings
 from assistant.errors import AudioError
+from assistant.messages import english
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +41,7 @@ __all__ = [
 ]
 
 EventCallback = Callable[[str, dict[str, Any]], None]
-MIC_MISSING = "The microphone is not available. I will keep trying."
+MIC_MISSING = english().text("audio.mic_missing")  # said in the person's language: Messages.render
 STALL_SECONDS = 2.0  # an open stream that delivers nothing for this long has gone away
 FIRST_AUDIO_SECONDS = 5.0  # a fresh stream may take ~2 s to deliver (PulseAudio null sinks do)
 
@@ -137,7 +138,7 @@ def _pcm_to_int16(raw: bytes, width: int) -> np.ndarray:
         return ((np.frombuffer(raw, dtype=np.uint8).astype(np.int16) - 128) << 8).astype(np.int16)
     if width == 4:
         return (np.frombuffer(raw, dtype="<i4") >> 16).astype(np.int16)
-    raise AudioError(f"unsupported WAV sample width {width}", "That sound file is not supported.")
+    raise AudioError(f"unsupported WAV sample width {width}", english().text("audio.wav_unsupported"))
 
 
 class DeafGate:
@@ -193,7 +194,7 @@ class Microphone:
         index = find_device(settings.input_device, "input")
         if index is None:
             what = f"'{settings.input_device}'" if settings.input_device else "default"
-            raise AudioError(f"no {what} input device", MIC_MISSING.split(". ")[0] + ".")
+            raise AudioError(f"no {what} input device", english().text("audio.mic_unavailable"))
         return next(d for d in list_devices() if d["index"] == index)
 
     def close(self) -> None:

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from assistant.errors import AuthError, WebexError, WebexStatusError
+from assistant.messages import Sentence, english
 from assistant.text import clean
 from assistant.webex.models import Call
 
@@ -27,7 +28,7 @@ MIN_INTERVAL_SECONDS = 0.05
 MAX_DELAY_SECONDS = 5.0  # the longest pause between polls after failures (a call rings ~30 s)
 AUTH_RETRY_SECONDS = 5.0  # sign-in failures: retried this often (the token may come back)
 SPOKEN_LIMIT = 300  # our sentence plus a Webex message, cleaned and bounded
-POLLER_ERROR = "Something went wrong while checking for calls. I keep trying."
+POLLER_ERROR = english().text("calls.poller_error")  # said in the person's language: Messages.render
 
 
 class CallLister(Protocol):
@@ -104,7 +105,7 @@ class CallWatcher:
         if self._trouble == kind:
             return []
         self._trouble = kind
-        return [CallEvent(kind, message=clean(message, SPOKEN_LIMIT))]
+        return [CallEvent(kind, message=_bounded(message))]
 
     def _backoff(self, exc: WebexError | None) -> float:
         """interval, interval, 2×, 4×, … never more than MAX_DELAY_SECONDS (or the interval)."""
@@ -145,3 +146,10 @@ class CallWatcher:
             for event in events:
                 put(event)
             stop.wait(delay)
+
+
+def _bounded(message: str) -> str:
+    """The message cleaned and bounded; a catalogue ``Sentence`` that needs neither stays one
+    (so the dialog can still say it in the person's language)."""
+    cleaned = clean(message, SPOKEN_LIMIT)
+    return message if isinstance(message, Sentence) and cleaned == message else cleaned

@@ -16,6 +16,11 @@ of its own: endpoints whose labels would be the same are told apart by their ord
 desk phone", "second desk phone"), and that label is also a phrase the person can say.
 
 Names come from Webex: they are cleaned (``assistant.text.clean``) before anything else.
+
+Phrases are the command language's (English words; Korean maps its own device words to them,
+``assistant/data/intents/ko.yaml``). What is said back (the question, kind words such as
+"computer", "first …") comes from the message catalogue given to ``build``, in its language;
+device names stay as they are.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from assistant.messages import Messages, english
 from assistant.text import NAME_LIMIT, clean
 from assistant.webex.models import Endpoint
 
@@ -36,7 +42,7 @@ _KIND_WORDS = ("phone", "headset", "speaker", "handset")
 APPLICATION_WORDS = ("computer", "app", "webex app", "desktop app", "webex")
 # last words that make a phrase fit to be said back ("your desk phone"), unlike "your webex"
 _DEVICE_NOUNS = frozenset(_KIND_WORDS) | {"app", "computer", "device"}
-_ORDINALS = ["first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth"]
+_ORDINALS = 10  # words.toml [ordinal] 1…10; beyond, "<label> number <n>"
 DEVICE_WORDS = ("phone", "desk phone")
 
 
@@ -114,9 +120,14 @@ class DeviceDirectory:
     labels: dict[str, str]  # endpoint id → the short name the assistant says (all distinct)
     problems: list[str]  # configured aliases that cannot be used, in words
     aliases: frozenset[str] = frozenset()  # the person's own words (normalized)
+    messages: Messages = field(default_factory=english, repr=False)  # what is said back
+    spoken_labels: dict[str, str] = field(default_factory=dict)  # endpoint id → label as said
 
     @classmethod
-    def build(cls, endpoints: Iterable[Endpoint], aliases: Mapping[str, str]) -> DeviceDirectory:
+    def build(cls, endpoints: Iterable[Endpoint], aliases: Mapping[str, str],
+              messages: Messages | None = None) -> DeviceDirectory:
+        """``messages``: the catalogue to speak in (English when not given)."""
+        messages = messages or english()
         endpoints = list(endpoints)
         phrases: dict[str, list[Endpoint]] = {}
         labels: dict[str, str] = {}
@@ -145,8 +156,9 @@ class DeviceDirectory:
                 labels[endpoint.id] = "computer" if len(apps) == 1 else normalize(name)
             else:
                 labels[endpoint.id] = normalize(name) or "device"
-        for endpoint, label in _told_apart(endpoints, labels):
-            labels[endpoint.id] = label
+        spoken = {e.id: messages.word("kind", labels[e.id], labels[e.id]) for e in endpoints}
+        for endpoint, label, said in _told_apart(endpoints, labels, messages):
+            labels[endpoint.id], spoken[endpoint.id] = label, said
             add(label, endpoint)
         if len(devices) == 1:
             add("desk phone", devices[0])
@@ -154,20 +166,20 @@ class DeviceDirectory:
             for app in apps:
                 add(word, app)
 
-        problems = []
+        problems: list[str] = []
         own: set[str] = set()
         for alias, target in aliases.items():
-            spoken = normalize(alias)
+            said = normalize(alias)
             matches = [e for e in endpoints if e.name == target]
             shown, shown_target = clean(alias, NAME_LIMIT), clean(target, NAME_LIMIT)
-            if not spoken:
-                problems.append(f'The alias "{shown}" has no words that can be spoken.')
+            if not said:
+                problems.append(messages.text("device.alias_unspeakable", alias=shown))
             elif not matches:
-                problems.append(f'The alias "{shown}" names "{shown_target}", which is not one of your devices.')
+                problems.append(messages.text("device.alias_unknown", alias=shown, target=shown_target))
             else:
-                phrases[spoken] = matches  # an alias is the person's own word: it wins
-                own.add(spoken)
-        return cls(endpoints, phrases, labels, problems, frozenset(own))
+                phrases[said] = matches  # an alias is the person's own word: it wins
+                own.add(said)
+        return cls(endpoints, phrases, labels, problems, frozenset(own), messages, spoken)
 
     @property
     def names(self) -> list[str]:
@@ -178,6 +190,9 @@ class DeviceDirectory:
         return [p for p in self.names if endpoint in self.phrases[p]]
 
     def label(self, endpoint: Endpoint) -> str:
+        """The endpoint's short name as said (in English, the phrase that names it)."""
+        if endpoint.id in self.spoken_labels:
+            return self.spoken_labels[endpoint.id]
         return self.labels.get(endpoint.id, normalize(endpoint.name))
 
     def said_as(self, endpoint: Endpoint, phrase: str | None) -> str:
@@ -188,7 +203,7 @@ class DeviceDirectory:
         if self.phrases.get(phrase) == [endpoint] and (
             phrase in self.aliases or phrase.split()[-1] in _DEVICE_NOUNS
         ):
-            return phrase
+            return self.messages.word("kind", phrase, phrase)  # "headset" said as a kind word
         return self.label(endpoint)
 
     def resolve(self, words: str) -> Resolution:
@@ -207,8 +222,9 @@ class DeviceDirectory:
         candidates are named by their labels, which are distinct; the question names the kind
         of device ("phone", "app"), never a stray word of what was said ("Which five?")."""
         options = [self.label(e) for e in resolution.candidates] or [self.label(e) for e in self.endpoints]
-        listed = ", ".join(options[:-1]) + " or " + options[-1] if len(options) > 1 else options[0]
-        return f"Which {_kind_of(resolution)}: {listed}?"
+        kind = self.messages.word("kind", _kind_of(resolution))
+        return self.messages.text("device.which", kind=kind,
+                                  options=self.messages.spoken_list(options, "or"))
 
 
 def _kind_of(resolution: Resolution) -> str:
@@ -225,16 +241,25 @@ def _kind_of(resolution: Resolution) -> str:
     return "device"
 
 
-def _told_apart(endpoints: list[Endpoint], labels: dict[str, str]) -> list[tuple[Endpoint, str]]:
-    """New labels for endpoints that share one: "first desk phone", "second desk phone"."""
+def _told_apart(
+    endpoints: list[Endpoint], labels: dict[str, str], messages: Messages
+) -> list[tuple[Endpoint, str, str]]:
+    """New labels for endpoints that share one: "first desk phone", "second desk phone"; each
+    as a phrase (English words, for the grammar) and as said in ``messages``' language."""
     groups: dict[str, list[Endpoint]] = {}
     for endpoint in endpoints:
         groups.setdefault(labels[endpoint.id], []).append(endpoint)
     renamed = []
     for label, group in groups.items():
+        said_label = messages.word("kind", label, label)
         for n, endpoint in enumerate(group if len(group) > 1 else []):
-            if n < len(_ORDINALS):
-                renamed.append((endpoint, f"{_ORDINALS[n]} {label}"))
-            else:
-                renamed.append((endpoint, f"{label} number {number_words(str(n + 1))}"))
+            phrase = _numbered(english(), label, n + 1, number_words(str(n + 1)))
+            said = phrase if messages.language == "en" else _numbered(messages, said_label, n + 1, str(n + 1))
+            renamed.append((endpoint, phrase, said))
     return renamed
+
+
+def _numbered(messages: Messages, label: str, n: int, number: str) -> str:
+    if n <= _ORDINALS:
+        return messages.text("words.label.ordinal", ordinal=messages.word("ordinal", str(n)), label=label)
+    return messages.text("words.label.numbered", label=label, number=number)

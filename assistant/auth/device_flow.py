@@ -19,14 +19,16 @@ from assistant.auth.oauth import DEVICE_GRANT, SCOPES, OAuthHttp, Reply, record_
 from assistant.auth.store import TokenRecord
 from assistant.config import AuthSettings
 from assistant.errors import AuthError, WebexError, WebexNetworkError
+from assistant.messages import Messages, english
 
 log = logging.getLogger(__name__)
 
 SLOW_DOWN_STEP_SECONDS = 5.0  # RFC 8628 §3.5: every slow_down adds five seconds
 DEFAULT_INTERVAL_SECONDS = 5.0
-EXPIRED = "The sign-in code expired before it was entered. Run assistant login for a new code."
-DENIED = "Sign-in was declined on the Webex page. Run assistant login to try again."
-REFUSED = "Webex refused to start the sign-in. Check the client id and secret of your integration."
+# spoken sentences (the catalogue's [auth]), said in the person's language by Messages.render
+EXPIRED = english().text("auth.code_expired")
+DENIED = english().text("auth.declined")
+REFUSED = english().text("auth.refused")
 
 
 @dataclass(frozen=True)
@@ -134,19 +136,20 @@ def sign_in(
     tell: Callable[[str, str], None],
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
+    messages: Messages | None = None,
 ) -> TokenRecord:
     """The whole device grant. ``tell(printed, spoken)`` gives the person each step twice: as
-    text to read and as a sentence to hear (the code spelled out, the address in words)."""
+    text to read and as a sentence to hear (the code spelled out, the address in words), in
+    the language of ``messages`` (English when not given)."""
+    messages = messages or english()
     code = authorize(http, auth)
     minutes = max(1, round(code.expires_in_seconds / 60))
     tell(
-        f"To sign in to Webex, open {code.verification_uri} on any phone or computer "
-        f"and enter the code {code.user_code} (valid for {minutes} minutes).\n"
-        f"Or open: {code.verification_uri_complete}",
-        f"To sign in to Webex, open {spoken_address(code.verification_uri)} on any phone or "
-        f"computer, and enter the code: {spell_code(code.user_code)} "
-        f"Again, the code is: {spell_code(code.user_code)}",
+        messages.text("auth.code_shown", address=code.verification_uri, code=code.user_code,
+                      minutes=minutes, link=code.verification_uri_complete),
+        messages.text("auth.code_spoken", address=spoken_address(code.verification_uri),
+                      code=spell_code(code.user_code)),
     )
     record = poll(http, auth, code, sleep=sleep, clock=clock)
-    tell("Signed in to Webex.", "Signed in to Webex. The assistant is ready.")
+    tell(messages.text("auth.signed_in"), messages.text("auth.signed_in_ready"))
     return record

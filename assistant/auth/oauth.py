@@ -17,6 +17,7 @@ import httpx
 from assistant.auth.store import TokenRecord
 from assistant.config import AuthSettings, WebexSettings
 from assistant.errors import AuthError, ConfigError, WebexError
+from assistant.messages import english
 from assistant.webex import failures
 from assistant.webex.client import (  # one translation of errors
     _network_kind,
@@ -30,11 +31,11 @@ SCOPES = (
     "spark:calls_read spark:calls_write spark:telephony_config_read spark:telephony_config_write"
 )
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
-SIGN_IN_AGAIN = "Your Webex sign-in has ended. Please sign in again."
+SIGN_IN_AGAIN = english().text("auth.sign_in_again")  # said in the person's language: Messages.render
 # Webex states lifetimes only roughly (access ~14 days, refresh ~90 days): assume those when a
 # reply leaves them out.
 DEFAULT_ACCESS_SECONDS = 14 * 24 * 3600.0
-UNEXPECTED = "Webex sent a sign-in reply the assistant could not understand."
+UNEXPECTED = english().text("auth.unexpected_reply")
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from typing import Any, Protocol, TypeGuard
 from assistant import paths
 from assistant.config import AuthSettings, token_problem
 from assistant.errors import AuthError, ConfigError
+from assistant.messages import english
 
 log = logging.getLogger(__name__)
 
@@ -29,10 +30,10 @@ STORE_FILE_NAME = paths.TOKEN_FILE_NAME
 MAX_STORE_BYTES = 1 << 20  # a sign-in is under 2 kB; a bigger file is not one
 KEYRING_SERVICE = "webex-voice-assistant"
 KEYRING_USER = "webex-tokens"
-DAMAGED = "The stored Webex sign-in is damaged. Please sign in again with assistant login."
-READABLE = "The stored Webex sign-in can be read by other users, so I will not use it."
-BAD_TOKEN = ("The Webex sign-in has characters a token cannot have. "
-             "Please sign in again with assistant login.")
+# spoken sentences (the catalogue's [auth]), said in the person's language by Messages.render
+DAMAGED = english().text("auth.store_damaged")
+READABLE = english().text("auth.store_readable")
+BAD_TOKEN = english().text("auth.store_bad_token")
 STORE_KEY = "auth.token_store"
 
 
@@ -177,13 +178,13 @@ class FileStore:
             raise AuthError(
                 f"token store {self.path} has mode {mode:o}: other users can read it. "
                 f"Fix it with: chmod 600 {self.path}",
-                f"{READABLE} Run chmod 600 on {self.path}, then try again.",
+                english().text("auth.store_readable_fix", path=str(self.path)),
             )
         if hasattr(os, "getuid") and info.st_uid != os.getuid():
             raise AuthError(
                 f"token store {self.path} belongs to another user (uid {info.st_uid}). "
                 f"Remove it (assistant logout) and sign in again.",
-                "The stored Webex sign-in belongs to another user. Please sign in again.",
+                english().text("auth.store_other_user"),
             )
 
     def save(self, record: TokenRecord) -> None:
@@ -196,7 +197,7 @@ class FileStore:
             raise self._bad_folder() from None
         except OSError as exc:
             raise AuthError(f"cannot store the sign-in in {self.path}: {exc.strerror}",
-                            "I could not store the Webex sign-in.") from None
+                            english().text("auth.cannot_store")) from None
 
     def _save(self, record: TokenRecord) -> None:
         directory = self.path.parent
@@ -231,7 +232,7 @@ class FileStore:
             raise self._bad_folder() from None
         except OSError as exc:
             raise AuthError(f"cannot remove the sign-in {self.path}: {exc.strerror}",
-                            "I could not remove the stored Webex sign-in.") from None
+                            english().text("auth.cannot_remove")) from None
         log.info("removed the Webex sign-in from %s", self.path)
         return True
 

@@ -17,14 +17,15 @@ from assistant.auth.oauth import SIGN_IN_AGAIN, OAuthHttp, refresh
 from assistant.auth.store import TokenRecord, TokenStore
 from assistant.config import Settings
 from assistant.errors import AuthError, ConfigError, WebexError
+from assistant.messages import english
 
 log = logging.getLogger(__name__)
 
 #: After a refresh that failed for a passing reason (network, 5xx) while the old token is still
 #: good, the next attempt waits this long: a network outage must not turn into a request storm.
 RETRY_REFRESH_SECONDS = 30.0
-NO_SIGN_IN = "There is no Webex sign-in. Run assistant login, or set WEBEX_ACCESS_TOKEN."
-RENEW_LATER = "Webex cannot be reached to renew the sign-in. I will keep trying."
+NO_SIGN_IN = english().text("auth.no_sign_in")  # said in the person's language: Messages.render
+RENEW_LATER = english().text("auth.renew_later")
 
 
 class StoredTokens:

@@ -1,56 +1,26 @@
 """Failures a person can understand: one spoken sentence per documented Webex status and per
 kind of network failure, combined with Webex's own explanation when it sent one.
 
-The wording is data (``assistant/data/failures.toml``); this module only picks and joins.
+The wording is data (``[failure.*]`` of the message catalogue, ``assistant/data/failures.toml``
+and its translations); this module only picks and joins. Sentences are made from the English
+catalogue as ``messages.Sentence``: whoever speaks one says it in the person's language
+(``Messages.render``), Webex's own explanation kept as Webex sent it.
 """
 
 from __future__ import annotations
 
 import json
-import tomllib
-from dataclasses import dataclass
-from functools import lru_cache
-from importlib import resources
-from pathlib import Path
 from typing import Any
 
 from assistant.errors import AuthError, WebexError, WebexNetworkError, WebexStatusError
+from assistant.messages import Messages, english, joined
 from assistant.text import MESSAGE_LIMIT, NAME_LIMIT, clean
 
 #: The error statuses the Webex specification documents for every call-control operation.
 DOCUMENTED_STATUSES = (400, 401, 403, 404, 405, 409, 410, 415, 423, 428, 429, 500, 502, 503, 504)
 NETWORK_KINDS = ("timeout", "refused", "dns", "tls", "dropped")
-
-
-@dataclass(frozen=True)
-class Wording:
-    status: dict[str, str]
-    network: dict[str, str]
-    outcome: dict[str, str]
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Wording:
-        tables = {}
-        for name in ("status", "network", "outcome"):
-            table = data.get(name)
-            if not isinstance(table, dict) or not all(isinstance(v, str) for v in table.values()):
-                raise ValueError(f"failure wording: [{name}] must be a table of strings")
-            tables[name] = {str(k): v for k, v in table.items()}
-        return cls(**tables)
-
-    @classmethod
-    def from_file(cls, path: Path) -> Wording:
-        return cls.from_dict(tomllib.loads(path.read_text(encoding="utf-8")))
-
-    @classmethod
-    def default(cls) -> Wording:
-        return _default_wording()
-
-
-@lru_cache(maxsize=1)
-def _default_wording() -> Wording:
-    text = resources.files("assistant").joinpath("data/failures.toml").read_text(encoding="utf-8")
-    return Wording.from_dict(tomllib.loads(text))
+#: values that are the assistant's own words, said in the person's language (words.toml)
+WORD_VALUES = ("done",)
 
 
 def _sentence(text: str) -> str:
@@ -78,22 +48,27 @@ def server_detail(body: Any) -> str | None:
     return clean(" ".join(_sentence(p) for p in parts[:2]), MESSAGE_LIMIT)
 
 
-def status_spoken(status: int, detail: str | None = None, wording: Wording | None = None) -> str:
-    wording = wording or Wording.default()
-    base = wording.status.get(str(status)) or wording.status["other"].format(status=status)
+def status_spoken(status: int, detail: str | None = None, messages: Messages | None = None) -> str:
+    messages = messages or english()
+    key = f"failure.status.{status}"
+    base = messages.text(key) if messages.has(key) else messages.text("failure.status.other", status=status)
     if detail:
-        return base + " " + wording.outcome["server_said"].format(detail=detail)
+        return joined(base, messages.text("failure.outcome.server_said", detail=detail))
     return base
 
 
-def network_spoken(kind: str, wording: Wording | None = None) -> str:
-    wording = wording or Wording.default()
-    return wording.network.get(kind) or wording.network["other"]
+def network_spoken(kind: str, messages: Messages | None = None) -> str:
+    messages = messages or english()
+    key = f"failure.network.{kind}"
+    return messages.text(key if messages.has(key) else "failure.network.other")
 
 
-def outcome_spoken(key: str, wording: Wording | None = None, **values: Any) -> str:
-    wording = wording or Wording.default()
-    return wording.outcome[key].format(**values)
+def outcome_spoken(key: str, messages: Messages | None = None, **values: Any) -> str:
+    messages = messages or english()
+    for name in WORD_VALUES:
+        if isinstance(values.get(name), str):  # "answered" is said as the catalogue's word
+            values[name] = messages.word(name, values[name])
+    return messages.text("failure.outcome." + key, **values)
 
 
 def _body_of(content: bytes) -> Any:

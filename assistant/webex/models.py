@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from assistant.messages import Messages, english
 from assistant.text import NAME_LIMIT, clean
 
 ID_LIMIT = 512  # Webex ids are base64 of a URL: about 100 characters
@@ -78,15 +79,18 @@ class Party:
             call_type=_text(data, "callType"),
         )
 
-    def spoken(self) -> str:
-        """How the caller is announced; privacy is respected."""
+    def spoken(self, messages: Messages | None = None) -> str:
+        """How the caller is announced; privacy is respected. The name as Webex gave it, else
+        the number digit by digit (in any language), else the catalogue's words for a caller
+        without one (a ``Sentence``: ``Messages.say`` says it in the person's language)."""
+        messages = messages or english()
         if self.privacy_enabled:
-            return "a private caller"
+            return messages.text("caller.private")
         if self.name:
             return self.name
         if self.number:
             return " ".join(self.number)  # digits read one by one
-        return "an unknown caller"
+        return messages.text("caller.unknown")
 
 
 @dataclass(frozen=True)
