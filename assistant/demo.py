@@ -98,7 +98,7 @@ def run_demo(
 ) -> int:
     """The whole loop against the in-process emulator; exit 0 once an answer was spoken."""
     from assistant.session import open_session
-    from assistant.webex.emulator import Emulator
+    from assistant.emulator import Emulator
 
     with contextlib.ExitStack() as stack:
         emulator = stack.enter_context(Emulator().start())

@@ -8,7 +8,7 @@ import pytest
 
 from assistant.config import WebexSettings
 from assistant.webex.client import WebexClient
-from assistant.webex.emulator import Emulator
+from assistant.emulator import Emulator
 
 
 @pytest.fixture

@@ -12,8 +12,7 @@ import httpx
 import pytest
 
 from assistant.errors import ConfigError
-from assistant.webex.emulator import Emulator
-from assistant.webex.scenario import Scenario
+from assistant.emulator import Emulator, Scenario
 
 CALLS = "/v1/telephony/calls"
 DESK_ID = "Y2lzY29zcGFyazovL3VzL0RFVklDRS9kZXNrLTg4NjU"

@@ -9,9 +9,8 @@ from typing import Any
 import httpx
 import pytest
 
-from assistant.webex.emulator import Emulator
-from assistant.webex.emulator_auth import DEVICE_GRANT
-from assistant.webex.scenario import Scenario
+from assistant.emulator import Emulator, Scenario
+from assistant.emulator.auth import DEVICE_GRANT
 
 SCOPES = "spark:calls_read spark:calls_write spark:telephony_config_read spark:telephony_config_write"
 

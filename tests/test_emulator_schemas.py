@@ -15,7 +15,7 @@ import yaml
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4
 
-from assistant.webex.emulator import Emulator
+from assistant.emulator import Emulator
 
 SPEC_DIR = Path(__file__).resolve().parent / "data" / "webex-openapi"  # copies of shared/webex-openapi
 SPEC_FILES = (

@@ -14,7 +14,7 @@ from assistant.config import WebexSettings
 from assistant.errors import AuthError, ConfigError, WebexError, WebexNetworkError, WebexStatusError
 from assistant.webex import failures
 from assistant.webex.client import StaticToken, WebexClient, _network_kind
-from assistant.webex.emulator import Emulator
+from assistant.emulator import Emulator
 
 ANSWER = "/v1/telephony/calls/answer"
 DESK = "Cisco 8865 (Desk phone)"

@@ -64,8 +64,7 @@ def add_parsers(sub: Any) -> None:
 
 
 def run_emulator(args: argparse.Namespace, settings: Settings) -> int:
-    from assistant.webex.emulator import Emulator
-    from assistant.webex.scenario import Scenario
+    from assistant.emulator import Emulator, Scenario
 
     if not 0 <= args.port <= 65535:
         print(f"assistant emulator: --port {args.port}: expected a port number from 0 to 65535 "

@@ -1,2 +1,2 @@
-"""Webex: the client (``client``), its records (``models``), spoken failures (``failures``)
-and the local emulator (``emulator``)."""
+"""Webex: the client (``client``), its records (``models``) and spoken failures (``failures``).
+The local emulator is its own package, ``assistant.emulator``."""

@@ -1,9 +1,26 @@
 """The emulator's world: calls and their states, history, the preferred endpoint, injected
-faults and the request log. Thread-safe; knows nothing about HTTP (``emulator`` does that).
+faults and the request log. Thread-safe; knows nothing about HTTP (``server`` does that).
 
 A call: alerting → connected (answer, at one endpoint) ⇄ held (hold/resume) → gone (hangup,
 divert). Alerting → gone on reject, divert, the caller hanging up, or after
 ``ring_timeout_seconds`` (a missed call). Gone calls leave List Calls and appear in history.
+
+The public API of ``EmulatorState``, which the server (``server``) and the Webex operations
+(``api``) use; nothing outside this module touches its private names:
+
+    attributes     scenario, lock (an RLock: hold it across a read-modify-write), calls
+                   (id → EmulatedCall, alerting/connected/held), history (newest first),
+                   preferred (endpoint id or None), auth (``AuthState``), base_url
+    control        ring, end_call, reset, add_fault, snapshot, requests
+    per request    take_fault(method, path), record(entry)
+    operations     find_call(call_id)           the call, after expiring stale rings; raises the
+                                                ``missing_call_id`` / ``unknown_call`` refusal
+                   expire()                     ringing calls past the ring timeout become missed
+                   finish(call, history_type)   the call leaves List Calls (history_type: None,
+                                                or the history entry it leaves, e.g. "missed")
+                   add_history(kind, remote)    a history entry, 20 kept per kind
+                   refuse(key)                  the scenario's refusal ``key`` as an ``ApiError``
+                                                (raise it)
 """
 
 from __future__ import annotations
@@ -18,8 +35,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from assistant.webex.emulator_auth import AuthState
-from assistant.webex.scenario import Scenario
+from assistant.emulator.auth import AuthState
+from assistant.emulator.scenario import Scenario
 
 HISTORY_PER_TYPE = 20
 FAULT_KEYS = {"method", "path", "status", "retryAfter", "delay", "drop", "landed", "malformed",
@@ -171,16 +188,16 @@ class EmulatorState:
         devices (``elsewhere``/``answered``): the call stays in List Calls as connected there,
         as it does on Webex."""
         with self.lock:
-            call = self._call(call_id)
+            call = self.find_call(call_id)
             if call.state == "alerting" and reason in ("elsewhere", "answered"):
                 devices = [e.id for e in self.scenario.endpoints if e.type == "DEVICE"]
                 call.state, call.answered = "connected", iso_now()
                 call.endpoint_id = devices[0] if devices else None
-                self._add_history("received", call.remote)
+                self.add_history("received", call.remote)
             elif call.state == "alerting":
-                self._finish(call, "missed")
+                self.finish(call, "missed")
             else:
-                self._finish(call, None)
+                self.finish(call, None)
 
     def add_fault(self, data: dict[str, Any]) -> None:
         fault = Fault.from_json(data)
@@ -208,28 +225,32 @@ class EmulatorState:
     def snapshot(self) -> list[dict[str, Any]]:
         """Every call the emulator still tracks, with the endpoint it was answered on."""
         with self.lock:
-            self._expire()
+            self.expire()
             return [dict(c.to_json(), endpointId=c.endpoint_id) for c in self.calls.values()]
 
-    # --- helpers -------------------------------------------------------------------------
+    # --- operations: the Webex handlers in ``api`` call these with ``lock`` held -----------
 
-    def _refuse(self, key: str) -> ApiError:
+    def refuse(self, key: str) -> ApiError:
+        """The scenario's refusal ``key`` (status and wording) as an error to raise."""
         refusal = self.scenario.refusal(key)
         return ApiError(refusal.status, refusal.message)
 
-    def _expire(self) -> None:
+    def expire(self) -> None:
+        """Calls that rang past ``ring_timeout_seconds`` become missed calls."""
         now = self.clock()
         for call in list(self.calls.values()):
             if call.state == "alerting" and now - call.rang_at >= self.scenario.ring_timeout_seconds:
-                self._finish(call, "missed")
+                self.finish(call, "missed")
 
-    def _finish(self, call: EmulatedCall, history_type: str | None) -> None:
+    def finish(self, call: EmulatedCall, history_type: str | None) -> None:
+        """The call is gone from List Calls; ``history_type`` (e.g. ``"missed"``) records it."""
         call.state = "disconnected"
         self.calls.pop(call.id, None)
         if history_type:
-            self._add_history(history_type, call.remote)
+            self.add_history(history_type, call.remote)
 
-    def _add_history(self, kind: str, remote: dict[str, Any]) -> None:
+    def add_history(self, kind: str, remote: dict[str, Any]) -> None:
+        """A call-history entry of ``kind`` (placed, missed, received), newest first, 20 per kind."""
         record = {"type": kind, "privacyEnabled": remote["privacyEnabled"], "time": iso_now()}
         for key in ("name", "number"):
             if key in remote:
@@ -238,11 +259,13 @@ class EmulatorState:
         kept = [r for r in self.history if r["type"] == kind][:HISTORY_PER_TYPE]
         self.history = [r for r in self.history if r["type"] != kind or r in kept]
 
-    def _call(self, call_id: Any) -> EmulatedCall:
-        self._expire()
+    def find_call(self, call_id: Any) -> EmulatedCall:
+        """The live call ``call_id`` (after expiring stale rings), or the ``missing_call_id`` /
+        ``unknown_call`` refusal."""
+        self.expire()
         if not isinstance(call_id, str) or not call_id:
-            raise self._refuse("missing_call_id")
+            raise self.refuse("missing_call_id")
         call = self.calls.get(call_id)
         if call is None:
-            raise self._refuse("unknown_call")
+            raise self.refuse("unknown_call")
         return call

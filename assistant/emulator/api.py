@@ -2,7 +2,7 @@
 table the HTTP handler dispatches on. Shapes follow ``shared/webex-openapi``.
 
 Sign-in (``/v1/device/authorize``, ``/v1/device/token``, ``/v1/access_token``) is in
-``emulator_auth``; its rows here need no token and take form bodies.
+``auth``; its rows here need no token and take form bodies.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from assistant.webex.emulator_auth import OAuthError
-from assistant.webex.emulator_state import ApiError, EmulatorState, iso_now
+from assistant.emulator.auth import OAuthError
+from assistant.emulator.state import ApiError, EmulatorState, iso_now
 
 Reply = tuple[int, Any]  # status, JSON body (None: no body)
 Handler = Callable[[EmulatorState, re.Match[str], dict[str, str], Any], Reply]
@@ -43,13 +43,13 @@ def _body(body: Any) -> dict[str, Any]:
 
 def list_calls(state: EmulatorState, m: re.Match[str], q: dict[str, str], body: Any) -> Reply:
     with state.lock:
-        state._expire()
+        state.expire()
         return 200, {"items": [c.to_json() for c in state.calls.values()]}
 
 
 def get_call(state: EmulatorState, m: re.Match[str], q: dict[str, str], body: Any) -> Reply:
     with state.lock:
-        return 200, state._call(m.group(1)).to_json()
+        return 200, state.find_call(m.group(1)).to_json()
 
 
 def history(state: EmulatorState, m: re.Match[str], q: dict[str, str], body: Any) -> Reply:
@@ -57,26 +57,26 @@ def history(state: EmulatorState, m: re.Match[str], q: dict[str, str], body: Any
     if kind is not None and kind not in ("placed", "missed", "received"):
         raise ApiError(400, "type must be one of placed, missed, received.")
     with state.lock:
-        state._expire()
+        state.expire()
         return 200, {"items": [r for r in state.history if kind in (None, r["type"])]}
 
 
 def answer(state: EmulatorState, m: re.Match[str], q: dict[str, str], body: Any) -> Reply:
     data = _body(body)
     with state.lock:
-        call = state._call(data.get("callId"))
+        call = state.find_call(data.get("callId"))
         endpoint_id = data.get("endpointId")
         if endpoint_id is not None:
             endpoint = state.scenario.endpoint(endpoint_id) if isinstance(endpoint_id, str) else None
             if endpoint is None:
-                raise state._refuse("unknown_endpoint")
+                raise state.refuse("unknown_endpoint")
             if not endpoint.answer_via_api:
-                raise state._refuse("endpoint_cannot_answer")
+                raise state.refuse("endpoint_cannot_answer")
         if call.state != "alerting":
-            raise state._refuse("not_alerting")
+            raise state.refuse("not_alerting")
         call.state, call.answered = "connected", iso_now()
         call.endpoint_id = endpoint_id or state.preferred or _primary(state)
-        state._add_history("received", call.remote)
+        state.add_history("received", call.remote)
     return 204, None
 
 
@@ -88,28 +88,28 @@ def reject(state: EmulatorState, m: re.Match[str], q: dict[str, str], body: Any)
     data = _body(body)
     action = data.get("action", "busy")
     with state.lock:
-        call = state._call(data.get("callId"))
+        call = state.find_call(data.get("callId"))
         if action not in REJECT_ACTIONS:
-            raise state._refuse("bad_action")
+            raise state.refuse("bad_action")
         if call.state != "alerting":
-            raise state._refuse("not_alerting")
-        state._finish(call, "missed")
+            raise state.refuse("not_alerting")
+        state.finish(call, "missed")
     return 204, None
 
 
 def hangup(state: EmulatorState, m: re.Match[str], q: dict[str, str], body: Any) -> Reply:
     with state.lock:
-        call = state._call(_body(body).get("callId"))
-        state._finish(call, "missed" if call.state == "alerting" else None)
+        call = state.find_call(_body(body).get("callId"))
+        state.finish(call, "missed" if call.state == "alerting" else None)
     return 204, None
 
 
 def _transition(source: tuple[str, ...], target: str) -> Handler:
     def handler(state: EmulatorState, m: re.Match[str], q: dict[str, str], body: Any) -> Reply:
         with state.lock:
-            call = state._call(_body(body).get("callId"))
+            call = state.find_call(_body(body).get("callId"))
             if call.state not in source:
-                raise state._refuse("wrong_state")
+                raise state.refuse("wrong_state")
             call.state = target
         return 204, None
 
@@ -119,9 +119,9 @@ def _transition(source: tuple[str, ...], target: str) -> Handler:
 def _mute(muted: bool) -> Handler:
     def handler(state: EmulatorState, m: re.Match[str], q: dict[str, str], body: Any) -> Reply:
         with state.lock:
-            call = state._call(_body(body).get("callId"))
+            call = state.find_call(_body(body).get("callId"))
             if call.state not in ("connected", "held"):
-                raise state._refuse("not_mute_capable")
+                raise state.refuse("not_mute_capable")
             call.muted = muted
         return 204, None
 
@@ -131,10 +131,10 @@ def _mute(muted: bool) -> Handler:
 def divert(state: EmulatorState, m: re.Match[str], q: dict[str, str], body: Any) -> Reply:
     data = _body(body)
     with state.lock:
-        call = state._call(data.get("callId"))
+        call = state.find_call(data.get("callId"))
         if not data.get("toVoicemail") and not data.get("destination"):
-            raise state._refuse("missing_destination")
-        state._finish(call, "missed" if call.state == "alerting" else None)
+            raise state.refuse("missing_destination")
+        state.finish(call, "missed" if call.state == "alerting" else None)
     return 204, None
 
 
@@ -183,7 +183,7 @@ def put_preferred(state: EmulatorState, m: re.Match[str], q: dict[str, str], bod
     if endpoint_id is not None and (
         not isinstance(endpoint_id, str) or state.scenario.endpoint(endpoint_id) is None
     ):
-        raise state._refuse("unknown_endpoint")
+        raise state.refuse("unknown_endpoint")
     with state.lock:
         state.preferred = endpoint_id
     return 204, None

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from assistant.webex.scenario import AuthSpec
+from assistant.emulator.scenario import AuthSpec
 
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 _CODE_ALPHABET = "BCDFGHJKLMNPQRSTVWXZ"  # no vowels: no words, no 0/O 1/I confusion
