@@ -24,8 +24,7 @@ from assistant.intents import CommandLanguage
 from assistant.messages import LANGUAGES, Messages, Sentence, catalogue_files
 from assistant.webex import failures
 from assistant.webex.client import WebexClient
-from assistant.webex.emulator import Emulator
-from assistant.webex.models import Party
+from assistant.webex.models import Endpoint, Party
 
 HANGUL = re.compile(r"[\uac00-\ud7a3]")
 PACKAGE = Path(assistant.__file__).parent
@@ -131,8 +130,6 @@ def test_a_sentence_made_in_english_is_said_in_the_catalogue_language() -> None:
 
 
 def test_device_questions_and_kind_words_follow_the_language() -> None:
-    from assistant.webex.models import Endpoint
-
     endpoints = [
         Endpoint("app", "APPLICATION", "Webex Desktop Application", True),
         Endpoint("d1", "DEVICE", "Cisco 8865 (Desk phone)"),
@@ -152,7 +149,7 @@ def test_device_questions_and_kind_words_follow_the_language() -> None:
     assert HANGUL.search(korean.problems[0]) and '"nowhere"' in korean.problems[0]
 
 
-def test_the_409_answer_failure_is_korean_in_korean(emulator: Emulator) -> None:
+def test_the_409_answer_failure_is_korean_in_korean(emulator: Any) -> None:
     korean = Messages.load("ko")
     with WebexClient(WebexSettings(url=emulator.url, access_token=emulator.token)) as client:
         call_id = emulator.ring("Dana")
@@ -188,7 +185,7 @@ class Voice:
         pass
 
 
-def test_with_korean_the_dialog_announces_and_answers_in_korean(emulator: Emulator) -> None:
+def test_with_korean_the_dialog_announces_and_answers_in_korean(emulator: Any) -> None:
     """Korean all the way: the announcement of a private caller, the command "받아" (Korean
     command language) and the spoken outcome; Webex really answered."""
     korean = Messages.load("ko")
