@@ -7,9 +7,8 @@ setup:
 demo: setup
 	.venv/bin/assistant demo
 
-# ruff first: a style error fails CI in seconds, before the slow tests run.
-# (mypy joins as soon as `make lint` is clean: then this line becomes `test: setup lint`.)
-test: setup ruff
+# lint first (ruff, mypy --strict): a style or type error fails CI in seconds, before the slow tests.
+test: setup lint
 	.venv/bin/python -m pytest
 
 bench: setup

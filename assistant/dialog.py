@@ -32,7 +32,7 @@ from assistant.devices import DeviceDirectory, Resolution
 from assistant.errors import WebexError
 from assistant.events import EventLog
 from assistant.intents import Command, CommandLanguage, Intent
-from assistant.messages import Messages, spoken_list
+from assistant.messages import Messages
 from assistant.preferences import Preferences
 from assistant.protocols import CallControl, Speaker
 from assistant.state import StateFile
@@ -176,7 +176,7 @@ class Dialog:
             self._error(self._messages.say("webex_down"))
         elif event.kind in ("auth_failed", "poller_error"):  # the poller says each trouble once
             self._webex_down = True
-            self._error(event.message)
+            self._error(self._messages.render(event.message))
         elif event.kind == "webex_back" and self._webex_down:
             self._webex_down = False
             self._say(self._messages.say("webex_back"))
@@ -246,11 +246,11 @@ class Dialog:
 
     def on_device_error(self, message: str) -> None:
         """The microphone went away (said once by the microphone; the loop keeps running)."""
-        self._error(message)
+        self._error(self._messages.render(message))
 
     def on_fault(self, message: str) -> None:
         """A part failed (a thread, a step of the dialog); the loop restarts what it can."""
-        self._error(message)
+        self._error(self._messages.render(message))
 
     # ----------------------------------------------------------------- calls
 
@@ -453,7 +453,7 @@ class Dialog:
                 self._error(self._messages.say(key, caller=call.remote.spoken()))
             else:
                 log.warning("%s on call %s failed: %s", action, call.id, error)
-                self._error(error.spoken)
+                self._error(self._messages.render(error.spoken))
             return
         status = pending.future.result()
         self._events.emit(
@@ -505,15 +505,15 @@ class Dialog:
 
     def _help(self) -> str:
         """What fits the moment: ringing, asking, on a call, idle or asleep."""
-        devices = spoken_list(
-            [self.directory.label(e) for e in self.directory.endpoints], conjunction="or"
+        devices = self._messages.spoken_list(
+            [self.directory.label(e) for e in self.directory.endpoints], "or"
         )
         say = self._messages.say
         if self.state is State.SLEEPING:
             return say("help_asleep")
         if self.state is State.ASKING and self._asking is not None:
-            return say("help_asking", devices=spoken_list(
-                [self.directory.label(e) for e in self._asking[2]], conjunction="or"))
+            return say("help_asking", devices=self._messages.spoken_list(
+                [self.directory.label(e) for e in self._asking[2]], "or"))
         if self.ringing:
             return say("help_ringing", caller=self.ringing[-1].remote.spoken(), devices=devices)
         if self.active is not None or self.connected:
@@ -605,7 +605,7 @@ class Dialog:
     # ----------------------------------------------------------------- helpers
 
     def _device_list(self) -> str:
-        return spoken_list([self.directory.label(e) for e in self.directory.endpoints])
+        return self._messages.spoken_list([self.directory.label(e) for e in self.directory.endpoints])
 
     def _say(self, text: str) -> None:
         self._last_said = text

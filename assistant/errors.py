@@ -29,8 +29,10 @@ class ConfigError(AssistantError):
     """A configuration file, key or value is wrong. Names the file, key and expectation."""
 
     def __init__(self, path: str, key: str, expected: str) -> None:
+        from assistant.messages import english  # the catalogue; imported late (it reads files)
+
         message = f"{path}: {key}: expected {expected}"
-        super().__init__(message, spoken="The configuration is not valid. " + message)
+        super().__init__(message, spoken=english().text("config.invalid", problem=message))
         self.path = path
         self.key = key
         self.expected = expected

@@ -205,7 +205,7 @@ class Assistant:
         elif item.name == "microphone_back":
             self.dialog.on_microphone_back()
         elif item.name == "error":
-            self.dialog.on_device_error(str(item.fields.get("message", "")))
+            self.dialog.on_device_error(item.fields.get("message") or "")
 
     def _press(self, keys: Callable[[threading.Event], Iterable[str]], stop: threading.Event) -> None:
         for key in keys(stop):

@@ -18,6 +18,7 @@ from assistant.errors import WebexError
 from assistant.events import EventLog
 from assistant.intents import CommandLanguage
 from assistant.loop import Assistant, FrameSource
+from assistant.messages import Messages
 from assistant.preferences import Preferences
 from assistant.state import StateFile
 
@@ -58,10 +59,9 @@ class Session:
     def _connect(self, stop: threading.Event) -> tuple[Any, list[Any]] | None:
         """The client and the answer endpoints, once Webex answers; None if stopped first."""
         from assistant.auth import token_source
-        from assistant.messages import Messages
         from assistant.webex.client import WebexClient
 
-        messages = Messages.load()
+        messages = Messages.load(self.settings.speech.language)
         said = ""
         while not stop.is_set():
             client = None
@@ -90,7 +90,8 @@ class Session:
         from assistant.speech import create_engine
 
         settings, events = self.settings, self.events
-        directory = DeviceDirectory.build(endpoints, settings.devices.aliases)
+        messages = Messages.load(settings.speech.language)  # the voice speaks the command language
+        directory = DeviceDirectory.build(endpoints, settings.devices.aliases, messages)
         wake = settings.dialog.wake_phrase if settings.dialog.listen_mode is ListenMode.ALWAYS else ""
         language = CommandLanguage.load(settings.speech.language, directory.names, wake)
         engine = create_engine(settings.speech, language)
@@ -98,7 +99,7 @@ class Session:
         remembered = StateFile(paths.state_file(os.environ))
         # by-voice changes go to the file these settings came from, else the user's own
         config_file = Path(settings.source) if settings.source != "<defaults>" else paths.config_file(os.environ)
-        dialog = Dialog(client, self.voice, events, language, directory, settings.dialog,
+        dialog = Dialog(client, self.voice, events, language, directory, settings.dialog, messages,
                         state=remembered, voice_settings=settings.voice,
                         preferences=Preferences(config_file),
                         barge_in=resolve_barge_in(settings))

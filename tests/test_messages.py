@@ -34,7 +34,6 @@ ANSWER = "/v1/telephony/calls/answer"
 PENDING = {
     "voice.cannot_speak": "synth.py",
     "voice.back": "voice.py",
-    "config.invalid": "errors.py",
 }
 
 

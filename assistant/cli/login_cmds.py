@@ -15,6 +15,7 @@ from assistant.auth.oauth import OAuthHttp, require_client
 from assistant.auth.store import open_store
 from assistant.config import Settings
 from assistant.errors import AssistantError
+from assistant.messages import Messages
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +56,8 @@ def login(args: argparse.Namespace, settings: Settings) -> int:
 
         try:
             with OAuthHttp(settings.webex) as http:
-                record = device_flow.sign_in(http, settings.auth, tell)
+                record = device_flow.sign_in(http, settings.auth, tell,
+                                             messages=Messages.load(settings.speech.language))
         except AssistantError as exc:
             if speak is not None:
                 speak(exc.spoken)

@@ -116,7 +116,8 @@ def _client(settings: Settings, args: argparse.Namespace | None = None) -> Webex
         if args is not None and getattr(args, "json", False):
             action = getattr(args, "command", None)
             if action in ("answer", "decline"):  # the outcome's shape, as on any other failure
-                print(json.dumps(_failed(Outcome(False, action), exc).to_json()), flush=True)
+                messages = Messages.load(settings.speech.language)
+                print(json.dumps(_failed(Outcome(False, action), exc, messages).to_json()), flush=True)
             else:
                 _print_error(exc)
         print(f"assistant: {exc.spoken}", file=sys.stderr)
@@ -259,11 +260,12 @@ def _ringing(client: WebexClient) -> tuple[Call | None, int]:
 
 
 def _on_ringing_call(
-    client: WebexClient, action: str, act: Callable[[Call, Outcome, Messages], None]
+    client: WebexClient, action: str, act: Callable[[Call, Outcome, Messages], None],
+    language: str = "en",
 ) -> Outcome:
     """The common path of answer and decline: find the newest ringing call, act on it, and
     turn "nothing rings" and Webex failures into the outcome to print and speak."""
-    messages = Messages.load()
+    messages = Messages.load(language)
     outcome = Outcome(False, action)
     try:
         call, count = _ringing(client)
@@ -274,7 +276,7 @@ def _on_ringing_call(
         outcome.call_id = call.id
         act(call, outcome, messages)
     except WebexError as exc:
-        return _failed(outcome, exc)
+        return _failed(outcome, exc, messages)
     return outcome
 
 
@@ -284,7 +286,8 @@ def answer_outcome(client: WebexClient, settings: Settings, words: str) -> Outco
     def answer(call: Call, outcome: Outcome, messages: Messages) -> None:
         label = None
         if words.strip():
-            directory = DeviceDirectory.build(client.answer_endpoints(), settings.devices.aliases)
+            directory = DeviceDirectory.build(client.answer_endpoints(), settings.devices.aliases,
+                                              messages)
             resolution = directory.resolve(words)
             if resolution.kind == "ambiguous":
                 outcome.message = directory.question(resolution)
@@ -303,20 +306,20 @@ def answer_outcome(client: WebexClient, settings: Settings, words: str) -> Outco
         else:
             outcome.message = messages.outcome_of("answer", label)
 
-    return _on_ringing_call(client, "answer", answer)
+    return _on_ringing_call(client, "answer", answer, settings.speech.language)
 
 
-def decline_outcome(client: WebexClient) -> Outcome:
+def decline_outcome(client: WebexClient, language: str = "en") -> Outcome:
     def decline(call: Call, outcome: Outcome, messages: Messages) -> None:
         outcome.status = client.reject(call.id, "busy")
         outcome.ok = True
         outcome.message = messages.outcome_of("decline")
 
-    return _on_ringing_call(client, "decline", decline)
+    return _on_ringing_call(client, "decline", decline, language)
 
 
-def _failed(outcome: Outcome, exc: WebexError) -> Outcome:
-    outcome.message = exc.spoken
+def _failed(outcome: Outcome, exc: WebexError, messages: Messages) -> Outcome:
+    outcome.message = messages.render(exc.spoken)
     outcome.status = exc.status  # also 401, and 200 for a success reply that was not understood
     return outcome
 
@@ -359,4 +362,4 @@ def run_decline(args: argparse.Namespace, settings: Settings) -> int:
     if client is None:
         return EXIT_USAGE
     with client:
-        return _report(args, settings, decline_outcome(client))
+        return _report(args, settings, decline_outcome(client, settings.speech.language))
