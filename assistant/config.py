@@ -300,6 +300,9 @@ def load(
         settings = settings.replace("auth", token_store=str(paths.token_store(environ)))
     if not settings.speech.models_dir:
         settings = settings.replace("speech", models_dir=str(paths.models_dir(environ)))
+    if not settings.voice.voice and settings.speech.language != "en":
+        # the voice follows the command language (espeak-ng names its voices by language)
+        settings = settings.replace("voice", voice=settings.speech.language)
     return settings
 
 

@@ -33,6 +33,8 @@ FRAME_MS = 20
 FRAME_BYTES = 16000 * 2 * FRAME_MS // 1000
 DEMO_CALLER = {"name": "Dana Smith", "number": "+14085550123"}
 DEMO_REPLY = "answer on my headset"
+# the person's reply in each command language, and the espeak-ng voice that says it
+DEMO_REPLIES = {"en": (DEMO_REPLY, "en-us"), "ko": ("헤드셋 으로 받아", "ko")}
 DEMO_TIMEOUT_SECONDS = 90.0
 
 
@@ -61,7 +63,9 @@ class SimulatedMicrophone:
     microphone: frames while the assistant speaks are dropped and one ``b""`` gap follows.
     """
 
-    def __init__(self, reply_wav: Path, deaf: Callable[[], bool], listening: Callable[[], bool]) -> None:
+    def __init__(self, reply_wav: Path, deaf: Callable[[], bool], listening: Callable[[], bool],
+                 reply_text: str = DEMO_REPLY) -> None:
+        self._reply_text = reply_text
         self._reply = list(read_wav_frames(reply_wav, FRAME_MS))
         self._deaf = deaf
         self._listening = listening
@@ -82,7 +86,7 @@ class SimulatedMicrophone:
             if not pending and not self.replied.is_set() and self._listening():
                 pending = list(self._reply) + [silence] * 30  # the words, then a pause
                 self.replied.set()
-                log.info("demo: the person says %r", DEMO_REPLY)
+                log.info("demo: the person says %r", self._reply_text)
             yield from gate.admit(pending.pop(0) if pending else silence)
 
     def close(self) -> None:
@@ -109,17 +113,19 @@ def run_demo(
         use_simulation = simulate or not _microphone_works(settings)
         factory = None
         if use_simulation:
-            reply = synthesize_reply(DEMO_REPLY, folder)
+            text, espeak_voice = DEMO_REPLIES.get(settings.speech.language, DEMO_REPLIES["en"])
+            reply = synthesize_reply(text, folder, voice=espeak_voice)
 
             def factory(voice: Any, dialog: Dialog, notice: Any) -> FrameSource:
-                return SimulatedMicrophone(reply, voice.is_deaf, lambda: dialog.listening)
+                return SimulatedMicrophone(reply, voice.is_deaf, lambda: dialog.listening, text)
 
         started = time.time()
         events = EventLog(stream)
         outcome: dict[str, Any] = {}
         events.subscribe(lambda record: print_event(record, started))
         events.subscribe(lambda record: _watch_demo(record, outcome, stop, emulator))
-        person = "the person's reply is simulated" if use_simulation else "say: answer on my headset"
+        said = DEMO_REPLIES.get(settings.speech.language, DEMO_REPLIES["en"])[0]
+        person = "the person's reply is simulated" if use_simulation else f"say: {said}"
         print(f"demo: Webex emulator at {emulator.url}; {person}", flush=True)
         timer = threading.Timer(DEMO_TIMEOUT_SECONDS, stop.set)
         timer.daemon = True
