@@ -16,7 +16,6 @@ from fixtures_audio import (
     SoundServerSwitch,
     envelope,
     play_into_mic,
-    read_wav,
     start_pulse,
     stop_pulse,
     write_wav,
@@ -230,11 +229,38 @@ def test_microphone_that_disappears_mid_stream_comes_back(
     assert os.environ["PULSE_SERVER"] == pulse.server
 
 
-def test_wav_frames_and_microphone_frames_agree(tmp_path: Path) -> None:
+def best_alignment(long: np.ndarray, short: np.ndarray) -> tuple[float, int]:
+    """The best cosine similarity of ``short`` slid along ``long``, and the offset it is at."""
+    size = 1 << (len(long) + len(short)).bit_length()
+    products = np.fft.irfft(np.fft.rfft(long, size) * np.conj(np.fft.rfft(short, size)), size)
+    products = products[: len(long) - len(short) + 1]
+    energy = np.concatenate([[0.0], np.cumsum(long**2)])
+    windows = energy[len(short):] - energy[: len(energy) - len(short)]
+    scores = products / np.sqrt(np.maximum(windows, 1e-9) * float(np.sum(short**2)))
+    offset = int(np.argmax(scores))
+    return float(scores[offset]), offset
+
+
+def test_wav_frames_and_microphone_frames_agree(
+    pulse: Pulse, capture: Callable[..., Capture], tmp_path: Path
+) -> None:
+    # A WAV file and the microphone feed the same code: the same recording, read from the file
+    # and played into the virtual microphone, comes out as the same 16 kHz mono samples.
     rate = 22050
-    signal = tone_bursts(rate, BURSTS)
-    path = write_wav(tmp_path / "mono.wav", signal, rate)
-    frames = list(read_wav_frames(path))
-    assert {len(f) for f in frames} == {640}
-    data, got_rate = read_wav(path)
-    assert got_rate == rate and len(data) == len(signal)
+    path = write_wav(tmp_path / "mono.wav", tone_bursts(rate, BURSTS), rate)
+    from_file = np.frombuffer(b"".join(read_wav_frames(path)), dtype="<i2").astype(np.float64)
+    cap = capture(lambda on_event: Microphone(AudioSettings(), on_event=on_event))
+    cap.wait_for(lambda: len(cap.frames) > 10, "the microphone to deliver frames")
+    play_into_mic(pulse, path)
+    time.sleep(0.3)
+    cap.mic.close()
+    cap.thread.join(timeout=WAIT_SECONDS)
+    assert {len(f) for f in cap.frames} == {640}  # the frames read_wav_frames gives
+    heard = cap.audio().astype(np.float64)
+    assert len(heard) > len(from_file), "the microphone delivered less than the file holds"
+    similarity, offset = best_alignment(heard, from_file)
+    assert similarity > 0.9  # sample by sample, not only the loudness envelope
+    same_span = heard[offset : offset + len(from_file)]
+    level = float(np.sqrt(np.mean(same_span**2)) / np.sqrt(np.mean(from_file**2)))
+    assert 0.8 < level < 1.25
+    assert cap.events == []

@@ -103,6 +103,15 @@ def test_call_answered_elsewhere_mid_prompt_sends_nothing(
     _say(pulse, "answer on my desk phone")
     time.sleep(2.0)
     assert emulator_process.requests("/calls/answer") == []
+    assert "heard" not in listen.names()  # nothing rings: the words are not taken as a command
+    # The same words, into the same microphone, do answer the next call: the microphone worked,
+    # so "nothing sent" above is the dialog's doing, not a deaf microphone's.
+    second = _ring_and_wait_for_prompt(listen, emulator_process)
+    _say(pulse, "answer on my desk phone")
+    heard = listen.wait_for("heard")
+    assert heard["intent"] == "answer" and heard["device"] == "Cisco 8865 (Desk phone)"
+    listen.wait_for("spoken", lambda r: r["text"] == "Answered on your desk phone.")
+    assert [a["json"]["callId"] for a in emulator_process.requests("/calls/answer")] == [second]
 
 
 def test_refused_answer_reason_is_spoken_and_not_retried(

@@ -11,10 +11,10 @@ import httpx
 import pytest
 
 from assistant.config import WebexSettings
+from assistant.emulator import Emulator
 from assistant.errors import AuthError, ConfigError, WebexError, WebexNetworkError, WebexStatusError
 from assistant.webex import failures
 from assistant.webex.client import StaticToken, WebexClient, _network_kind
-from assistant.emulator import Emulator
 
 ANSWER = "/v1/telephony/calls/answer"
 DESK = "Cisco 8865 (Desk phone)"
@@ -153,10 +153,25 @@ def test_https_required_except_loopback(url: str) -> None:
     assert info.value.key == "webex.url"
 
 
-@pytest.mark.parametrize("url", ["https://webexapis.com", "http://127.0.0.1:1", "http://localhost:2",
-                                 "http://[::1]:3"])
-def test_https_or_loopback_accepted(url: str) -> None:
-    WebexClient(WebexSettings(url=url, access_token="t")).close()
+@pytest.mark.parametrize(("url", "sent_to"), [
+    ("https://webexapis.com", "https://webexapis.com/v1/telephony/calls"),
+    ("https://webexapis.com/v1/", "https://webexapis.com/v1/telephony/calls"),
+    ("http://127.0.0.1:1", "http://127.0.0.1:1/v1/telephony/calls"),
+    ("http://localhost:2", "http://localhost:2/v1/telephony/calls"),
+    ("http://[::1]:3", "http://[::1]:3/v1/telephony/calls"),
+])
+def test_https_or_loopback_accepted_and_requests_go_there(url: str, sent_to: str) -> None:
+    sent: list[str] = []
+
+    def webex(request: httpx.Request) -> httpx.Response:
+        sent.append(str(request.url))
+        return httpx.Response(200, headers={"Content-Type": "application/json"},
+                              stream=httpx.ByteStream(b'{"items": []}'))
+
+    settings = WebexSettings(url=url, access_token="t")
+    with WebexClient(settings, transport=httpx.MockTransport(webex)) as client:
+        assert client.list_calls() == []
+    assert sent == [sent_to]
 
 
 def test_url_with_or_without_v1(emulator: Emulator) -> None:
