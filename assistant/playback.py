@@ -1,7 +1,7 @@
 """One output stream that stays open between sounds, fed block by block.
 
 ``Player.play`` hands a sound to the stream's callback and waits until it has been played (or
-stopped). The callback copies one block (``BLOCK_FRAMES``) at a time and asks ``is_stopped`` before
+stopped). The callback copies one block (as big as the device asks) at a time and asks ``is_stopped`` before
 each block, so a stopped sound goes silent within one block. The stream stays open between
 sounds, so a ring tone and the name that follows it play back to back; the voice closes it
 after a few idle seconds (an open stream keeps device re-scans away, ``audio.stream_opened``).
@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -26,10 +27,13 @@ from assistant.audio_convert import resample_int16
 
 log = logging.getLogger(__name__)
 
-# 512 frames: 23 ms at 22050 Hz. ALSA's PulseAudio plugin underruns with blocks that are not
-# a power of two (441) or with a latency that is not its own (0.06 s); with 512 it plays cleanly.
-BLOCK_FRAMES = 512
+# PortAudio's own block size (0) with latency "low", as measured through PulseAudio's ALSA
+# plugin: 64 frames (3 ms) a block, a stopped sound silent at the speaker ~15 ms later. Fixed
+# sizes fared worse there: 512 is clean but cuts in ~65 ms; 256 lost the start of a new stream;
+# 128, 441, or a latency other than the plugin's own, underrun.
+BLOCK_FRAMES = 0
 PLAY_MARGIN_SECONDS = 5.0  # longest wait beyond a sound's own length before giving up on it
+START_CHECK_SECONDS = 0.005
 
 
 @dataclass
@@ -37,7 +41,7 @@ class PlaybackReport:
     frames: int  # in the sound, at the stream's rate
     played: int = 0  # given to the device
     after_stop: int = 0  # of those, given after mark_stop()
-    block_frames: int = 0
+    block_frames: int = 0  # the largest block the device asked for while it played
     stopped: bool = False
 
 
@@ -47,6 +51,7 @@ class _Sound:
     is_stopped: Callable[[], bool]
     report: PlaybackReport
     done: threading.Event
+    started: threading.Event = field(default_factory=threading.Event)
     position: int = 0
     stop_marked: bool = False
 
@@ -64,17 +69,29 @@ class Player:
     def is_open(self) -> bool:
         return self._stream is not None
 
-    def play(self, samples: np.ndarray, rate: int, is_stopped: Callable[[], bool]) -> PlaybackReport:
-        """Plays to the end or until ``is_stopped()``; raises ``sd.PortAudioError``."""
+    def play(self, samples: np.ndarray, rate: int, is_stopped: Callable[[], bool],
+             on_start: Callable[[], None] | None = None) -> PlaybackReport:
+        """Plays to the end or until ``is_stopped()``; raises ``sd.PortAudioError``.
+
+        ``on_start`` is called (on this thread) once the first block has gone to the device,
+        not when the sound is merely queued behind the one still playing.
+        """
         if self._stream is None:
             self._open(rate)
         if rate != self.rate:
             samples = resample_int16(samples, rate, self.rate)
         sound = _Sound(np.ascontiguousarray(samples, dtype="<i2"), is_stopped,
-                       PlaybackReport(len(samples), block_frames=BLOCK_FRAMES), threading.Event())
+                       PlaybackReport(len(samples)), threading.Event())
         with self._lock:
             self._sound, self.report = sound, sound.report
-        if not sound.done.wait(len(samples) / self.rate + PLAY_MARGIN_SECONDS):
+        deadline = time.monotonic() + len(samples) / self.rate + PLAY_MARGIN_SECONDS
+        if on_start is not None:
+            while not sound.started.wait(START_CHECK_SECONDS) and not sound.done.is_set():
+                if time.monotonic() > deadline:
+                    break
+            if sound.started.is_set():
+                on_start()
+        if not sound.done.wait(max(0.0, deadline - time.monotonic())):
             log.warning("playback did not finish in time; closing the output stream")
             with self._lock:
                 self._sound = None
@@ -120,7 +137,7 @@ class Player:
             audio.stream_closed()
             raise
         self._stream, self.rate = stream, rate
-        log.debug("output stream open at %d Hz, %d-frame blocks", rate, BLOCK_FRAMES)
+        log.debug("output stream open at %d Hz", rate)
 
     def _fill(self, outdata: Any, frames: int, when: Any, status: sd.CallbackFlags) -> None:
         with self._lock:
@@ -133,10 +150,12 @@ class Player:
             if sound is None:
                 outdata[:] = b"\x00" * len(outdata)
                 return
+            sound.report.block_frames = max(sound.report.block_frames, frames)
             chunk = sound.data[sound.position : sound.position + frames]
             count = len(chunk)
             outdata[: count * 2] = chunk.tobytes()
             outdata[count * 2 :] = b"\x00" * (len(outdata) - count * 2)
+            sound.started.set()
             sound.position += count
             sound.report.played += count
             if sound.stop_marked:

@@ -269,11 +269,13 @@ class Voice:
                 self._synthesis_broken = False
                 log.warning("voice: synthesis works again")
                 self._on_event("voice_back", {})
-            if not started:
+            def speaking() -> None:
+                nonlocal started
                 started = True
                 self._on_event("speaking", {"text": job.text})
+
             samples = edges_for_joining(sound[0], sound[1], index == 0, index == count - 1)
-            if not self._play(job, samples, sound[1]):
+            if not self._play(job, samples, sound[1], None if started else speaking):
                 completed = False
                 break
         if started:
@@ -319,8 +321,11 @@ class Voice:
             log.warning("no output device %r: speech goes to a WAV file", spec or "(default)")
         return index
 
-    def _play(self, job: _Job, samples: np.ndarray, rate: int) -> bool:
-        """Plays to the end (True) or until stopped (False); without a device, writes the WAV."""
+    def _play(self, job: _Job, samples: np.ndarray, rate: int,
+              on_start: Callable[[], None] | None = None) -> bool:
+        """Plays to the end (True) or until stopped (False); without a device, writes the WAV.
+
+        ``on_start`` is called when the sound starts going out (before the WAV is written)."""
         if self._device is None and self._clock() >= self._next_device_check:
             self._next_device_check = self._clock() + self.audio_settings.retry_seconds
             audio.rescan_devices()
@@ -330,20 +335,23 @@ class Voice:
                 log.warning("output device is back")
         if self._device is not None:
             try:
-                return self._play_device(job, self._device, samples, rate)
+                return self._play_device(job, self._device, samples, rate, on_start)
             except sd.PortAudioError as exc:
                 log.warning("output device failed (%s): speech goes to a WAV file", exc)
                 self._device, self.output_available = None, False
+        if on_start is not None:
+            on_start()
         self._append_fallback(job, samples, rate)
         return True
 
-    def _play_device(self, job: _Job, device: int, samples: np.ndarray, rate: int) -> bool:
+    def _play_device(self, job: _Job, device: int, samples: np.ndarray, rate: int,
+                     on_start: Callable[[], None] | None = None) -> bool:
         with self._lock:
             if self._player is None or self._player.device != device:
                 self._player = Player(device)
             player = self._player
         try:
-            report = player.play(samples, rate, lambda: self._stopped(job))
+            report = player.play(samples, rate, lambda: self._stopped(job), on_start)
         except sd.PortAudioError:
             self._close_player()
             raise

@@ -59,6 +59,7 @@ LOUD_RMS = 200.0
 # Earcons are one or two sine tones: in a 20 ms window, 6 FFT bins hold >= 98 % of their energy;
 # speech spreads over many harmonics and formants (espeak-ng: 6 bins hold 13-96 %, median 70 %).
 TONE_PEAK_SHARE = 0.97
+EVENT_SLACK_SECONDS = 0.02  # the speaker's 10 ms chunks are stamped when read
 
 
 class Speaker:
@@ -101,16 +102,16 @@ def classify(samples: np.ndarray) -> str:
     return "tone" if np.sort(power)[-6:].sum() >= TONE_PEAK_SHARE * power.sum() else "speech"
 
 
-def onsets(windows: list[tuple[float, str]], poll: float) -> dict[str, float]:
-    """After the poll: when a sentence still playing then ended ("cut"), the first sound of
-    any kind ("tone") and the first speech that starts after it ("name"; 3 of 4 chunks speech)."""
+def onsets(windows: list[tuple[float, str]], poll: float, speaking: float) -> dict[str, float]:
+    """When a sentence still playing at the poll ended ("cut"), the first sound after the poll
+    ("tone"), and the first speech of the announcement ("name": 3 of 4 chunks speech, not
+    before its ``speaking`` event, which the voice sends before the samples go out)."""
     found: dict[str, float] = {}
-    before = [k for t, k in windows if poll - 0.05 <= t < poll]
+    before = [k for t, k in windows if poll - 0.3 <= t < poll]  # pauses between words: < 0.3 s
     after = [(t, k) for t, k in windows if t >= poll]
     kinds = [k for _, k in after]
     start = 0
-    if "speech" in before:  # its end: the first 50 ms without speech (pauses between words
-        # are shorter)
+    if "speech" in before:  # its end: the first 50 ms without speech after the poll
         start = next((i for i in range(len(kinds)) if "speech" not in kinds[i : i + 5]),
                      len(kinds))
         if start < len(kinds):
@@ -118,7 +119,8 @@ def onsets(windows: list[tuple[float, str]], poll: float) -> dict[str, float]:
     for i in range(start, len(kinds)):
         if "tone" not in found and kinds[i] != "quiet":
             found["tone"] = after[i][0]
-        if kinds[i] == "speech" and kinds[i : i + 4].count("speech") >= 3:
+        if (kinds[i] == "speech" and after[i][0] >= speaking - EVENT_SLACK_SECONDS
+                and kinds[i : i + 4].count("speech") >= 3):
             found["name"] = after[i][0]
             break
     return found
@@ -213,7 +215,8 @@ def run_trial(session: AnnounceSession, speaker: Speaker, scenario: str, name: s
     if ringing is None or speaking is None:
         return {**trial, "error": "not announced"}
     time.sleep(max(0.0, speaking["t"] + 1.5 - time.time()))
-    found = onsets(speaker.windows(ringing["t"] - 0.1, speaking["t"] + 1.5), ringing["t"])
+    found = onsets(speaker.windows(ringing["t"] - 0.4, speaking["t"] + 1.5), ringing["t"],
+                   speaking["t"])
     # what played from 0.3 s before the ring, 10 ms a letter (quiet, tone, speech; "|": the poll)
     trial["trace"] = "".join(("|" if t <= ringing["t"] < t + 0.01 else "") + k[0]
                              for t, k in speaker.windows(ring_t - 0.3, ringing["t"] + 1.2))
@@ -295,8 +298,8 @@ def _table(rows: list[dict[str, Any]]) -> str:
 
 def extract(rev: str, into: Path) -> Path:
     """The package as it was at ``rev`` (git archive), for a before/after in one run."""
-    archive = subprocess.run(["git", "archive", rev, "assistant"], cwd=ROOT, check=True,
-                             capture_output=True, timeout=60).stdout
+    archive = subprocess.run(["git", "archive", rev, "assistant", "models", "config"], cwd=ROOT,
+                             check=True, capture_output=True, timeout=60).stdout
     subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True, timeout=60)
     return into
 
