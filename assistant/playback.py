@@ -1,10 +1,11 @@
 """One output stream that stays open between sounds, fed block by block.
 
 ``Player.play`` hands a sound to the stream's callback and waits until it has been played (or
-stopped). The callback copies one block (as big as the device asks) at a time and asks ``is_stopped`` before
-each block, so a stopped sound goes silent within one block. The stream stays open between
-sounds, so a ring tone and the name that follows it play back to back; the voice closes it
-after a few idle seconds (an open stream keeps device re-scans away, ``audio.stream_opened``).
+stopped). The callback copies one block (as big as the device asks) at a time and asks
+``is_stopped`` before each block, so a stopped sound goes silent within one block. The stream
+stays open between sounds, so a ring tone and the name that follows it play back to back; the
+voice closes it after a few idle seconds (an open stream keeps device re-scans away,
+``audio.stream_opened``).
 
 ``PlaybackReport`` says what the device got for a sound: frames in all, frames played, and how
 many of them were played after ``mark_stop()`` (at most one block, by construction).

@@ -25,6 +25,7 @@ the next ``say`` or ``earcon``.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import queue
 import shutil
@@ -85,6 +86,7 @@ class Voice:
         self.settings = voice
         self.audio_settings = audio
         self._on_event = on_event or (lambda name, data: None)
+        self._given = (synthesizer, fallback_synthesizer)
         self._synth = TimedSynthesis(voice, synthesizer, fallback_synthesizer)
         self._clock = clock
         self._lock = threading.Lock()
@@ -129,17 +131,34 @@ class Voice:
         """Synthesizes the sentences of ``texts`` in the background and keeps them for good.
 
         Sentences with a ``{placeholder}`` are left out, so message templates can be given as
-        they are: from "Call from {caller}. Say answer, …" the fixed "Say answer, …" is prepared.
+        they are: of "Call from {caller}. Say answer, …" the fixed "Say answer, …" is prepared.
         """
         self._prep.prepare(sentence for text in texts for sentence in split_sentences(text)
                            if "{" not in sentence and "}" not in sentence)
+
+    def adjust(self, **changes: Any) -> None:
+        """New voice settings (``rate_wpm``, ``volume``, ``voice``, ``earcons``) from the next
+        sound on. Sentences synthesized before are dropped and prepared phrases prepared again.
+        """
+        settings = dataclasses.replace(self.settings, **changes)
+        old, self.settings = self.settings, settings
+        if (settings.rate_wpm, settings.volume, settings.voice) == (
+                old.rate_wpm, old.volume, old.voice):
+            return
+        previous, self._synth = self._synth, TimedSynthesis(settings, *self._given)
+        previous.close()
+        self._earcons.clear()
+        for name in earcons.NAMES:
+            self._earcon(name)
+        self._prep.reset()
+        log.info("voice: now %s", ", ".join(f"{k}={v!r}" for k, v in changes.items()))
 
     def wait_prepared(self, timeout_seconds: float) -> bool:
         """True once everything asked for has been synthesized (within the timeout)."""
         return self._prep.wait_idle(timeout_seconds)
 
     def is_prepared(self, text: str) -> bool:
-        """Whether every sentence of ``text`` is synthesized already (speaking it starts at once)."""
+        """Whether every sentence of ``text`` is synthesized already (it would start at once)."""
         return all(sentence in self._prep.cache for sentence in split_sentences(text))
 
     def is_deaf(self) -> bool:

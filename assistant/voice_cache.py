@@ -96,6 +96,14 @@ class SentenceCache:
     def _seconds(self) -> float:
         return sum(len(s) / rate for s, rate in self._recent.values())
 
+    def clear(self) -> list[str]:
+        """Forgets every sentence; returns the prepared ones (to prepare them again)."""
+        with self._lock:
+            fixed = list(self._fixed)
+            self._fixed.clear()
+            self._recent.clear()
+            return fixed
+
     def __contains__(self, sentence: str) -> bool:
         with self._lock:
             return sentence in self._fixed or sentence in self._recent
@@ -121,6 +129,7 @@ class Preparer:
         self._idle = threading.Condition(self._lock)
         self._thread: threading.Thread | None = None
         self._closed = False
+        self._epoch = 0  # reset() counts up: a sound from before it is not cached
 
     def request(self, sentence: str, generation: int = 0) -> Future[Audio]:
         """The sound of ``sentence``: at once if cached, else synthesized before prepared ones."""
@@ -129,6 +138,13 @@ class Preparer:
     def prepare(self, sentences: Iterable[str]) -> None:
         for sentence in sentences:
             self._enqueue(sentence, self.PREPARE, 0, fixed=True)
+
+    def reset(self) -> None:
+        """The voice changed: what was synthesized before is dropped, prepared phrases are
+        prepared again, and a synthesis in flight is not cached."""
+        with self._lock:
+            self._epoch += 1
+        self.prepare(self.cache.clear())
 
     def wait_idle(self, timeout_seconds: float) -> bool:
         """True when nothing is left to synthesize (within the timeout)."""
@@ -180,7 +196,7 @@ class Preparer:
             if priority < 0:
                 return
             with self._lock:
-                future = self._pending.get(sentence)
+                future, epoch = self._pending.get(sentence), self._epoch
             if future is None:
                 continue  # done already (it was queued twice)
             try:
@@ -190,7 +206,8 @@ class Preparer:
                     log.warning("voice: could not prepare %r: %s", sentence, exc)
                 self._finish(sentence, future, exc)
             else:
-                self.cache.put(sentence, sound, fixed=sentence in self._fix)
+                if epoch == self._epoch:
+                    self.cache.put(sentence, sound, fixed=sentence in self._fix)
                 self._finish(sentence, future, sound)
 
     def _finish(self, sentence: str, future: Future[Audio], outcome: Audio | Exception) -> None:

@@ -14,7 +14,9 @@ event: the poll saw the call), ``tone`` (first sound after the poll), ``name`` (
 the announcement: speech-like audio that starts after the poll, after any sentence that was
 already playing ended), ``speaking`` (the ``speaking`` event of the announcement), and for
 ``speaking`` ``cut`` (from the poll to the end of that sentence's audio). ``name`` is what the
-issue's "Done when" is about (p50 ≤ 1000 ms).
+issue's "Done when" is about (p50 ≤ 1000 ms). Trials ring at evenly spread points of the
+1 s poll cycle (timed from the assistant's own List Calls requests at the emulator), so the
+0-1 s wait for the poll is sampled evenly rather than by luck.
 
     .venv/bin/python bench/announce.py [--trials 20] [--scenarios idle,speaking]
                                        [--baseline REV] [--json FILE]
@@ -198,16 +200,30 @@ def _end_all(session: AnnounceSession) -> None:
                 pass
 
 
+def _before_poll(session: AnnounceSession, delay: float) -> None:
+    """Waits until the assistant's next List Calls request is ``delay`` seconds away (from the
+    times of its last requests at the emulator), so that a ring now waits ``delay`` for it."""
+    polls = [r["t"] for r in session.emulator.requests("/v1/telephony/calls")
+             if r["method"] == "GET"][-6:]
+    gaps = sorted(b - a for a, b in zip(polls, polls[1:]))
+    interval = gaps[len(gaps) // 2] if gaps else 1.0
+    next_poll = polls[-1] + interval if polls else time.time() + delay
+    while next_poll - delay < time.time() + 0.02:
+        next_poll += interval
+    time.sleep(next_poll - delay - time.time())
+
+
 def run_trial(session: AnnounceSession, speaker: Speaker, scenario: str, name: str,
-              rng: random.Random) -> dict[str, Any]:
-    trial: dict[str, Any] = {"scenario": scenario, "caller": name}
+              poll_delay: float) -> dict[str, Any]:
+    trial: dict[str, Any] = {"scenario": scenario, "caller": name,
+                             "aimed_poll_ms": round(poll_delay * 1000)}
     if scenario == "speaking":  # help is long: the poll sees the call while it is spoken
         since = time.time()
         session.key("h")
         helping = _wait(session, since, "speaking", lambda r: True, 15)
         if helping is None:
             return {**trial, "error": "no help"}
-    time.sleep(rng.uniform(0.0, 1.0))  # the poll is 1 s: ring at a random point of its cycle
+    _before_poll(session, poll_delay)
     ring_t = time.time()
     session.emulator.ring(name=name)
     ringing = _wait(session, ring_t, "ringing", lambda r: r.get("caller") == name, 10)
@@ -240,7 +256,10 @@ def run_trial(session: AnnounceSession, speaker: Speaker, scenario: str, name: s
 def run_code(label: str, code: Path, work: Path, scenarios: list[str],
              trials: int) -> list[dict[str, Any]]:
     done: list[dict[str, Any]] = []
-    rng = random.Random(7)
+    # The poll waits 0-1 s after a ring: the trials ring at evenly spread points of its cycle
+    # (in a shuffled order), so p50 over them is the p50 over all rings, not a lucky draw.
+    delays = [(i + 0.5) / trials for i in range(trials)]
+    random.Random(7).shuffle(delays)
     with AnnounceSession(work / label, code) as session:
         speaker = Speaker(session.pulse.env)
         try:
@@ -249,7 +268,7 @@ def run_code(label: str, code: Path, work: Path, scenarios: list[str],
                 for number in range(trials):
                     trial = {"code": label, "trial": number + 1,
                              **run_trial(session, speaker, scenario, NAMES[number % len(NAMES)],
-                                           rng)}
+                                           delays[number])}
                     done.append(trial)
                     print(_line(trial), flush=True)
         finally:

@@ -673,3 +673,21 @@ def test_a_broken_synthesizer_while_preparing_is_quiet_and_say_still_gives_the_e
     voice.say("Declined.")
     assert events.items == [("error", {"message": SPOKEN_FAILURE, "source": "voice"})]
     assert np.array_equal(written(out), earcons.render("error"))
+
+
+def test_adjust_changes_the_voice_from_the_next_sentence_and_prepares_again(
+    make_voice: Any, tmp_path: Path
+) -> None:
+    """The dialog's "speak slower": nothing synthesized at the old rate is played again."""
+    voice, _ = make_voice(VoiceSettings(fallback_wav=str(tmp_path / "said.wav")), NO_SPEAKER)
+    voice.prepare(["Declined."])
+    assert voice.wait_prepared(WAIT_SECONDS)
+    before = voiced_span_seconds(*voice.render(PROMPT))
+    voice.adjust(rate_wpm=100)
+    assert voice.settings.rate_wpm == 100
+    assert voice.wait_prepared(WAIT_SECONDS) and voice.is_prepared("Declined.")
+    assert not voice.is_prepared(PROMPT)  # said at the old rate: dropped
+    assert voiced_span_seconds(*voice.render(PROMPT)) > 1.3 * before
+    voice.adjust(earcons=False)
+    voice.earcon("ring")
+    assert not (tmp_path / "said.wav").exists()
