@@ -144,6 +144,7 @@ def main() -> int:
         "footprint", lambda: footprint(modes, seconds), took)
     results["faults"] = skipped if args.skip_faults else timed(
         "faults", lambda: faults(3 if args.quick else 10), took)
+    results["announce"] = timed("announce", lambda: __import__("announce").run(trials), took)
     took["total"] = round(time.monotonic() - start, 1)
 
     out = Path(args.out)
