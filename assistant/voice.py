@@ -274,6 +274,12 @@ class Voice:
     def _speak(self, job: _Job) -> None:
         """Each sentence plays as soon as it is synthesized, the next one ready behind it."""
         count, started, completed = len(job.sentences), False, True
+
+        def speaking() -> None:  # when the first sentence really starts going out
+            nonlocal started
+            started = True
+            self._on_event("speaking", {"text": job.text})
+
         for index, future in enumerate(job.sentences):
             try:
                 sound = self._await(job, future)
@@ -288,11 +294,6 @@ class Voice:
                 self._synthesis_broken = False
                 log.warning("voice: synthesis works again")
                 self._on_event("voice_back", {})
-            def speaking() -> None:
-                nonlocal started
-                started = True
-                self._on_event("speaking", {"text": job.text})
-
             samples = edges_for_joining(sound[0], sound[1], index == 0, index == count - 1)
             if not self._play(job, samples, sound[1], None if started else speaking):
                 completed = False
