@@ -91,6 +91,7 @@ class Session:
 
         settings, events = self.settings, self.events
         messages = Messages.load(settings.speech.language)  # the voice speaks the command language
+        self.voice.prepare(messages.all_sentences())  # fixed phrases synthesized in the background
         directory = DeviceDirectory.build(endpoints, settings.devices.aliases, messages)
         wake = settings.dialog.wake_phrase if settings.dialog.listen_mode is ListenMode.ALWAYS else ""
         language = CommandLanguage.load(settings.speech.language, directory.names, wake)
