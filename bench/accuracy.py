@@ -9,7 +9,8 @@ babble 20, 12 and 6 dB, commands with talk before and after them, off-domain sen
 command words, and the assistant's own prompts.
 
 Modes (``[speech] recognition``): ``spot`` (the default: command spotting + verification gate),
-``strict`` (version 0.1) and ``naive`` (the baseline: strict grammar, no rejection). All are
+``strict`` (version 0.1) and ``naive`` (the baseline: strict grammar, no rejection); and, on
+request, ``spot-decoys`` (spot with the assistant's own sentences as decoys in its grammars). All are
 measured in the same run, on the same clips. Per mode and condition: commands understood
 (accepted with the right intent and device), wrong accepts (a command taken for another), false
 accepts of off-domain sentences and of prompts. Also per voice family, and decode time.
@@ -38,6 +39,9 @@ SEED = 1
 FULL = {"command": 32, "off_domain": 24, "prompt": 8}  # per condition: 384 clips (make bench in ~20 min)
 QUICK = {"command": 8, "off_domain": 6, "prompt": 2}
 MODES = ("spot", "strict", "naive")
+# "spot-decoys": spot mode with the assistant's own sentences as decoys in its grammars, and the
+# gate fitted with them (bench/gate.py --decoys --seed 0), for side-by-side figures.
+DECOY_GATE = ROOT / "bench" / "decoy_gate.json"
 _ENGINES: dict[str, Any] = {}
 
 
@@ -45,8 +49,15 @@ def _engine(mode: str) -> Any:
     if mode not in _ENGINES:
         from assistant.speech.pocketsphinx import PocketSphinxEngine
 
-        _ENGINES[mode] = PocketSphinxEngine(CommandLanguage.load("en", DEVICE_PHRASES),
-                                            recognition=Recognition(mode))
+        language = CommandLanguage.load("en", DEVICE_PHRASES)
+        if mode == "spot-decoys":
+            from assistant.speech.spotting import Gate
+
+            gate = Gate.from_dict(json.loads(DECOY_GATE.read_text()))
+            _ENGINES[mode] = PocketSphinxEngine(language, recognition=Recognition.SPOT,
+                                                gate=gate, decoys=True)
+        else:
+            _ENGINES[mode] = PocketSphinxEngine(language, recognition=Recognition(mode))
     return _ENGINES[mode]
 
 
@@ -58,7 +69,10 @@ def _judge(job: tuple[str, corpus.Item]) -> dict[str, Any]:
         or (t.device_only is not None and item.intent is None and t.device_only == item.device)))
     return {"mode": mode, "kind": item.kind, "condition": item.condition, "family": item.family,
             "group": item.group, "said": item.text, "heard": t.text, "accepted": t.accepted,
-            "right": right, "decode_ms": t.decode_ms, "audio_ms": t.audio_ms}
+            "right": right, "decode_ms": t.decode_ms, "audio_ms": t.audio_ms,
+            "path": ("decoy" if (t.details or {}).get("decoy") else
+                     "strict" if (t.details or {}).get("strict") else
+                     "spotted" if t.details else "")}
 
 
 def _rows(results: list[dict[str, Any]], axis: str) -> list[dict[str, Any]]:
@@ -90,7 +104,7 @@ def _rows(results: list[dict[str, Any]], axis: str) -> list[dict[str, Any]]:
 
 
 def run(modes: list[str] | None = None, quick: bool = False, workers: int = 2,
-        dump: str | None = None) -> dict[str, Any]:
+        dump: str | None = None, vosk: bool = True) -> dict[str, Any]:
     """Every clip through every mode; JSON-able figures per condition, family and voice."""
     modes = list(modes or MODES)
     items = corpus.build(per_condition=QUICK if quick else FULL, seed=SEED, workers=workers)
@@ -110,7 +124,7 @@ def run(modes: list[str] | None = None, quick: bool = False, workers: int = 2,
         "by_family": _rows(results, "family"),
         "by_voice": _rows(results, "group"),
         "decode_rtf_median": {m: round(sorted(v)[len(v) // 2], 3) for m, v in decode.items()},
-        "vosk_ko": run_vosk_ko(),
+        "vosk_ko": run_vosk_ko() if vosk else [],
     }
 
 
@@ -163,8 +177,9 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--dump", metavar="FILE", help="every clip's result (JSON lines)")
+    parser.add_argument("--no-vosk", action="store_true", help="skip the Korean Vosk rows")
     args = parser.parse_args()
-    result = run(args.modes.split(","), args.quick, args.workers, args.dump)
+    result = run(args.modes.split(","), args.quick, args.workers, args.dump, not args.no_vosk)
     if args.json:
         print(json.dumps(result))
         return 0

@@ -558,6 +558,13 @@ _SAMPLES = {"waiting": "two", "devices": "headset, desk phone, and webex app",
 _CALLERS = ("Dana Smith", "Raj Patel", "Maria Garcia", "Li Wei", "Sam Okafor", "Anna Novak")
 
 
+class _Sample(dict[str, str]):
+    """Sample values; a placeholder added to the catalogue later still gets one ("three")."""
+
+    def __missing__(self, key: str) -> str:
+        return "three"
+
+
 @lru_cache(maxsize=1)
 def _prompts() -> tuple[tuple[str, str], ...]:
     """(spoken with punctuation, plain words) for every message, with sample values."""
@@ -568,7 +575,7 @@ def _prompts() -> tuple[tuple[str, str], ...]:
             for template in section.values():
                 values = {**_SAMPLES, "caller": _CALLERS[len(out) % len(_CALLERS)],
                           "device": DEVICE_PHRASES[len(out) % len(DEVICE_PHRASES)]}
-                spoken = str(template).format(**values).replace("_", " ")
+                spoken = str(template).format_map(_Sample(values)).replace("_", " ")
                 out.append((spoken, normalize(spoken.replace("-", " "))))
     return tuple(out)
 

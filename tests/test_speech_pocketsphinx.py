@@ -119,3 +119,17 @@ def test_bare_generic_phone_is_no_device_answer(en_language: CommandLanguage) ->
     replies = {p.strip() for p in line.split("=", 1)[1].rstrip(";").split("|")}
     assert {"desk phone", "reception phone", "lobby phone", "headset", "app"} <= replies
     assert "phone" not in replies  # ambiguous: what "Which phone?" asks about
+
+
+def test_decoy_sentences_are_the_assistants_own_sentences(en_language: CommandLanguage) -> None:
+    from assistant.speech.grammar import decoy_sentences, to_spotting_jsgf
+
+    sentences = decoy_sentences(["Call from {caller}. Say answer, or decline.", "Declined.",
+                                 "Sign-in failed: {detail}"])
+    assert sentences == ["call from {}", "say answer or decline", "declined", "sign in failed"]
+    jsgf = to_spotting_jsgf(en_language, ["ph_aa"], decoys=sentences + ["decline"])
+    decoy = next(line for line in jsgf.splitlines() if line.startswith("<decoy>"))
+    # Slots become garbage; a "decoy" that is itself a command is left out.
+    assert decoy == ("<decoy> = dc_call dc_from <garbage>+ | dc_say dc_answer dc_or dc_decline"
+                     " | dc_declined | dc_sign dc_in dc_failed;")
+    assert "( /1/ <command> | /1/ <decoy> )" in jsgf

@@ -129,3 +129,25 @@ def test_steady_babble_alone_is_never_a_command(spotting_engine: PocketSphinxEng
     heard = list(listener.listen(frames(pcm)))
     assert [t.text for t in heard if t.accepted] == []
     assert heard, "20 s of chatter should still be cut into utterances and judged"
+
+
+
+def test_decoys_reject_the_assistants_own_confirmations(spotting_engine: PocketSphinxEngine) -> None:
+    # The assistant's own sentences as decoys (decoys=True, off by default: it doubles the CPU).
+    # Spot mode without decoys accepted each of these as the command it echoes ("Declined." ->
+    # "decline", "Muted." -> "mute it") in the flite voice; homophones ("Unmuted." / "unmute
+    # it") are left out: no acoustic rule can tell them apart.
+    decoy_engine = PocketSphinxEngine(spotting_engine.language, recognition=Recognition.SPOT,
+                                      decoys=True)
+    heard = {}
+    for text in ("Declined.", "Muted.", "Cancelled.", "Answered."):
+        for speaker in (SPEAKERS[1], SPEAKERS[0]):
+            speech = corpus.synthesize(speaker, text)
+            pcm = corpus.mix(speech, bytes(len(speech) + 32000), None, 500)
+            heard[(text, speaker.id)] = (decoy_engine.transcribe_pcm(pcm).accepted,
+                                         spotting_engine.transcribe_pcm(pcm).accepted)
+    assert [k for k, (with_decoys, _) in heard.items() if with_decoys] == []
+    assert sum(without for _, without in heard.values()) >= 4, heard  # the decoys did it
+    command = corpus.synthesize(SPEAKERS[1], "decline the call")
+    t = decoy_engine.transcribe_pcm(corpus.mix(command, bytes(len(command) + 32000), None, 500))
+    assert t.command is not None and t.command.intent.value == "decline"

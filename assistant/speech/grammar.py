@@ -10,7 +10,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from hassil.expression import (
     Alternative,
@@ -67,11 +67,56 @@ def _generic(phrase: str, phrases: list[str]) -> bool:
 
 
 GARBAGE_PREFIX = "ph_"  # garbage "words": one phone each (see garbage_words)
+DECOY_PREFIX = "dc_"  # decoy words: the assistant's own sentences (see decoy_sentences)
+SLOT = "{}"  # a {placeholder} inside a decoy sentence (a caller's name, a device list)
+_SLOT_WORD = "zzslotzz"
+_PLACEHOLDER = re.compile(r"\{\w+\}")
+_SENTENCE_END = re.compile(r"(?<=[.?!:;])\s+")
 
 
 def garbage_words(phones: Iterable[str]) -> dict[str, str]:
     """Pseudo-words of one phone each, for a phone-loop garbage path: {"ph_aa": "AA", ...}."""
     return {GARBAGE_PREFIX + p.lower(): p for p in phones}
+
+
+def decoy_sentences(templates: Iterable[str]) -> list[str]:
+    """Every sentence of ``templates`` (the assistant's own wording, with ``{placeholders}``) in
+    grammar form, a placeholder as ``SLOT``: "Call from {caller}." -> "call from {}"."""
+    out: list[str] = []
+    for template in templates:
+        text = _PLACEHOLDER.sub(f" {_SLOT_WORD} ", template).replace("-", " ").replace("_", " ")
+        for sentence in _SENTENCE_END.split(text.strip()):
+            words = normalize(sentence).replace(_SLOT_WORD, SLOT).split()
+            phrase = " ".join(words)
+            if any(w != SLOT for w in words) and phrase not in out:
+                out.append(phrase)
+    return out
+
+
+def _decoy_rules(
+    language: CommandLanguage, decoys: Iterable[str], known: Callable[[str], bool],
+    slot: Iterable[str] = (),
+) -> list[str]:
+    """``<decoy>``: the decoy sentences that are not commands themselves, as decoy words
+    (``DECOY_PREFIX``); a slot or a word without a pronunciation is ``<slot>+``, a loop of the
+    ``slot`` garbage words (``<garbage>`` when none are given)."""
+    slot = list(slot)
+    loop = "<slot>+" if slot else "<garbage>+"
+    alternatives = []
+    for sentence in decoys:
+        if language.parse(sentence.replace(SLOT, "").strip()):
+            continue
+        parts: list[str] = []
+        for word in sentence.split():
+            part = DECOY_PREFIX + word if word != SLOT and known(word) else loop
+            if not (part == loop and parts and parts[-1] == part):
+                parts.append(part)
+        if any(p != loop for p in parts):
+            alternatives.append(" ".join(parts))
+    if not alternatives:
+        return []
+    rules = ["<decoy> = " + " | ".join(alternatives) + ";"]
+    return rules + (["<slot> = " + " | ".join(slot) + ";"] if slot else [])
 
 
 def _rules(
@@ -106,13 +151,20 @@ def to_jsgf(
     garbage: Iterable[str] = (),
     garbage_weight: float = 1e-20,
     unusable: Iterable[str] = (),
+    decoys: Iterable[str] = (),
+    known: Callable[[str], bool] = lambda word: True,
+    decoy_weight: float = 1.0,
+    slot: Iterable[str] = (),
 ) -> str:
     """The whole command language as one JSGF grammar with the public rule ``<utterance>``.
 
     With ``garbage`` (pseudo-words of one phone each), ``<utterance>`` also allows any phone
     sequence at weight ``garbage_weight``: speech that is not a command then decodes to garbage
     instead of being forced onto the nearest command. Device phrases with a word from
-    ``unusable`` (no pronunciation) are left out.
+    ``unusable`` (no pronunciation) are left out. With ``decoys`` (sentences of
+    ``decoy_sentences``; needs ``garbage``) the assistant's own sentences compete as ``<decoy>``:
+    a path through a decoy word is not a command. ``known`` says which words have a
+    pronunciation; ``slot``: the garbage words for a decoy's slots (default: ``garbage``).
     """
     lines, intent_rules = _rules(language, name, device_only, unusable)
     garbage = list(garbage)
@@ -121,19 +173,24 @@ def to_jsgf(
         return "\n".join(lines) + "\n"
     lines.append("<command> = " + " | ".join(intent_rules) + ";")
     lines.append("<garbage> = " + " | ".join(garbage) + ";")
-    lines.append(f"public <utterance> = /1/ <command> | /{garbage_weight:g}/ <garbage>+;")
+    decoy = _decoy_rules(language, decoys, known, slot)
+    lines += decoy
+    either = f"/1/ <command> | /{decoy_weight:g}/ <decoy>" if decoy else "/1/ <command>"
+    lines.append(f"public <utterance> = {either} | /{garbage_weight:g}/ <garbage>+;")
     return "\n".join(lines) + "\n"
 
 
 def to_spotting_jsgf(
     language: CommandLanguage, garbage: Iterable[str], name: str = "spotting",
-    unusable: Iterable[str] = (),
+    unusable: Iterable[str] = (), decoys: Iterable[str] = (),
+    known: Callable[[str], bool] = lambda word: True, decoy_weight: float = 1.0,
 ) -> str:
     """Any sound, then one command, then any sound; or, alone, a bare device reply.
 
     ``garbage`` (phone pseudo-words) absorbs the talk and noise around the command. A bare
     device reply ("the desk phone") must be the whole utterance: spotted inside talk, device
-    names are everywhere ("my headset battery is low").
+    names are everywhere ("my headset battery is low"). ``decoys``: as for ``to_jsgf``; a decoy
+    sentence may take the command's place.
     """
     lines, intent_rules = _rules(language, name, True, unusable)
     device_rule = _rule("intent_" + DEVICE_ONLY)
@@ -141,7 +198,10 @@ def to_spotting_jsgf(
     lines.append("<command> = " + " | ".join(commands) + ";")
     lines.append("<garbage> = " + " | ".join(garbage) + ";")
     reply = f" | {device_rule}" if device_rule in intent_rules else ""
-    lines.append(f"public <utterance> = [ <garbage>+ ] <command> [ <garbage>+ ]{reply};")
+    decoy = _decoy_rules(language, decoys, known)
+    lines += decoy
+    middle = f"( /1/ <command> | /{decoy_weight:g}/ <decoy> )" if decoy else "<command>"
+    lines.append(f"public <utterance> = [ <garbage>+ ] {middle} [ <garbage>+ ]{reply};")
     return "\n".join(lines) + "\n"
 
 

@@ -9,8 +9,14 @@ The utterance is trimmed and, with talk around it, cut to its loudest stretch (`
    23/40 and 0/40 on the raw utterance, with fewer false accepts (6/240 against 9/240);
    A bare device reply it accepts is checked like a spotted one (below);
 2. when that rejects it, the spotting grammar (any sound, a command, any sound) looks for a
-   command inside, and the gate (``spotting.Gate``) judges the spotted span. The command's words and the phone loop are compared over the frames the
-command took; that, its timing and its loudness against its surroundings feed the gate.
+   command inside, and the gate (``spotting.Gate``) judges the spotted span. The command's words
+   and the phone loop are compared over the frames the command took; that, its timing and its
+   loudness against its surroundings feed the gate.
+
+With ``PocketSphinxEngine(decoys=True)`` (off by default: twice the CPU; figures in
+``pocketsphinx.OWN_WORDING``), both grammars also hold the assistant's own sentences as decoys
+(``grammar.decoy_sentences``): when the best path goes through a decoy, the utterance is
+rejected before any gate.
 """
 
 from __future__ import annotations
@@ -22,7 +28,7 @@ import re
 import numpy as np
 
 from assistant.speech.base import Recognizer, Stopwatch, Transcript, judge
-from assistant.speech.grammar import GARBAGE_PREFIX
+from assistant.speech.grammar import DECOY_PREFIX, GARBAGE_PREFIX
 from assistant.speech.pocketsphinx import (
     _FILLERS,
     PocketSphinxEngine,
@@ -72,7 +78,7 @@ class SpottingRecognizer(Recognizer):
 
     def __init__(self, engine: PocketSphinxEngine) -> None:
         self.engine = engine
-        self.strict = PocketSphinxRecognizer(engine)
+        self.strict = PocketSphinxRecognizer(engine, decoys=True)
         self.decoder = engine.new_spotting_decoder()
         self._phone_counts: dict[str, int] = {}
         self._buffer = bytearray()
@@ -127,6 +133,11 @@ class SpottingRecognizer(Recognizer):
                 strict.details = {"strict": 1.0}
                 return strict
             spotted = self._decode("spotting", pcm)
+            if any(s.word.startswith(DECOY_PREFIX) for s in spotted):
+                log.debug("spotted one of the assistant's own sentences: %s",
+                          " ".join(s.word for s in spotted if _is_word(s)))
+                return Transcript("", False, None, None, watch.ms, audio_ms,
+                                  details={"decoy": 1.0})
             words = [s for s in spotted if _is_word(s)]
             if not words:
                 return Transcript("", False, None, None, watch.ms, audio_ms)
