@@ -14,7 +14,7 @@ from assistant.config import WebexSettings
 from assistant.emulator import Emulator
 from assistant.errors import AuthError, ConfigError, WebexError, WebexNetworkError, WebexStatusError
 from assistant.webex import failures
-from assistant.webex.client import StaticToken, WebexClient, _network_kind
+from assistant.webex.client import StaticToken, WebexClient, network_kind
 
 ANSWER = "/v1/telephony/calls/answer"
 DESK = "Cisco 8865 (Desk phone)"
@@ -428,10 +428,10 @@ def test_dns_failure_is_classified() -> None:
     # what httpcore raises when getaddrinfo fails (no real lookup: tests stay off the network)
     exc = httpx.ConnectError("[Errno -2] Name or service not known")
     exc.__cause__ = socket.gaierror(-2, "Name or service not known")
-    assert _network_kind(exc) == "dns"
-    assert _network_kind(httpx.ConnectError("[Errno 111] Connection refused")) == "refused"
-    assert _network_kind(httpx.ReadTimeout("timed out")) == "timeout"
-    assert _network_kind(httpx.RemoteProtocolError("Server disconnected")) == "dropped"
+    assert network_kind(exc) == "dns"
+    assert network_kind(httpx.ConnectError("[Errno 111] Connection refused")) == "refused"
+    assert network_kind(httpx.ReadTimeout("timed out")) == "timeout"
+    assert network_kind(httpx.RemoteProtocolError("Server disconnected")) == "dropped"
 
 
 def test_malformed_body(emulator: Emulator, client: WebexClient) -> None:

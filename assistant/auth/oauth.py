@@ -20,7 +20,7 @@ from assistant.errors import AuthError, ConfigError, WebexError
 from assistant.messages import english
 from assistant.webex import failures
 from assistant.webex.client import (  # one translation of errors
-    _network_kind,
+    network_kind,
     check_url,
     http_client,
 )
@@ -89,7 +89,7 @@ class OAuthHttp:
                 headers={"Accept": "application/json"},
             )
         except httpx.TransportError as exc:
-            kind = _network_kind(exc)
+            kind = network_kind(exc)
             log.info("POST %s -> %s", path, kind)
             # the exception's own text never carries the form, but keep only its class anyway
             raise failures.network_error("POST", path, kind, _Bare(exc)) from None

@@ -58,7 +58,7 @@ GARBAGE_WEIGHT = 1e-25
 WIP = 0.1
 TOPN = 16  # Gaussians scored per senone (default 4): 6 more of 120 right at 12 dB, ~65 ms more
 PHONES = ["AA", "AE", "AH", "AO", "AW", "AY", "B", "CH", "D", "DH", "EH", "ER", "EY", "F", "G", "HH", "IH", "IY", "JH", "K", "L", "M", "N", "NG", "OW", "OY", "P", "R", "S", "SH", "T", "TH", "UH", "UW", "V", "W", "Y", "Z", "ZH"]
-_FILLERS = ("<sil>", "<s>", "</s>", "(NULL)", "SIL")
+FILLERS = ("<sil>", "<s>", "</s>", "(NULL)", "SIL")
 # Spotting (assistant.speech.pocketsphinx_spot): the garbage around a command is a loop of 15
 # broad phones, not all 39. Measured on 90 commands in babble: as accurate (29/30 clean, 21/30
 # at 12 dB, 18/30 at 6 dB against 28, 23, 14) at less than half the decode time, and fewer
@@ -98,7 +98,7 @@ def _path_score(decoder: object) -> tuple[str, float, int]:
     total, speech = 0.0, 0
     for seg in decoder.seg():  # type: ignore[attr-defined]
         total += math.log(max(seg.ascore, 1e-300))
-        if seg.word not in _FILLERS and not seg.word.startswith("+"):
+        if seg.word not in FILLERS and not seg.word.startswith("+"):
             speech += seg.end_frame - seg.start_frame + 1
     return str(hyp.hypstr), total, speech
 
@@ -137,7 +137,7 @@ class PocketSphinxRecognizer(Recognizer):
             return Transcript("", False, None, None, 0.0, audio_ms)
         watch = Stopwatch()
         with watch:
-            pcm = _dither(pcm)
+            pcm = dither(pcm)
             text, grammar_ll, speech_frames = self._decode(self.grammar, pcm)
             if any(w.startswith((GARBAGE_PREFIX, DECOY_PREFIX)) for w in text.split()):
                 text = ""  # the garbage path or one of the assistant's own sentences won
@@ -168,7 +168,7 @@ def own_wording() -> list[str]:
     return out
 
 
-def _dither(pcm: bytes) -> bytes:
+def dither(pcm: bytes) -> bytes:
     rng = np.random.default_rng(len(pcm))
     x = np.frombuffer(pcm[: len(pcm) // 2 * 2], dtype=np.int16).astype(np.float64)
     x += rng.normal(0.0, DITHER, len(x))

@@ -30,10 +30,10 @@ import numpy as np
 from assistant.speech.base import Recognizer, Stopwatch, Transcript, judge
 from assistant.speech.grammar import DECOY_PREFIX, GARBAGE_PREFIX
 from assistant.speech.pocketsphinx import (
-    _FILLERS,
+    FILLERS,
     PocketSphinxEngine,
     PocketSphinxRecognizer,
-    _dither,
+    dither,
 )
 from assistant.speech.resample import duration_ms
 from assistant.speech.spotting import Segment, features, focus, frame_levels_db, trim
@@ -70,7 +70,7 @@ def segments(decoder: object) -> list[Segment]:
 
 
 def _is_word(seg: Segment) -> bool:
-    return seg.word not in _FILLERS and not seg.word.startswith(("+", GARBAGE_PREFIX))
+    return seg.word not in FILLERS and not seg.word.startswith(("+", GARBAGE_PREFIX))
 
 
 class SpottingRecognizer(Recognizer):
@@ -120,7 +120,7 @@ class SpottingRecognizer(Recognizer):
             return Transcript("", False, None, None, 0.0, audio_ms)
         watch = Stopwatch()
         with watch:
-            around = trim(_dither(pcm))
+            around = trim(dither(pcm))
             pcm, offset = focus(around)
             levels = frame_levels_db(pcm)
             self.strict.accept(pcm)

@@ -104,7 +104,7 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-def _network_kind(exc: httpx.TransportError) -> str:
+def network_kind(exc: httpx.TransportError) -> str:
     if isinstance(exc, httpx.TimeoutException):
         return "timeout"
     if isinstance(exc, httpx.ConnectError):
@@ -169,7 +169,7 @@ class WebexClient:
             reply = exchange(self._http, method, path, self._deadline_seconds,
                              json=body, params=params, headers=headers)
         except httpx.HTTPError as exc:
-            kind = _network_kind(exc) if isinstance(exc, httpx.TransportError) else "dropped"
+            kind = network_kind(exc) if isinstance(exc, httpx.TransportError) else "dropped"
             ms = (time.monotonic() - started) * 1000
             log.info("%s %s -> %s after %.0f ms, trackingId %s", method, path, kind, ms, tracking_id)
             raise failures.network_error(method, path, kind, exc) from exc
