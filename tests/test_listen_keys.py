@@ -4,6 +4,7 @@ also appears as a plain line of text on stdout."""
 
 from __future__ import annotations
 
+import json
 import os
 import queue
 import signal
@@ -43,9 +44,10 @@ def test_keys_answer_a_ringing_call_and_every_sentence_is_a_text_line(
            "PULSE_SERVER": f"unix:{runtime}/pulse/native", "XDG_CONFIG_HOME": str(tmp_path / "c")}
     config = tmp_path / "assistant.toml"
     config.write_text(f'[voice]\nfallback_wav = "{tmp_path / "said.wav"}"\n')
+    events = tmp_path / "events.jsonl"
     process = subprocess.Popen(
         [sys.executable, "-m", "assistant", "--config", str(config), "--webex-url",
-         emulator_process.url, "listen", "--keys", "on"],
+         emulator_process.url, "listen", "--keys", "on", "--events", str(events)],
         env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
     )
     assert process.stdin is not None and process.stdout is not None
@@ -73,4 +75,9 @@ def test_keys_answer_a_ringing_call_and_every_sentence_is_a_text_line(
         process.stdin.close()
         process.stdout.close()
     assert code == 0
+    while not lines.empty():
+        seen.append(lines.get())
+    records = [json.loads(line) for line in events.read_text().splitlines()]
+    spoken = [r["text"] for r in records if r["event"] == "speaking"]
+    assert len(spoken) >= 4 and all(text in seen for text in spoken)  # every one, as a line
     assert not any("\x1b" in line for line in seen)
