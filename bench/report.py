@@ -191,12 +191,35 @@ def faults_section(part: dict[str, Any] | None) -> list[str]:
     ]
 
 
+def announce_section(part: dict[str, Any] | None) -> list[str]:
+    failed = _failed(part, "Announcement")
+    if failed or part is None:
+        return failed or []
+    table = []
+    for r in part["rows"]:
+        name, after = r.get("name_ms"), r.get("name_after_poll_ms")
+        cut = r.get("cut_ms")
+        table.append([f"`{r['code']}`", r["scenario"], str(r["trials"]),
+                      f"{name['p50']:.0f} / {name['p95']:.0f} ms" if name else "–",
+                      f"{after['p50']:.0f} ms" if after else "–",
+                      f"{cut['p50']:.0f} ms" if cut else "–", str(r["errors"])])
+    return [
+        f"**Announcement** (`bench/announce.py`): ring at Webex → the caller's name heard at the "
+        f"virtual speaker, poll every {part['poll_interval_seconds']:g} s, rings spread over the "
+        "poll cycle; `speaking`: the ring arrives while a long sentence plays (cut: how long "
+        "until it stops):", "",
+        *_table(["code", "scenario", "trials", "name from ring p50 / p95", "name after the poll",
+                 "sentence cut", "errors"], table), "",
+    ]
+
+
 def render(results: dict[str, Any]) -> str:
     modes = results.get("meta", {}).get("modes", [])
     lines = header(results)
     lines += accuracy_section(results.get("accuracy"), modes)
     lines += latency_section(results.get("latency"))
     lines += footprint_section(results.get("footprint"))
+    lines += announce_section(results.get("announce"))
     lines += faults_section(results.get("faults"))
     return "\n".join(lines).rstrip() + "\n"
 
