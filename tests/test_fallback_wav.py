@@ -7,6 +7,7 @@ import os
 import stat
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -74,9 +75,18 @@ def test_someone_elses_folder_is_never_used(
     folder.mkdir(mode=0o777)
     if os.getuid() == 0:
         os.chown(folder, 65534, 65534)  # really someone else's
-    else:  # without root, the assistant is the one who is someone else
-        real = os.getuid()
-        monkeypatch.setattr(os, "getuid", lambda: real + 1)
+    else:  # without root the folder cannot be given away: the system reports another owner
+        real_lstat = os.lstat
+
+        def lstat(path: Any, *args: Any, **kwargs: Any) -> os.stat_result:
+            st = real_lstat(path, *args, **kwargs)
+            if Path(path) != folder:
+                return st
+            fields = list(st)
+            fields[4] = fields[5] = 65534  # st_uid, st_gid
+            return os.stat_result(fields)
+
+        monkeypatch.setattr(os, "lstat", lstat)
     speech = SpeechFile.open("", {"XDG_RUNTIME_DIR": str(folder)})
     speech.append(tone(0.1))
     speech.close()
