@@ -254,22 +254,27 @@ def from_dict(data: Mapping[str, Any], path: str = "<config>") -> Settings:
     return Settings(**sections, source=path)
 
 
-def from_file(path: Path) -> Settings:
+def read_toml(path: Path, what: str) -> dict[str, Any]:
+    """A TOML file (``what``: "configuration", "scenario"), every way it can be wrong a
+    ``ConfigError`` naming the file and what was expected."""
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ConfigError(str(path), "(file)", "an existing configuration file") from None
+        raise ConfigError(str(path), "(file)", f"an existing {what} file") from None
     except IsADirectoryError:
-        raise ConfigError(str(path), "(file)", "a configuration file, not a directory") from None
+        raise ConfigError(str(path), "(file)", f"a {what} file, not a directory") from None
     except OSError as exc:
         raise ConfigError(str(path), "(file)", f"a readable file ({exc.strerror})") from None
     except UnicodeDecodeError as exc:
         raise ConfigError(str(path), "(encoding)", utf8_expectation(exc)) from None
     try:
-        data = tomllib.loads(text)
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(str(path), "(syntax)", f"valid TOML ({exc})") from None
-    return from_dict(data, str(path))
+
+
+def from_file(path: Path) -> Settings:
+    return from_dict(read_toml(path, "configuration"), str(path))
 
 
 def load(

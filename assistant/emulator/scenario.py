@@ -12,7 +12,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from assistant.config import token_problem, utf8_expectation
+from assistant.config import read_toml, token_problem
 from assistant.errors import ConfigError
 
 ENDPOINT_TYPES = ("DEVICE", "APPLICATION")
@@ -72,19 +72,7 @@ class Scenario:
     @classmethod
     def from_file(cls, path: str | Path) -> Scenario:
         path = Path(path)
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise ConfigError(str(path), "(file)", "an existing scenario file") from None
-        except IsADirectoryError:
-            raise ConfigError(str(path), "(file)", "a scenario file, not a directory") from None
-        except OSError as exc:
-            raise ConfigError(str(path), "(file)", f"a readable file ({exc.strerror})") from None
-        except UnicodeDecodeError as exc:
-            raise ConfigError(str(path), "(encoding)", utf8_expectation(exc)) from None
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(str(path), "(syntax)", f"valid TOML ({exc})") from None
-        return cls.from_dict(data, str(path))
+        return cls.from_dict(read_toml(path, "scenario"), str(path))
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], source: str = "<scenario>") -> Scenario:
