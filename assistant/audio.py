@@ -61,6 +61,18 @@ def stream_closed() -> None:
         _open_streams = max(0, _open_streams - 1)
 
 
+def close_stream(stream: Any, kind: str) -> None:
+    """Stops and closes a sounddevice stream (``kind``: input or output); a PortAudio error on
+    the way is logged, never raised, and the stream always counts as closed."""
+    try:
+        stream.abort()
+        stream.close()
+    except sd.PortAudioError as exc:
+        log.info("closing the %s stream: %s", kind, exc)
+    finally:
+        stream_closed()
+
+
 def rescan_devices() -> bool:
     """Re-initialise PortAudio so new or vanished devices show; skipped while a stream is open."""
     with _pa_lock:
@@ -310,12 +322,5 @@ class Microphone:
 
     def _close_stream(self) -> None:
         stream, self._stream = self._stream, None
-        if stream is None:
-            return
-        try:
-            stream.abort()
-            stream.close()
-        except sd.PortAudioError as exc:
-            log.info("closing the input stream: %s", exc)
-        finally:
-            stream_closed()
+        if stream is not None:
+            close_stream(stream, "input")

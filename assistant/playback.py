@@ -111,12 +111,8 @@ class Player:
         if stream is None:
             return
         try:
-            stream.abort()
-            stream.close()
-        except sd.PortAudioError as exc:
-            log.warning("closing the output stream: %s", exc)
+            audio.close_stream(stream, "output")
         finally:
-            audio.stream_closed()
             with self._lock:
                 sound, self._sound = self._sound, None
             if sound is not None:
