@@ -146,5 +146,18 @@ def start_listen(
                     listen.process.wait()
 
 
+@pytest.fixture
+def headless(tmp_path: Path) -> tuple[dict[str, str], Path]:
+    """The environment and config of ``assistant listen`` on a desk with no sound server (no
+    microphone, no speaker: speech goes to ``said.wav``), signed in to the emulator."""
+    runtime = tmp_path / "no-pulse"
+    runtime.mkdir()
+    env = {**os.environ, "WEBEX_ACCESS_TOKEN": "emulator-token", "XDG_RUNTIME_DIR": str(runtime),
+           "PULSE_SERVER": f"unix:{runtime}/pulse/native", "XDG_CONFIG_HOME": str(tmp_path / "c")}
+    config = tmp_path / "assistant.toml"
+    config.write_text(f'[voice]\nfallback_wav = "{tmp_path / "said.wav"}"\n')
+    return env, config
+
+
 def env_without_pulse() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if k not in ("PULSE_SERVER",)}

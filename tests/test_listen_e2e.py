@@ -4,7 +4,6 @@ speaker and recognised back."""
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -162,14 +161,9 @@ def test_ctrl_c_stops_cleanly(
 
 
 def test_no_microphone_is_said_and_calls_are_still_announced(
-    emulator_process: EmulatorProcess, tmp_path: Path
+    emulator_process: EmulatorProcess, headless: tuple[dict[str, str], Path], tmp_path: Path
 ) -> None:
-    runtime = tmp_path / "no-pulse"
-    runtime.mkdir()
-    env = {**os.environ, "WEBEX_ACCESS_TOKEN": "emulator-token", "XDG_RUNTIME_DIR": str(runtime),
-           "PULSE_SERVER": f"unix:{runtime}/pulse/native", "XDG_CONFIG_HOME": str(tmp_path / "c")}
-    config = tmp_path / "assistant.toml"
-    config.write_text(f'[voice]\nfallback_wav = "{tmp_path / "said.wav"}"\n')
+    env, config = headless
     events, stderr = tmp_path / "events.jsonl", tmp_path / "stderr.log"
     with open(stderr, "wb") as err:
         process = subprocess.Popen(

@@ -5,7 +5,6 @@ also appears as a plain line of text on stdout."""
 from __future__ import annotations
 
 import json
-import os
 import queue
 import signal
 import subprocess
@@ -36,14 +35,9 @@ def _wait_line(lines: queue.Queue[str], seen: list[str], start: str, seconds: fl
 
 
 def test_keys_answer_a_ringing_call_and_every_sentence_is_a_text_line(
-    emulator_process: EmulatorProcess, tmp_path: Path
+    emulator_process: EmulatorProcess, headless: tuple[dict[str, str], Path], tmp_path: Path
 ) -> None:
-    runtime = tmp_path / "no-pulse"
-    runtime.mkdir()
-    env = {**os.environ, "WEBEX_ACCESS_TOKEN": "emulator-token", "XDG_RUNTIME_DIR": str(runtime),
-           "PULSE_SERVER": f"unix:{runtime}/pulse/native", "XDG_CONFIG_HOME": str(tmp_path / "c")}
-    config = tmp_path / "assistant.toml"
-    config.write_text(f'[voice]\nfallback_wav = "{tmp_path / "said.wav"}"\n')
+    env, config = headless
     events = tmp_path / "events.jsonl"
     process = subprocess.Popen(
         [sys.executable, "-m", "assistant", "--config", str(config), "--webex-url",
