@@ -47,7 +47,6 @@ BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(BENCH)]
 
-from fixtures_loop import EmulatorProcess, ListenProcess  # noqa: E402
 from latency import LiveSession, stats, workdir  # noqa: E402
 
 NAMES = ("Dana Smith", "Lee Wong", "Maria Garcia", "Tom Baker", "Priya Patel", "Sam Jones",
@@ -131,32 +130,16 @@ def onsets(windows: list[tuple[float, str]], poll: float, speaking: float) -> di
 class AnnounceSession(LiveSession):
     """LiveSession with keys on standard input, running the assistant from ``code``."""
 
+    global_args = ("-v",)
+    listen_args = ("--keys", "on")
+    keys_on_stdin = True
+
     def __init__(self, work: Path, code: Path) -> None:
         super().__init__(work, {"voice": {}})
         self.code = code
 
     def _start(self) -> None:
-        emulator = subprocess.Popen([sys.executable, "-m", "assistant", "emulator", "--port", "0"],
-                                    stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-                                    cwd=ROOT)
-        self._emulator_process = emulator
-        assert emulator.stdout is not None
-        self.emulator = EmulatorProcess(emulator.stdout.readline().strip().rsplit(" ", 1)[1],
-                                        emulator)
-        env = {**self.pulse.env, "WEBEX_ACCESS_TOKEN": "emulator-token",
-               "XDG_CONFIG_HOME": str(self.work / "cfg"), "PYTHONPATH": str(self.code)}
-        events, log = self.work / "events.jsonl", self.work / "listen.log"
-        self.started_at = time.time()
-        with open(log, "wb") as stderr:
-            proc = subprocess.Popen(
-                [sys.executable, "-m", "assistant", "-v", "--config",
-                 str(self.work / "assistant.toml"), "--webex-url", self.emulator.url, "listen",
-                 "--events", str(events), "--keys", "on"],
-                env=env, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=stderr,
-                cwd=self.code,
-            )
-        self.listen = ListenProcess(proc, events, log)
-        self.ready = self.listen.wait_for("ready", timeout=120)
+        super()._start()
         _wait(self, self.started_at, "spoken", lambda r: True, 20)  # "Connected to Webex" etc.
         time.sleep(1.0)
 

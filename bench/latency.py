@@ -239,6 +239,11 @@ class LiveSession:
             raise
         return self
 
+    code = ROOT  # the assistant that runs (another checkout for a before/after)
+    global_args: tuple[str, ...] = ()
+    listen_args: tuple[str, ...] = ()
+    keys_on_stdin = False
+
     def _start(self) -> None:
         emulator = subprocess.Popen([sys.executable, "-m", "assistant", "emulator", "--port", "0"],
                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
@@ -249,13 +254,17 @@ class LiveSession:
                                         emulator)
         env = {**self.pulse.env, "WEBEX_ACCESS_TOKEN": "emulator-token",
                "XDG_CONFIG_HOME": str(self.work / "cfg")}
+        if self.code != ROOT:
+            env["PYTHONPATH"] = str(self.code)
         events, log = self.work / "events.jsonl", self.work / "listen.log"
         self.started_at = time.time()
         with open(log, "wb") as stderr:
             proc = subprocess.Popen(
-                [sys.executable, "-m", "assistant", "--config", str(self.work / "assistant.toml"),
-                 "--webex-url", self.emulator.url, "listen", "--events", str(events)],
-                env=env, stdout=subprocess.DEVNULL, stderr=stderr, cwd=ROOT,
+                [sys.executable, "-m", "assistant", *self.global_args, "--config",
+                 str(self.work / "assistant.toml"), "--webex-url", self.emulator.url, "listen",
+                 "--events", str(events), *self.listen_args],
+                env=env, stdin=subprocess.PIPE if self.keys_on_stdin else None,
+                stdout=subprocess.DEVNULL, stderr=stderr, cwd=self.code,
             )
         self.listen = ListenProcess(proc, events, log)
         self.ready = self.listen.wait_for("ready", timeout=120)
