@@ -14,7 +14,7 @@ from assistant import paths
 from assistant.config import BargeIn, ListenMode, Settings
 from assistant.devices import DeviceDirectory
 from assistant.dialog import Dialog
-from assistant.errors import WebexError
+from assistant.errors import AssistantError, WebexError
 from assistant.events import EventLog
 from assistant.intents import CommandLanguage
 from assistant.loop import Assistant, FrameSource
@@ -48,11 +48,17 @@ class Session:
         self.microphone: FrameSource | None = None
 
     def run(self, stop: threading.Event) -> None:
-        ready = self._connect(stop)
-        if ready is None:
-            return
-        client, endpoints = ready
-        self._build(client, endpoints)
+        try:
+            ready = self._connect(stop)
+            if ready is None:
+                return
+            self._build(*ready)
+        except AssistantError as exc:  # a missing model, a bad setting: said, not only printed
+            self.events.emit("error", message=exc.spoken)
+            self.voice.earcon("error", wait=False)
+            self.voice.say(Messages.load(self.settings.speech.language).render(exc.spoken),
+                           wait=True)
+            raise
         assert self.assistant is not None and self.microphone is not None
         self.assistant.run(self.microphone, stop, self._keys)
 

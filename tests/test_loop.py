@@ -178,3 +178,20 @@ def test_listen_without_a_sign_in_says_so_and_keeps_waiting(
         time.sleep(1.0)
         assert not [r for r in run.records if r["event"] == "ready"]
     assert sum("I'll keep trying" in t for t in run.said()) == 1
+
+
+def test_a_start_up_failure_is_said_before_listen_stops(emulator: Emulator, tmp_path: Any) -> None:
+    """A missing speech model (or any other start-up error that retrying cannot mend) is said
+    aloud, not only printed, and then ``listen`` ends with the error."""
+    from assistant.config import Engine
+    from assistant.errors import ModelError
+
+    settings = settings_for(emulator.url, emulator.token, tmp_path)
+    settings = settings.replace("speech", engine=Engine.VOSK, model="no-such-model")
+    run = Running(settings, FlakyMicrophone())
+    with pytest.raises(AssertionError, match="ModelError"):
+        with run:
+            run.wait_event("error")
+            time.sleep(0.5)
+    assert isinstance(run.failed, ModelError)
+    assert run.said() == [run.failed.spoken]  # the reason, aloud
