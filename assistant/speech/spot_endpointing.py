@@ -26,9 +26,9 @@ import logging
 from collections.abc import Iterable, Iterator
 import numpy as np
 
+from assistant.audio_io import SAMPLE_RATE_HZ
 from assistant.config import SpeechSettings
 from assistant.speech.base import Recognizer, Transcript
-from assistant.speech.resample import SAMPLE_RATE_HZ
 
 log = logging.getLogger(__name__)
 
