@@ -27,6 +27,7 @@ import re
 
 import numpy as np
 
+from assistant.audio_io import duration_ms
 from assistant.speech.base import Recognizer, Stopwatch, Transcript, judge
 from assistant.speech.grammar import DECOY_PREFIX, GARBAGE_PREFIX
 from assistant.speech.pocketsphinx import (
@@ -35,7 +36,6 @@ from assistant.speech.pocketsphinx import (
     PocketSphinxRecognizer,
     dither,
 )
-from assistant.speech.resample import duration_ms
 from assistant.speech.spotting import Segment, features, focus, frame_levels_db, trim
 
 log = logging.getLogger(__name__)
