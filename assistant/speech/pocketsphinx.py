@@ -27,6 +27,7 @@ from importlib import resources
 import numpy as np
 
 from assistant.config import Recognition
+from assistant.audio_io import duration_ms
 from assistant.errors import ModelError
 from assistant.intents import CommandLanguage
 from assistant.speech.base import Recognizer, SpeechEngine, Stopwatch, Transcript, judge
@@ -38,7 +39,6 @@ from assistant.speech.grammar import (
     to_jsgf,
     to_spotting_jsgf,
 )
-from assistant.speech.resample import duration_ms
 from assistant.speech.spotting import Gate
 
 log = logging.getLogger(__name__)
