@@ -9,10 +9,10 @@ import pytest
 import speech_corpus as corpus
 from fixtures_speech import DEVICE_PHRASES
 
+from assistant.audio_io import FRAME_BYTES, frames
 from assistant.config import Recognition, SpeechSettings
 from assistant.intents import CommandLanguage
 from assistant.speech.pocketsphinx import PocketSphinxEngine
-from assistant.speech.resample import FRAME_BYTES, frames
 from assistant.speech.spot_endpointing import SpottingListener
 
 # Voices of all three synthesizers; the babble never uses the speaker's own voice.
