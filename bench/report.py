@@ -213,6 +213,18 @@ def announce_section(part: dict[str, Any] | None) -> list[str]:
     ]
 
 
+def selfhear_section(part: dict[str, Any] | None) -> list[str]:
+    failed = _failed(part, "Own voice")
+    if failed or part is None or part.get("skipped"):
+        return failed or []
+    return [
+        f"**Own voice** (`bench/selfhear.py`): {part['cycles']} ring cycles with the virtual "
+        f"speaker looped into the microphone: commands heard {part['heard']}, actions "
+        f"{part['actions']}, call-control requests {part['call_control_posts']} "
+        f"({part['seconds']:g} s).", "",
+    ]
+
+
 def render(results: dict[str, Any]) -> str:
     modes = results.get("meta", {}).get("modes", [])
     lines = header(results)
@@ -221,6 +233,7 @@ def render(results: dict[str, Any]) -> str:
     lines += footprint_section(results.get("footprint"))
     lines += announce_section(results.get("announce"))
     lines += faults_section(results.get("faults"))
+    lines += selfhear_section(results.get("selfhear"))
     return "\n".join(lines).rstrip() + "\n"
 
 

@@ -3,7 +3,7 @@ side in one run, into bench/results.json, bench/results.md and the README's benc
 
     .venv/bin/python bench/run.py [--quick] [--modes spot,naive] [--skip-accuracy]
                                   [--skip-latency] [--skip-footprint] [--skip-faults]
-                                  [--skip-announce]
+                                  [--skip-announce] [--skip-selfhear]
 
 The parts run one after the other (the machine has two cores); a part that fails is recorded
 as failed and the others still run (exit 1). ``--quick`` is a smoke run of a few minutes.
@@ -24,6 +24,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+PARTS = ("accuracy", "latency", "footprint", "faults", "announce", "selfhear")
 ANNOUNCE_BASELINE = "0c816e0"  # the voice before issue 11's changes, run beside today's
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
@@ -118,7 +119,7 @@ def main() -> int:
     parser.add_argument("--rooms", default="quiet,babble12")
     parser.add_argument("--seconds", type=float,
                         help="footprint: listening time per CPU figure (20; quick 10)")
-    for part in ("accuracy", "latency", "footprint", "faults", "announce"):
+    for part in PARTS:
         parser.add_argument(f"--skip-{part}", action="store_true")
     parser.add_argument("--out", default=str(BENCH / "results.json"))
     parser.add_argument("--no-readme", action="store_true", help="leave README.md alone")
@@ -148,6 +149,8 @@ def main() -> int:
         "faults", lambda: faults(3 if args.quick else 10), took)
     results["announce"] = skipped if args.skip_announce else timed(
         "announce", lambda: __import__("announce").run(trials, baseline=ANNOUNCE_BASELINE), took)
+    results["selfhear"] = skipped if args.skip_selfhear else timed(
+        "selfhear", lambda: __import__("selfhear").run(3 if args.quick else 20), took)
     took["total"] = round(time.monotonic() - start, 1)
 
     out = Path(args.out)
@@ -156,8 +159,7 @@ def main() -> int:
     print(f"bench: wrote {out} ({took['total'] / 60:.1f} min)", file=sys.stderr)
     report.main(["--results", str(out)] + (["--no-readme"] if args.no_readme else []))
     print(report.render(results))
-    failed = [name for name in ("accuracy", "latency", "footprint", "faults", "announce")
-              if "error" in results[name]]
+    failed = [name for name in PARTS if "error" in results[name]]
     if failed:
         print(f"bench: failed: {', '.join(failed)}", file=sys.stderr)
     return 1 if failed else 0

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import contextlib
+
 import httpx
 import pytest
 
@@ -48,8 +50,9 @@ class EmulatorProcess:
         return next(e["id"] for e in response.json()["endpoints"] if e["name"] == name)
 
 
-@pytest.fixture
-def emulator_process() -> Iterator[EmulatorProcess]:
+@contextlib.contextmanager
+def running_emulator() -> Iterator[EmulatorProcess]:
+    """``assistant emulator`` as a subprocess on a free loopback port (also for bench/)."""
     process = subprocess.Popen(
         [sys.executable, "-m", "assistant", "emulator", "--port", "0"],
         stdout=subprocess.PIPE,
@@ -66,6 +69,12 @@ def emulator_process() -> Iterator[EmulatorProcess]:
         process.wait(timeout=10)
         if process.stdout is not None:
             process.stdout.close()
+
+
+@pytest.fixture
+def emulator_process() -> Iterator[EmulatorProcess]:
+    with running_emulator() as emulator:
+        yield emulator
 
 
 @dataclass
@@ -111,17 +120,17 @@ class ListenProcess:
         return [r["event"] for r in self.read()]
 
 
-@pytest.fixture
-def start_listen(
-    pulse: Any, tmp_path: Path
-) -> Iterator[Callable[..., ListenProcess]]:
+@contextlib.contextmanager
+def listen_starter(pulse: Any, folder: Path) -> Iterator[Callable[..., ListenProcess]]:
+    """Starts ``assistant listen`` processes on ``pulse``; each is stopped with Ctrl-C at the end
+    (also for bench/)."""
     started: list[ListenProcess] = []
 
     def start(url: str, *extra: str, config: str | None = None) -> ListenProcess:
-        events = tmp_path / f"events-{len(started)}.jsonl"
-        stderr = tmp_path / f"listen-{len(started)}.log"
+        events = folder / f"events-{len(started)}.jsonl"
+        stderr = folder / f"listen-{len(started)}.log"
         env = {**pulse.env, "WEBEX_ACCESS_TOKEN": "emulator-token",
-               "XDG_CONFIG_HOME": str(tmp_path / "config"), "XDG_STATE_HOME": str(tmp_path / "state")}
+               "XDG_CONFIG_HOME": str(folder / "config"), "XDG_STATE_HOME": str(folder / "state")}
         argv = [sys.executable, "-m", "assistant", "-v", "--webex-url", url]
         if config:
             argv += ["--config", config]
@@ -144,6 +153,12 @@ def start_listen(
                 except subprocess.TimeoutExpired:
                     listen.process.kill()
                     listen.process.wait()
+
+
+@pytest.fixture
+def start_listen(pulse: Any, tmp_path: Path) -> Iterator[Callable[..., ListenProcess]]:
+    with listen_starter(pulse, tmp_path) as start:
+        yield start
 
 
 @pytest.fixture
