@@ -1,7 +1,8 @@
 """Microphone in: sounddevice capture converted to 16 kHz mono int16 frames.
 
-A microphone and a WAV file feed the same consumers: both are iterators of ``bytes``, each one
-frame of ``frame_ms`` milliseconds of 16 kHz mono little-endian int16. Frames captured while the
+A microphone and a WAV file (``audio_io.read_wav_frames``) feed the same consumers: both are
+iterators of ``bytes``, each one frame of ``frame_ms`` milliseconds of 16 kHz mono little-endian
+int16, converted by ``audio_io.Resampler`` from whatever the device gives. Frames captured while the
 assistant speaks (``deaf()`` is true) are dropped; when deafness ends one empty ``b""`` frame is
 yielded as a gap marker so the consumer can reset its recogniser. A microphone that is missing or
 disappears never ends the iterator: it is retried every ``retry_seconds`` until ``close()``.
@@ -15,15 +16,12 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-import wave
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
-import numpy as np
 import sounddevice as sd
 
-from assistant.audio_convert import Converter, to_16k_mono, to_mono_rate
+from assistant.audio_io import Resampler
 from assistant.config import AudioSettings
 from assistant.errors import AudioError
 from assistant.messages import english
@@ -34,10 +32,7 @@ __all__ = [
     "Microphone",
     "find_device",
     "list_devices",
-    "read_wav_frames",
     "rescan_devices",
-    "to_16k_mono",
-    "to_mono_rate",
 ]
 
 EventCallback = Callable[[str, dict[str, Any]], None]
@@ -130,29 +125,6 @@ def find_device(spec: str, kind: str) -> int | None:
     return int(matches[0]["index"]) if matches else None
 
 
-def read_wav_frames(path: str | Path, frame_ms: int = 20, rate_hz: int = 16000) -> Iterator[bytes]:
-    """A WAV file (any rate, channels, 8/16/32-bit PCM) as frames like a microphone's."""
-    with wave.open(str(path), "rb") as wav:
-        rate, channels, width = wav.getframerate(), wav.getnchannels(), wav.getsampwidth()
-        raw = wav.readframes(wav.getnframes())
-    samples = _pcm_to_int16(raw, width).reshape(-1, channels)
-    data = to_mono_rate(samples, rate, channels, rate_hz)
-    frame_bytes = rate_hz * frame_ms // 1000 * 2
-    for start in range(0, len(data), frame_bytes):
-        frame = data[start : start + frame_bytes]
-        yield frame + b"\x00" * (frame_bytes - len(frame))
-
-
-def _pcm_to_int16(raw: bytes, width: int) -> np.ndarray:
-    if width == 2:
-        return np.frombuffer(raw, dtype="<i2")
-    if width == 1:
-        return ((np.frombuffer(raw, dtype=np.uint8).astype(np.int16) - 128) << 8).astype(np.int16)
-    if width == 4:
-        return (np.frombuffer(raw, dtype="<i4") >> 16).astype(np.int16)
-    raise AudioError(f"unsupported WAV sample width {width}", english().text("audio.wav_unsupported"))
-
-
 class DeafGate:
     """Drops frames heard while ``deaf()`` (the assistant speaking, and 0.5 s after); the first
     frame after a deaf spell is preceded by one ``b""`` so the consumer resets its recogniser."""
@@ -196,7 +168,7 @@ class Microphone:
         self._queue: queue.Queue[bytes | None] = queue.Queue()
         self._closed = threading.Event()
         self._stream: sd.InputStream | None = None
-        self._converter: Converter | None = None
+        self._converter: Resampler | None = None
         self._missing_reported = False
         self._flowing = False
 
@@ -290,7 +262,7 @@ class Microphone:
             return False
         self._stream = stream
         self._flowing = False
-        self._converter = Converter(rate, channels, self.rate_hz)
+        self._converter = Resampler(rate, channels, self.rate_hz)
         log.info("microphone: device %s at %d Hz, %d channel(s)", index, rate, channels)
         if self._missing_reported:
             self._missing_reported = False

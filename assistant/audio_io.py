@@ -4,8 +4,8 @@ The recognisers take 16 kHz mono int16 (``SAMPLE_RATE_HZ``, frames of ``FRAME_BY
 microphone, a speaker and a WAV file may have any rate and channel count.
 
 - ``Resampler`` converts a stream, chunk by chunk, to mono int16 at another rate: a
-  windowed-sinc low-pass (before when the rate goes down, after when it goes up) and linear
-  interpolation, with state kept across chunks so a stream has no clicks at chunk boundaries.
+  windowed-sinc low-pass on the (oversampled) input and linear interpolation, with state kept
+  across chunks so a stream has no clicks at chunk boundaries.
   ``flush()`` ends the stream; ``resample`` converts a whole buffer the same way.
 - ``WavFile`` checks a WAV file's header and reads it a block at a time (8, 16, 24 or 32-bit
   PCM), so a file of any length fits in the same memory. Every problem is a ``SpeechError``
@@ -33,16 +33,28 @@ FRAME_BYTES = SAMPLE_RATE_HZ * FRAME_MS // 1000 * 2  # 640 bytes of int16
 
 CUTOFF = 0.45  # of the lower rate: the low-pass is -6 dB at 0.45 x that rate
 TAPS_PER_RATIO = 32  # kernel taps per unit of rate ratio: a transition band ~0.1 x the lower rate
+OVERSAMPLING_TO = 4  # interpolate linearly from at least 4 x the output rate ...
+MAX_OVERSAMPLING = 4  # ... oversampling the input by at most this much
 _EMPTY = np.zeros(0, np.float32)
 
 
-def _lowpass(cutoff: float, ratio: float) -> np.ndarray:
+def _oversampling(in_rate_hz: int, out_rate_hz: int) -> int:
+    """By how much the input is oversampled (zeros stuffed, then the low-pass) before the
+    linear interpolation: its droop and images shrink with the rate it works at."""
+    if out_rate_hz % in_rate_hz == 0:
+        return out_rate_hz // in_rate_hz  # every output sample lands on one: no interpolation
+    if in_rate_hz % out_rate_hz == 0:
+        return 1  # likewise
+    return max(1, min(MAX_OVERSAMPLING, math.ceil(OVERSAMPLING_TO * out_rate_hz / in_rate_hz)))
+
+
+def _lowpass(cutoff: float, ratio: float, gain: float) -> np.ndarray:
     """A Hamming-windowed sinc low-pass, ``cutoff`` a fraction of its own rate (< 0.5), long
-    enough for ``ratio`` (the higher rate over the lower) to keep the band edge as sharp."""
+    enough for ``ratio`` (its rate over the band it keeps) to keep the band edge as sharp."""
     taps = 2 * math.ceil(TAPS_PER_RATIO / 2 * ratio) + 1
     n = np.arange(taps) - (taps - 1) / 2
     kernel = 2 * cutoff * np.sinc(2 * cutoff * n) * np.hamming(taps)
-    normalised: np.ndarray = (kernel / kernel.sum()).astype(np.float32)
+    normalised: np.ndarray = (kernel * (gain / kernel.sum())).astype(np.float32)
     return normalised
 
 
@@ -70,22 +82,26 @@ class _Fir:
 
 class Resampler:
     """Streaming conversion of interleaved samples at ``in_rate_hz`` to mono int16 bytes at
-    ``out_rate_hz``. ``flush()`` gives the end of the stream (the filter's last half kernel and
-    the last interpolated samples) and starts afresh; N input frames give round(N x out / in)
-    output samples in all."""
+    ``out_rate_hz``: the input, oversampled where that helps, goes through one low-pass (below
+    the lower of the two rates' Nyquist frequencies) and is interpolated linearly. No delay:
+    output sample n is the input at n / ``out_rate_hz`` seconds. ``flush()`` gives the end of
+    the stream (the filter's last half kernel) and starts afresh; N input frames give
+    round(N x out / in) samples in all (one more in some cases)."""
 
     def __init__(self, in_rate_hz: int, channels: int = 1, out_rate_hz: int = SAMPLE_RATE_HZ) -> None:
         self.in_rate_hz, self.channels, self.out_rate_hz = in_rate_hz, channels, out_rate_hz
-        self._step = in_rate_hz / out_rate_hz
+        self._up = _oversampling(in_rate_hz, out_rate_hz)
+        self._step = self._up * in_rate_hz / out_rate_hz  # in oversampled input samples
+        lower = min(in_rate_hz, out_rate_hz)
+        self._kernel = _lowpass(CUTOFF * lower / (self._up * in_rate_hz),
+                                self._up * in_rate_hz / lower, gain=self._up)
         self._reset()
 
     def _reset(self) -> None:
-        down, up = self.in_rate_hz > self.out_rate_hz, self.in_rate_hz < self.out_rate_hz
-        self._before = _Fir(_lowpass(CUTOFF / self._step, self._step)) if down else None
-        self._after = _Fir(_lowpass(CUTOFF * self._step, 1 / self._step)) if up else None
+        self._filter = _Fir(self._kernel)
         self._history = _EMPTY  # filtered input not yet passed by the interpolation
-        self._position = 0.0  # the next output sample, in input samples from _history[0]
-        self._received = self._made = 0  # input frames in; interpolated samples out
+        self._position = 0.0  # the next output sample, in samples from _history[0]
+        self._received = self._made = 0  # input frames in; samples out
 
     def convert(self, pcm: bytes) -> bytes:
         """Interleaved little-endian int16 bytes (a partial frame at the end is dropped)."""
@@ -98,36 +114,31 @@ class Resampler:
         mono = np.asarray(samples, dtype=np.float32)
         if mono.ndim == 2:
             mono = mono.mean(axis=1, dtype=np.float32)
-        self._received += len(mono)
-        if self._step == 1:
+        if self.in_rate_hz == self.out_rate_hz:
             return _int16_bytes(mono)
-        if self._before is not None:
-            mono = self._before.push(mono)
-        out = self._interpolate(mono)
-        if self._after is not None:
-            out = self._after.push(out)
-        return _int16_bytes(out)
+        self._received += len(mono)
+        if self._up > 1:
+            stuffed = np.zeros(len(mono) * self._up, np.float32)
+            stuffed[:: self._up] = mono
+            mono = stuffed
+        return _int16_bytes(self._interpolate(self._filter.push(mono)))
 
     def flush(self) -> bytes:
-        if self._step == 1:
-            self._received = 0
+        if self.in_rate_hz == self.out_rate_hz:
             return b""
-        out = self._interpolate(self._before.flush()) if self._before is not None else _EMPTY
-        missing = round(self._received / self._step) - self._made
+        out = self._interpolate(self._filter.flush())
+        missing = round(self._received * self.out_rate_hz / self.in_rate_hz) - self._made
         if missing > 0 and len(self._history):  # past the last input: hold its value
             out = np.concatenate([out, self._at(self._position + self._step * np.arange(missing))])
-        if self._after is not None:
-            out = np.concatenate([self._after.push(out), self._after.flush()])
         self._reset()
         return _int16_bytes(out)
 
     def _interpolate(self, x: np.ndarray) -> np.ndarray:
         history = np.concatenate([self._history, x]) if len(self._history) else x
+        self._history = history
         count = math.floor((len(history) - 1 - self._position) / self._step) + 1
         if count <= 0:
-            self._history = history
             return _EMPTY
-        self._history = history
         out = self._at(self._position + self._step * np.arange(count))
         self._made += count
         after = self._position + self._step * count

@@ -20,7 +20,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
-from assistant.audio import DeafGate, read_wav_frames
+from assistant.audio import DeafGate
+from assistant.audio_io import FRAME_BYTES, FRAME_MS, read_wav_frames
 from assistant.config import Settings
 from assistant.dialog import Dialog
 from assistant.errors import AudioError
@@ -29,8 +30,6 @@ from assistant.loop import FrameSource
 
 log = logging.getLogger(__name__)
 
-FRAME_MS = 20
-FRAME_BYTES = 16000 * 2 * FRAME_MS // 1000
 DEMO_CALLER = {"name": "Dana Smith", "number": "+14085550123"}
 DEMO_REPLY = "answer on my headset"
 # the person's reply in each command language, and the espeak-ng voice that says it

@@ -24,7 +24,7 @@ import numpy as np
 import sounddevice as sd
 
 from assistant import audio
-from assistant.audio_convert import resample_int16
+from assistant.audio_io import resample
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +80,7 @@ class Player:
         if self._stream is None:
             self._open(rate)
         if rate != self.rate:
-            samples = resample_int16(samples, rate, self.rate)
+            samples = resample(samples, rate, out_rate_hz=self.rate)
         sound = _Sound(np.ascontiguousarray(samples, dtype="<i2"), is_stopped,
                        PlaybackReport(len(samples)), threading.Event())
         with self._lock:

@@ -32,7 +32,6 @@ import shutil
 import tempfile
 import threading
 import time
-import wave
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -44,9 +43,9 @@ import numpy as np
 import sounddevice as sd
 
 from assistant import audio, earcons
-from assistant.audio_convert import resample_int16
+from assistant.audio_io import read_wav, resample, write_wav
 from assistant.config import AudioSettings, VoiceSettings
-from assistant.errors import VoiceError
+from assistant.errors import SpeechError, VoiceError
 from assistant.fallback_wav import RATE_HZ as FALLBACK_RATE_HZ
 from assistant.fallback_wav import SpeechFile
 from assistant.playback import PLAY_MARGIN_SECONDS, PlaybackReport, Player
@@ -391,7 +390,7 @@ class Voice:
             job.logged = True
             log.warning("said (no output device): %s", job.text)
         if rate != FALLBACK_RATE_HZ:
-            samples = resample_int16(samples, rate, FALLBACK_RATE_HZ)
+            samples = resample(samples, rate, out_rate_hz=FALLBACK_RATE_HZ)
         self._fallback.append(samples)
 
     @property
@@ -401,21 +400,13 @@ class Voice:
 
 
 def _read_wav(path: Path) -> tuple[np.ndarray, int]:
-    with wave.open(str(path), "rb") as wav:
-        rate, channels, width = wav.getframerate(), wav.getnchannels(), wav.getsampwidth()
-        raw = wav.readframes(wav.getnframes())
-    if width != 2:
-        raise VoiceError(f"{path}: {width * 8}-bit WAV, expected 16-bit", "I cannot speak that.")
-    samples = np.frombuffer(raw, dtype="<i2")
-    if channels > 1:
-        samples = samples.reshape(-1, channels).mean(axis=1).astype(np.int16)
-    return samples.copy(), rate
+    """The synthesizer's WAV as mono int16 samples and their rate; VoiceError when unreadable."""
+    try:
+        return read_wav(path)
+    except SpeechError as exc:
+        raise VoiceError(str(exc), "I cannot speak that.") from None
 
 
 def _write_wav(path: Path, samples: np.ndarray, rate: int) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    with wave.open(str(path), "wb") as wav:
-        wav.setnchannels(1)
-        wav.setsampwidth(2)
-        wav.setframerate(rate)
-        wav.writeframes(np.asarray(samples, dtype="<i2").tobytes())
+    write_wav(path, samples, rate)

@@ -44,7 +44,7 @@ from latency import (  # noqa: E402
     workdir,
 )
 
-from assistant.speech.resample import read_wav_16k  # noqa: E402
+from assistant.audio_io import read_wav_16k  # noqa: E402
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 CLIP_VOICES = ("en-us", "en-us+m3", "en-us+f2", "en-gb")

@@ -9,7 +9,8 @@ subprocesses. sounddevice then sees it through ALSA's ``pulse``/``default`` devi
 (``keep_latency_low``, started by ``start_pulse``), so playback and capture start and end like on
 a real device. ``start_pulse``/``stop_pulse`` serve scripts too (bench/).
 
-Helpers: ``play_into_mic(pulse, wav)``, ``record_speaker(pulse)``, ``loopback(pulse)``.
+Helpers: ``play_into_mic(pulse, wav)``, ``record_speaker(pulse)``, ``loopback(pulse)``; WAV files
+are read and written with ``assistant.audio_io``'s ``read_wav``/``write_wav`` (re-exported here).
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ import signal
 import subprocess
 import tempfile
 import time
-import wave
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +30,8 @@ import numpy as np
 import pytest
 
 from assistant.audio import rescan_devices
+from assistant.audio_io import read_wav as read_wav  # re-exported for the tests and bench/
+from assistant.audio_io import write_wav
 
 START_TIMEOUT_SECONDS = 10.0
 
@@ -188,11 +190,7 @@ def record_speaker(pulse: Pulse, path: str | Path | None = None) -> Iterator[Pat
             proc.kill()
             proc.wait()
     data = raw.read_bytes() if raw.exists() else b""
-    with wave.open(str(path), "wb") as wav:
-        wav.setnchannels(1)
-        wav.setsampwidth(2)
-        wav.setframerate(rate)
-        wav.writeframes(data[: len(data) - len(data) % 2])
+    write_wav(path, data[: len(data) - len(data) % 2], rate)
 
 
 @contextlib.contextmanager
@@ -206,25 +204,6 @@ def loopback(pulse: Pulse, latency_msec: int = 20) -> Iterator[str]:
         yield index
     finally:
         pulse.pactl("unload-module", index)
-
-
-def read_wav(path: str | Path) -> tuple[np.ndarray, int]:
-    """Mono int16 samples and the rate of a 16-bit WAV (channels averaged)."""
-    with wave.open(str(path), "rb") as wav:
-        rate, channels = wav.getframerate(), wav.getnchannels()
-        data = np.frombuffer(wav.readframes(wav.getnframes()), dtype="<i2")
-    if channels > 1:
-        data = data.reshape(-1, channels).mean(axis=1).astype(np.int16)
-    return data, rate
-
-
-def write_wav(path: str | Path, samples: np.ndarray, rate: int, channels: int = 1) -> Path:
-    with wave.open(str(path), "wb") as wav:
-        wav.setnchannels(channels)
-        wav.setsampwidth(2)
-        wav.setframerate(rate)
-        wav.writeframes(np.asarray(samples, dtype="<i2").tobytes())
-    return Path(path)
 
 
 def envelope(samples: np.ndarray, rate: int, window_ms: int = 20) -> np.ndarray:

@@ -7,6 +7,7 @@ The corpus is also used by ``bench/accuracy.py``.
 from __future__ import annotations
 
 import hashlib
+import os
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -16,8 +17,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from assistant.audio_io import read_wav_16k
 from assistant.intents import CommandLanguage
-from assistant.speech.resample import read_wav_16k
 
 CACHE_DIR = Path(__file__).parent / ".cache" / "speech"
 
@@ -166,7 +167,7 @@ def synthesize(text: str, voice: str = "en-us", speed_wpm: int = 160,
     pcm = pad + pcm + pad
     if snr_db is not None:
         pcm = add_noise(pcm, snr_db, seed=int(key[:8], 16))
-    tmp_path = cached.with_suffix(".tmp")
+    tmp_path = cached.with_suffix(f".{os.getpid()}.tmp")  # pytest-xdist workers share the cache
     tmp_path.write_bytes(pcm)
     tmp_path.replace(cached)
     return pcm

@@ -48,8 +48,8 @@ import numpy as np
 import numpy.typing as npt
 from fixtures_speech import COMMANDS, DEVICE_PHRASES, OFF_DOMAIN
 
+from assistant.audio_io import read_wav_16k, resample
 from assistant.intents import CommandLanguage, normalize
-from assistant.speech.resample import read_wav_16k, to_mono_16k
 
 log = logging.getLogger(__name__)
 
@@ -276,7 +276,7 @@ def speed(pcm: bytes, factor: float) -> bytes:
     """Speed perturbation by resampling: tempo and pitch both scale by ``factor``."""
     if factor == 1.0:
         return pcm
-    return to_mono_16k(_f(pcm), round(SAMPLE_RATE_HZ * factor)).tobytes()
+    return resample(_f(pcm), round(SAMPLE_RATE_HZ * factor)).tobytes()
 
 
 def microphone(pcm: bytes, kind: str, seed: int) -> bytes:

@@ -1,4 +1,5 @@
-"""Microphone in: conversion, WAV frames, and the real capture path through PulseAudio."""
+"""Microphone in: the real capture path through PulseAudio (conversion and WAV files:
+test_audio_io.py)."""
 
 from __future__ import annotations
 
@@ -25,10 +26,9 @@ from assistant.audio import (
     Microphone,
     find_device,
     list_devices,
-    read_wav_frames,
     rescan_devices,
-    to_16k_mono,
 )
+from assistant.audio_io import read_wav_frames
 from assistant.config import AudioSettings
 from assistant.errors import AudioError
 
@@ -95,35 +95,6 @@ def capture() -> Iterator[Callable[..., Capture]]:
         cap.mic.close()
         cap.thread.join(timeout=WAIT_SECONDS)
         assert not cap.thread.is_alive()
-
-
-def test_to_16k_mono_converts_rate_and_channels() -> None:
-    rate = 48000
-    t = np.arange(rate) / rate
-    left = (np.sin(2 * np.pi * 440 * t) * 10000).astype(np.int16)
-    stereo = np.stack([left, left], axis=1)
-    out = np.frombuffer(to_16k_mono(stereo, rate, 2), dtype="<i2")
-    assert abs(len(out) - 16000) <= 1
-    spectrum = np.abs(np.fft.rfft(out.astype(np.float64)))
-    assert abs(int(np.argmax(spectrum)) - 440) <= 1  # 1 s of audio: bin = Hz
-    # A tone above the new Nyquist frequency is filtered out, not folded back.
-    high = (np.sin(2 * np.pi * 10000 * t) * 10000).astype(np.int16)
-    steady = np.frombuffer(to_16k_mono(high, rate, 1), dtype="<i2")[40:]  # past the onset
-    assert np.abs(steady).max() < 200
-
-
-def test_read_wav_frames_turns_any_wav_into_16k_mono_frames(tmp_path: Path) -> None:
-    rate = 44100
-    signal = tone_bursts(rate, BURSTS)
-    path = write_wav(tmp_path / "stereo.wav", np.stack([signal, signal], axis=1), rate, 2)
-    frames = list(read_wav_frames(path, frame_ms=30))
-    assert {len(f) for f in frames} == {960}
-    out = np.frombuffer(b"".join(frames), dtype="<i2")
-    assert abs(len(out) / 16000 - len(signal) / rate) < 0.031
-    got = envelope(out, 16000)
-    want = envelope(signal.astype(np.float64), rate)
-    n = min(len(got), len(want))
-    assert np.corrcoef(got[:n], want[:n])[0, 1] > 0.95
 
 
 def test_devices_are_listed_and_a_missing_one_is_reported(pulse: Pulse) -> None:

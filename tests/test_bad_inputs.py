@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 
+from assistant.audio_io import read_wav_16k
 from assistant.auth.store import FileStore, TokenRecord
 from assistant.errors import ConfigError, SpeechError
-from assistant.speech.resample import read_wav_16k
 from assistant.webex.scenario import Scenario
 
 ROOT = Path(__file__).resolve().parents[1]

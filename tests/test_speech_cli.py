@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 from fixtures_speech import synthesize
 
+from assistant.audio_io import WavFile, write_wav
 from assistant.cli import main
-from assistant.speech.resample import WavFile, write_wav_16k
 from assistant.webex.emulator import Emulator
 
 
@@ -24,7 +24,7 @@ def wavs(tmp_path: Path) -> dict[str, Path]:
     for name, text in (("answer_on_the_reception_phone", "answer on the reception phone"),
                        ("oov_my_headset_battery_is_low", "my headset battery is low")):
         path = tmp_path / f"{name}.wav"
-        write_wav_16k(path, synthesize(text))
+        write_wav(path, synthesize(text))
         out[name] = path
     (tmp_path / "empty.wav").write_bytes(b"")
     out["empty"] = tmp_path / "empty.wav"
@@ -60,7 +60,7 @@ def test_transcribe_korean_with_vosk(tmp_path: Path, monkeypatch: pytest.MonkeyP
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
     monkeypatch.delenv("WEBEX_ACCESS_TOKEN", raising=False)
     path = tmp_path / "headset.wav"
-    write_wav_16k(path, synthesize("헤드셋 으로 받아", "ko", 140))
+    write_wav(path, synthesize("헤드셋 으로 받아", "ko", 140))
     code = main(["transcribe", "--engine", "vosk", "--language", "ko", str(path)])
     row = json.loads(capsys.readouterr().out)
     assert code == 0

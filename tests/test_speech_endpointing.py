@@ -1,15 +1,15 @@
 """Endpointing on real recognisers: utterances end on trailing silence, early on a stable command,
-and a gap (b"") throws away the utterance in progress. Also the resampler."""
+and a gap (b"") throws away the utterance in progress."""
 
 from __future__ import annotations
 
 import numpy as np
 from fixtures_speech import synthesize
 
+from assistant.audio_io import FRAME_BYTES, frames
 from assistant.config import SpeechSettings
 from assistant.speech.endpointing import Listener, command_prefixes
 from assistant.speech.pocketsphinx import PocketSphinxEngine
-from assistant.speech.resample import FRAME_BYTES, frames, to_mono_16k
 from assistant.speech.vosk import VoskEngine
 
 
@@ -72,13 +72,3 @@ def test_early_commit_on_a_stable_complete_command(vosk_ko_engine: VoskEngine) -
 def test_prefixes_of_longer_commands_are_not_committed_early() -> None:
     prefixes = command_prefixes(["answer", "answer on my headset", "pick up"])
     assert "answer" in prefixes and "answer on my" in prefixes and "pick up" not in prefixes
-
-
-def test_resample_48k_stereo_to_16k_mono() -> None:
-    t = np.arange(48000) / 48000
-    tone = (8000 * np.sin(2 * np.pi * 440 * t)).astype(np.int16)
-    stereo = np.stack([tone, tone], axis=1).reshape(-1)
-    out = to_mono_16k(stereo, 48000, channels=2)
-    assert len(out) == 16000
-    spectrum = np.abs(np.fft.rfft(out.astype(np.float64)))
-    assert abs(int(np.argmax(spectrum)) - 440) <= 1  # 1 Hz bins over one second

@@ -8,7 +8,6 @@ import subprocess
 import sys
 import threading
 import time
-import wave
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -28,7 +27,7 @@ from fixtures_audio import (
 from assistant import earcons
 from assistant.audio import Microphone
 from assistant.config import AudioSettings, VoiceSettings
-from assistant.errors import VoiceError
+from assistant.errors import SpeechError, VoiceError
 from assistant.synth import SPOKEN_FAILURE, EspeakCliSynthesizer
 from assistant.voice import VOICE_DIED, Voice
 from assistant.voice_cache import SentenceCache, split_sentences
@@ -515,7 +514,7 @@ def written(path: Path) -> np.ndarray:
     """What the voice has appended to its speech file so far (empty while it starts it)."""
     try:
         return read_wav(path)[0]
-    except (FileNotFoundError, EOFError, wave.Error):
+    except SpeechError:  # not there yet, or no audio in it yet
         return np.zeros(0, np.int16)
 
 

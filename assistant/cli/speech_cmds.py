@@ -17,8 +17,8 @@ from assistant.text import clean
 from assistant.webex.models import Endpoint
 
 if TYPE_CHECKING:  # the speech modules load numpy and the templates: only for transcribe
+    from assistant.audio_io import WavFile
     from assistant.speech.base import SpeechEngine, Transcript
-    from assistant.speech.resample import WavFile
 
 log = logging.getLogger(__name__)
 
@@ -128,7 +128,7 @@ def transcribe_file(engine: SpeechEngine, speech: SpeechSettings, path: str) -> 
     the same for any length (a 10-minute file took 16 GB decoded whole). The row is then the
     first accepted command, else the first utterance with text, over the whole file's audio,
     plus ``utterances``."""
-    from assistant.speech.resample import WavFile
+    from assistant.audio_io import WavFile
 
     with WavFile(path) as wav:
         info = wav.info
@@ -142,17 +142,16 @@ def transcribe_file(engine: SpeechEngine, speech: SpeechSettings, path: str) -> 
             size += len(pcm)
             if size > limit:
                 return _listen_through(engine, speech, wav, itertools.chain(head, blocks))
-        return engine.transcribe_pcm(wav.to_16k(b"".join(head))).as_json()
+        return engine.transcribe_pcm(b"".join(wav.convert(head))).as_json()
 
 
 def _listen_through(engine: SpeechEngine, speech: SpeechSettings, wav: WavFile,
                     pcm_blocks: Iterable[bytes]) -> dict[str, Any]:
+    from assistant.audio_io import FRAME_BYTES, duration_ms
     from assistant.speech.base import Transcript
     from assistant.speech.endpointing import new_listener
-    from assistant.speech.resample import FRAME_BYTES, duration_ms
 
     listener = new_listener(engine.recognizer(), speech)
-    convert = wav.converter()
     decode_ms = audio_ms = 0.0
     chosen: Transcript | None = None
     utterances = 0
@@ -160,8 +159,8 @@ def _listen_through(engine: SpeechEngine, speech: SpeechSettings, wav: WavFile,
     def frames() -> Iterator[bytes]:
         nonlocal audio_ms
         pending = b""
-        for pcm in pcm_blocks:
-            pending += convert(pcm)
+        for block in wav.convert(pcm_blocks):
+            pending += block
             usable = len(pending) - len(pending) % FRAME_BYTES
             for start in range(0, usable, FRAME_BYTES):
                 yield pending[start : start + FRAME_BYTES]

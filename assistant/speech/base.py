@@ -1,6 +1,6 @@
 """The engine contract: a ``SpeechEngine`` makes one streaming ``Recognizer`` per thread.
 
-Recognisers take 16 kHz mono int16 frames (``assistant.speech.resample`` converts anything
+Recognisers take 16 kHz mono int16 frames (``assistant.audio_io`` converts anything
 else), give partial text while speech goes on, and a ``Transcript`` at the end of an utterance.
 A transcript is ``accepted`` only when the recogniser is confident the audio was said from the
 command language *and* the text parses with ``CommandLanguage`` (the grammar of either engine
@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Self
 
+from assistant.audio_io import FRAME_BYTES, duration_ms, frames, read_wav_16k
 from assistant.intents import Command, CommandLanguage
-from assistant.speech.resample import FRAME_BYTES, duration_ms, frames, read_wav_16k
 
 
 @dataclass

@@ -21,9 +21,9 @@ from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
+from assistant.audio_io import SAMPLE_RATE_HZ
 from assistant.config import SpeechSettings
 from assistant.speech.base import Recognizer, Transcript
-from assistant.speech.resample import SAMPLE_RATE_HZ
 
 if TYPE_CHECKING:
     from assistant.speech.spot_endpointing import SpottingListener

@@ -24,11 +24,11 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from assistant.audio_io import SAMPLE_RATE_HZ
 from assistant.errors import ModelError
 from assistant.intents import CommandLanguage, normalize
 from assistant.speech.base import Recognizer, SpeechEngine, Stopwatch, Transcript, judge
 from assistant.speech.grammar import vosk_phrases
-from assistant.speech.resample import SAMPLE_RATE_HZ
 
 log = logging.getLogger(__name__)
 
