@@ -8,8 +8,9 @@ demo: setup
 	.venv/bin/assistant demo
 
 # lint first (ruff, mypy --strict): a style or type error fails CI in seconds, before the slow tests.
+# -n auto: one pytest worker per core, each with its own PulseAudio (tests/fixtures_audio.py)
 test: setup lint
-	.venv/bin/python -m pytest
+	.venv/bin/python -m pytest -n auto
 
 bench: setup
 	.venv/bin/python bench/run.py
