@@ -27,8 +27,14 @@ DESK = "Cisco 8865 (Desk phone)"
 
 def env(tmp_path: Path, token: str | None) -> dict[str, str]:
     result = {k: v for k, v in os.environ.items() if k != "WEBEX_ACCESS_TOKEN"}
+    # No sound server: these are Webex tests, and a sentence said aloud through the session's
+    # PulseAudio takes seconds of real time (the voice is tested in test_voice.py and the e2e
+    # tests). The sentence goes to the fallback WAV in this test's own runtime folder.
+    runtime = tmp_path / "runtime"
+    runtime.mkdir(mode=0o700, exist_ok=True)
     result.update(XDG_CONFIG_HOME=str(tmp_path / "config"), HOME=str(tmp_path),
-                  PYTHONPATH=str(ROOT))
+                  PYTHONPATH=str(ROOT), XDG_RUNTIME_DIR=str(runtime),
+                  PULSE_SERVER=f"unix:{runtime}/pulse/native")
     if token is not None:
         result["WEBEX_ACCESS_TOKEN"] = token
     return result
