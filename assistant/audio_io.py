@@ -33,25 +33,29 @@ FRAME_BYTES = SAMPLE_RATE_HZ * FRAME_MS // 1000 * 2  # 640 bytes of int16
 
 CUTOFF = 0.45  # of the lower rate: the low-pass is -6 dB at 0.45 x that rate
 TAPS_PER_RATIO = 32  # kernel taps per unit of rate ratio: a transition band ~0.1 x the lower rate
-OVERSAMPLING_TO = 4  # interpolate linearly from at least 4 x the output rate ...
+MIN_TAPS = 63
+OVERSAMPLING_TO = 4  # going up, interpolate linearly from at least 4 x the output rate ...
 MAX_OVERSAMPLING = 4  # ... oversampling the input by at most this much
 _EMPTY = np.zeros(0, np.float32)
 
 
 def _oversampling(in_rate_hz: int, out_rate_hz: int) -> int:
     """By how much the input is oversampled (zeros stuffed, then the low-pass) before the
-    linear interpolation: its droop and images shrink with the rate it works at."""
+    linear interpolation, whose droop and images shrink with the rate it works at. Only going
+    up (a voice played on a 48 kHz device): going down to the recognisers' 16 kHz, the input
+    is interpolated as it is, as the recognisers' thresholds were measured with (oversampling
+    there moved a clip across PocketSphinx's margin: tests/test_speech_pocketsphinx.py)."""
+    if out_rate_hz <= in_rate_hz:
+        return 1
     if out_rate_hz % in_rate_hz == 0:
         return out_rate_hz // in_rate_hz  # every output sample lands on one: no interpolation
-    if in_rate_hz % out_rate_hz == 0:
-        return 1  # likewise
-    return max(1, min(MAX_OVERSAMPLING, math.ceil(OVERSAMPLING_TO * out_rate_hz / in_rate_hz)))
+    return min(MAX_OVERSAMPLING, math.ceil(OVERSAMPLING_TO * out_rate_hz / in_rate_hz))
 
 
 def _lowpass(cutoff: float, ratio: float, gain: float) -> np.ndarray:
     """A Hamming-windowed sinc low-pass, ``cutoff`` a fraction of its own rate (< 0.5), long
     enough for ``ratio`` (its rate over the band it keeps) to keep the band edge as sharp."""
-    taps = 2 * math.ceil(TAPS_PER_RATIO / 2 * ratio) + 1
+    taps = max(MIN_TAPS, 2 * math.ceil(TAPS_PER_RATIO / 2 * ratio) + 1)
     n = np.arange(taps) - (taps - 1) / 2
     kernel = 2 * cutoff * np.sinc(2 * cutoff * n) * np.hamming(taps)
     normalised: np.ndarray = (kernel * (gain / kernel.sum())).astype(np.float32)
@@ -82,7 +86,7 @@ class _Fir:
 
 class Resampler:
     """Streaming conversion of interleaved samples at ``in_rate_hz`` to mono int16 bytes at
-    ``out_rate_hz``: the input, oversampled where that helps, goes through one low-pass (below
+    ``out_rate_hz``: the input, oversampled going up, goes through one low-pass (below
     the lower of the two rates' Nyquist frequencies) and is interpolated linearly. No delay:
     output sample n is the input at n / ``out_rate_hz`` seconds. ``flush()`` gives the end of
     the stream (the filter's last half kernel) and starts afresh; N input frames give
