@@ -220,6 +220,12 @@ def voiced_span_seconds(samples: np.ndarray, rate: int, threshold: float = 300.0
     return 0.0 if len(loud) == 0 else (loud[-1] - loud[0] + 1) * 0.020
 
 
+def voiced_seconds(samples: np.ndarray, rate: int, threshold: float = 300.0) -> float:
+    """Seconds of 20 ms windows louder than ``threshold`` RMS. Unlike the span, silence that a
+    loaded machine inserts into playback (an underrun) does not count: what was heard, not when."""
+    return float(np.count_nonzero(envelope(samples, rate) > threshold)) * 0.020
+
+
 class SoundServerSwitch:
     """Hides the sound server from this process (no devices at all) until ``restore()``."""
 

@@ -21,10 +21,11 @@ from fixtures_audio import (
     loopback,
     read_wav,
     record_speaker,
+    voiced_seconds,
     voiced_span_seconds,
 )
 
-from assistant import earcons
+from assistant import earcons, playback
 from assistant.audio import Microphone
 from assistant.config import AudioSettings, VoiceSettings
 from assistant.errors import SpeechError, VoiceError
@@ -91,9 +92,9 @@ def test_say_plays_through_the_virtual_speaker(pulse: Pulse, make_voice: Any) ->
         voice.say(PROMPT)
     recorded, recorded_rate = read_wav(path)
     assert envelope(recorded, recorded_rate).max() > 1000  # not silence
-    want = voiced_span_seconds(samples, rate)
-    assert want > 2.0
-    assert abs(voiced_span_seconds(recorded, recorded_rate) - want) < 0.25
+    assert voiced_span_seconds(samples, rate) > 2.0
+    # all of it came out (gaps from a loaded machine are not counted: timing is bench's job)
+    assert abs(voiced_seconds(recorded, recorded_rate) - voiced_seconds(samples, rate)) < 0.25
     assert events.names() == ["speaking", "spoken"]
     assert events.items[1][1] == {"text": PROMPT, "completed": True}
     assert voice.synthesizer_name == "pyttsx3"
@@ -126,7 +127,7 @@ def test_deaf_tail_with_the_real_clock(pulse: Pulse, make_voice: Any) -> None:
 def test_stop_interrupts_a_long_sentence(pulse: Pulse, make_voice: Any) -> None:
     voice, events = make_voice()
     samples, rate = voice.synthesize(LONG)
-    full = voiced_span_seconds(samples, rate)
+    full = voiced_seconds(samples, rate)
     with record_speaker(pulse) as path:
         voice.say(LONG, wait=False)
         events.wait_for("speaking")
@@ -135,7 +136,7 @@ def test_stop_interrupts_a_long_sentence(pulse: Pulse, make_voice: Any) -> None:
         events.wait_for("spoken")
     assert events.items[-1][1]["completed"] is False
     recorded, recorded_rate = read_wav(path)
-    heard = voiced_span_seconds(recorded, recorded_rate)
+    heard = voiced_seconds(recorded, recorded_rate)
     assert 0.3 < heard < full / 2, (heard, full)
 
 
@@ -227,7 +228,8 @@ def test_earcons_are_generated_played_and_can_be_turned_off(
     with record_speaker(pulse) as path:
         voice.earcon("ring")
     recorded, recorded_rate = read_wav(path)
-    assert abs(voiced_span_seconds(recorded, recorded_rate) - 0.27) < 0.1
+    assert abs(voiced_seconds(recorded, recorded_rate)
+               - voiced_seconds(sounds["ring"], earcons.RATE_HZ)) < 0.1
 
     out = tmp_path / "earcons.wav"
     quiet, _ = make_voice(VoiceSettings(earcons=False, fallback_wav=str(out)),
@@ -642,7 +644,17 @@ def test_stop_cuts_a_long_sentence_within_one_audio_block(pulse: Pulse, make_voi
     assert events.items[-1][1]["completed"] is False
 
 
-def test_ring_tone_and_name_share_one_open_output_stream(pulse: Pulse, make_voice: Any) -> None:
+def test_ring_tone_and_name_share_one_open_output_stream(
+    pulse: Pulse, make_voice: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    opened: list[int] = []
+    real_open = playback.Player._open
+
+    def counting_open(player: playback.Player, rate: int) -> None:
+        opened.append(rate)
+        real_open(player, rate)
+
+    monkeypatch.setattr(playback.Player, "_open", counting_open)
     voice, events = make_voice()
     voice.prepare(["Call from Dana Smith."])
     assert voice.wait_prepared(WAIT_SECONDS)
@@ -651,11 +663,12 @@ def test_ring_tone_and_name_share_one_open_output_stream(pulse: Pulse, make_voic
         voice.say("Call from Dana Smith.")
         player = voice._player
         assert player is not None and player.is_open  # kept open for what follows
+    assert len(opened) == 1, opened  # the name went into the stream the tone opened
     recorded, rate = read_wav(path)
     ring, name = earcons.render("ring"), voice.render("Call from Dana Smith.")[0]
-    whole = (len(ring) + len(name)) / earcons.RATE_HZ
-    assert abs(voiced_span_seconds(recorded, rate) - voiced_span_seconds(
-        np.concatenate([ring, name]), earcons.RATE_HZ)) < 0.1, whole  # no gap between them
+    # both came out whole (the gap between them is measured by bench/announce.py, not here)
+    assert abs(voiced_seconds(recorded, rate) - voiced_seconds(
+        np.concatenate([ring, name]), earcons.RATE_HZ)) < 0.15
     assert events.names() == ["speaking", "spoken"]
 
 
