@@ -357,7 +357,7 @@ def run_trial(session: LiveSession, number: int, voice: str, wav: tuple[Path, fl
     trial["to_request_ms"] = round((first["t"] - end_of_speech) * 1000, 1)
     if trial["outcome"] != "right":  # wrong, refused, or before the command (then a miss)
         return _end_call(session, call_id, trial)
-    speaking = _wait_event(session, first["t"] - 0.05, "speaking", "Answered", 5)
+    speaking = _wait_event(session, first["t"] - 0.05, "speaking", "The call was answered", 5)
     if speaking is not None:
         trial["to_speaking_ms"] = round((speaking["t"] - end_of_speech) * 1000, 1)
     time.sleep(0.15)  # the tone's first samples reach the speaker monitor
@@ -460,7 +460,11 @@ def main() -> int:
     parser.add_argument("--timeout", type=float, default=7.0,
                         help="seconds after the command before a trial counts as missed")
     parser.add_argument("--json", metavar="FILE", help="write the results here too")
+    parser.add_argument("--code", metavar="DIR", type=Path,
+                        help="run the assistant from this copy of the project (a before/after)")
     args = parser.parse_args()
+    if args.code is not None:
+        LiveSession.code = args.code.resolve()
     rooms = args.rooms.split(",")
     unknown = [r for r in rooms if r not in ROOMS]
     if unknown:

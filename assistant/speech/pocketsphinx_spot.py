@@ -92,12 +92,10 @@ class SpottingRecognizer(Recognizer):
     def reset(self) -> None:
         self._buffer = bytearray()
 
-    def peek(self) -> Transcript:
-        """The transcript of the audio so far, without ending the utterance."""
-        buffer = self._buffer
-        transcript = self.final()
-        self._buffer = buffer
-        return transcript
+    def peek(self, pad: bytes = b"") -> Transcript:
+        """The transcript of the audio so far followed by ``pad``, without ending the
+        utterance (``spot_endpointing`` pads an early peek with the room's sound)."""
+        return self.decode(bytes(self._buffer) + pad)
 
     def _decode(self, search: str, pcm: bytes) -> list[Segment]:
         decoder = self.decoder
@@ -112,9 +110,17 @@ class SpottingRecognizer(Recognizer):
             self._phone_counts[word] = self.engine.phone_count(self.decoder, word)
         return self._phone_counts[word]
 
+    def _last_rate(self, words: list[Segment]) -> float:
+        """Frames per phone of the last word (3: the fewest a phone can take)."""
+        return round(words[-1].frames / max(self._phones_of(words[-1].word), 1), 2) if words else 0.0
+
     def final(self) -> Transcript:
         pcm = bytes(self._buffer)
         self.reset()
+        return self.decode(pcm)
+
+    def decode(self, pcm: bytes) -> Transcript:
+        """The transcript of ``pcm`` (the buffer is left alone)."""
         audio_ms = duration_ms(pcm)
         if len(pcm) < MIN_PCM_BYTES:
             return Transcript("", False, None, None, 0.0, audio_ms)
@@ -125,12 +131,12 @@ class SpottingRecognizer(Recognizer):
             levels = frame_levels_db(pcm)
             self.strict.accept(pcm)
             strict = self.strict.final()
-            if strict.accepted and not _all_said(
-                    [s for s in segments(self.strict.grammar) if _is_word(s)], levels):
+            said = [s for s in segments(self.strict.grammar) if _is_word(s)] if strict.accepted else []
+            if strict.accepted and not _all_said(said, levels):
                 strict = Transcript(strict.text, False, None, strict.confidence, 0.0, audio_ms)
             if strict.accepted and strict.command is not None:
                 strict.decode_ms, strict.audio_ms = watch.ms + strict.decode_ms, audio_ms
-                strict.details = {"strict": 1.0}
+                strict.details = {"strict": 1.0, "last_word_rate": self._last_rate(said)}
                 return strict
             spotted = self._decode("spotting", pcm)
             if any(s.word.startswith(DECOY_PREFIX) for s in spotted):
@@ -164,5 +170,6 @@ class SpottingRecognizer(Recognizer):
         log.debug("spotted %r confidence %.3f accepted %s %s", text, confidence, accepted, values)
         values["confidence"] = confidence
         shown = text if accepted or confidence >= REPORT_ABOVE else ""
+        values |= {"spotted": float(len(words)), "last_word_rate": self._last_rate(words)}
         return Transcript(shown, accepted, command, round(confidence, 3), watch.ms, audio_ms,
-                          device_only, details=values | {"spotted": float(len(words))})
+                          device_only, details=values)

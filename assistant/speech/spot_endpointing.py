@@ -10,8 +10,9 @@ talking, the room is never silent, so an utterance never ended. Here:
 - a louder voice that starts inside an utterance that background talk opened restarts the
   utterance just before it, so the command is not glued to seconds of chatter;
 - when the person's voice has been gone for ``PEEK_AFTER_MS``, the recogniser is asked what it
-  has (``peek``). A complete, accepted command that cannot grow ("answer on my desk phone",
-  "decline") ends the utterance once the voice has been gone ``COMMIT_AFTER_MS``. (A pause
+  has (``peek``, as if the voice had been gone ``PEEK_AS_IF_MS``; a peek taken before the voice
+  came back is dropped). A complete, accepted command that cannot grow ("answer on my desk
+  phone", "decline") ends the utterance once the voice has been gone ``COMMIT_AFTER_MS``. (A pause
   before the device's name is safe because every word of a command must have been said:
   ``pocketsphinx_spot.WORD_BELOW_DB``.) Anything
   else ("answer": "on my headset" may follow after a pause) waits up to ``PAUSE_MS`` for more.
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import collections
 import logging
+import math
 from collections.abc import Iterable, Iterator
 import numpy as np
 
@@ -41,13 +43,34 @@ FOREGROUND_DB = 12.0  # the person's voice: within this of the utterance's loude
 RESTART_ABOVE_DB = 8.0  # a voice this much louder than the utterance so far restarts it
 PRE_ROLL_FRAMES = 15  # 300 ms kept before the start
 SMOOTH_FRAMES = 5  # levels are smoothed over 100 ms
-PEEK_AFTER_MS = 200  # the person's voice gone this long: ask the recogniser what it has
+# The person's voice gone PEEK_AFTER_MS: ask the recogniser what it has, as if the voice had
+# been gone PEEK_AS_IF_MS (a frame of the room at its floor, repeated, is added to the audio).
+# The decode then overlaps the commit wait below (frames queue meanwhile), and sees what a later
+# peek would: a peek on 100 ms of quiet alone took "answer on my ... desk phone" for "answer on
+# my app" (bench/commit_replay.py): the "every word was said" check
+# (``pocketsphinx_spot.WORD_BELOW_DB``) needs quiet to judge, and the voice's last 100 ms are
+# not quiet yet (its decay, the smoothing of levels).
+# Only in a quiet room (the floor QUIET_ROOM_DB under the voice): with talk around, an utterance
+# has many short dips, and peeking at each of them live in 12 dB babble kept the 2 shared cores
+# so busy that the listener fell seconds behind (11 of 20 calls missed against 0 at 200 ms).
+PEEK_AFTER_MS = 100
+PEEK_AFTER_NOISY_MS = 200
+PEEK_AS_IF_MS = 200
+QUIET_ROOM_DB = 40.0
+ROOM_WITHIN_DB = 3.0  # a frame this close to the floor is the room's own sound
 # ... and act on a complete command only if the voice stays gone this long. Measured live in
 # 12 dB babble with the commit at 200 ms: 1 of 20 "answer on my desk phone" was answered on
-# the app, cut short inside the command. Frames queue while the recogniser decodes (about
-# 200 ms), so this costs little time.
+# the app, cut short inside the command. In bench/commit_replay.py, 250 ms took 2 more of 48
+# babble commands for another command than 350 ms did (cut short: "hold the phone", "mute me").
+# The peek's decode (about 200 ms) runs inside this wait.
 COMMIT_AFTER_MS = 350
 PAUSE_MS = 900  # longest pause inside a command ("answer on my ... headset")
+# A command whose last word took at most this many 10 ms frames per phone (3 is the fewest a
+# phone can take) is not acted on early: that word was squeezed into the end of the audio. Cut
+# at a pause, "answer on my ... desk phone" and "answer the call on my ... headset" decoded as
+# "... on my app" with "app" in 6 frames (bench/commit_replay.py); the last words of the
+# commands acted on there took 7.8 or more.
+SQUEEZED_FRAMES_PER_PHONE = 3.5
 
 
 def frame_db(frame: bytes) -> float:
@@ -67,6 +90,7 @@ class SpottingListener:
             growing = _growing_commands(language.sentences()) if language is not None else set()
         self.growing = growing  # commands that are the start of a longer command
         self._levels: collections.deque[float] = collections.deque(maxlen=FLOOR_WINDOW_FRAMES)
+        self._room = b""  # a recent frame of the room at its floor (nobody close talking)
         self.reset()
 
     @property
@@ -94,6 +118,9 @@ class SpottingListener:
         level = frame_db(frame)
         self._levels.append(level)
         self._smooth.append(level)
+        floor = self.floor_db
+        if level <= floor + ROOM_WITHIN_DB:
+            self._room = frame
         smooth = float(np.mean(self._smooth))
         if not self._in_speech:
             self._wait_for_start(frame, level, smooth)
@@ -104,15 +131,17 @@ class SpottingListener:
         self.recognizer.accept(frame)
         self._recent.append((frame, level))
         self._speech_ms += ms
-        foreground = smooth >= max(self._peak_db - FOREGROUND_DB, self.floor_db + 3.0)
+        foreground = smooth >= max(self._peak_db - FOREGROUND_DB, floor + 3.0)
         self._quiet_ms = 0.0 if foreground else self._quiet_ms + ms
-        if foreground:
+        if foreground:  # the voice is back: what was heard so far is stale
             self._peeked = None
         if self._speech_ms >= self.settings.max_utterance_seconds * 1000:
             return self._finish("maximum length")
         if self._quiet_ms >= PAUSE_MS:
             return self._finish("pause")
-        if self._quiet_ms >= PEEK_AFTER_MS and self._peeked is None:
+        quiet_room = floor <= self._peak_db - QUIET_ROOM_DB
+        if self._peeked is None and self._quiet_ms >= (
+                PEEK_AFTER_MS if quiet_room else PEEK_AFTER_NOISY_MS):
             self._peeked = self._peek()
         if (self._peeked is not None and self._quiet_ms >= COMMIT_AFTER_MS
                 and self._peeked.accepted and self._complete(self._peeked)):
@@ -142,10 +171,17 @@ class SpottingListener:
 
     def _peek(self) -> Transcript:
         peek = getattr(self.recognizer, "peek", None)
-        return peek() if peek is not None else Transcript("", False, None, None, 0.0, 0.0)
+        if peek is None:
+            return Transcript("", False, None, None, 0.0, 0.0)
+        room, missing = self._room, _bytes(PEEK_AS_IF_MS - self._quiet_ms)
+        pad = (room * (missing // len(room) + 1))[:missing] if room and missing > 0 else b""
+        transcript: Transcript = peek(pad)
+        return transcript
 
     def _complete(self, transcript: Transcript) -> bool:
-        return transcript.command is not None and transcript.text not in self.growing
+        rate = (transcript.details or {}).get("last_word_rate", math.inf)
+        return (transcript.command is not None and transcript.text not in self.growing
+                and rate > SQUEEZED_FRAMES_PER_PHONE)
 
     def _finish(self, why: str, transcript: Transcript | None = None) -> Transcript:
         log.debug("utterance ended: %s", why)
@@ -162,6 +198,11 @@ class SpottingListener:
         from assistant.speech.endpointing import listen
 
         return listen(self, frames)
+
+
+def _bytes(ms: float) -> int:
+    """Bytes of ``ms`` of 16-bit mono audio (whole samples)."""
+    return int(ms * SAMPLE_RATE_HZ / 1000) * 2
 
 
 def _growing_commands(sentences: Iterable[str]) -> set[str]:

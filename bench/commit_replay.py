@@ -1,0 +1,228 @@
+"""When does the spotting endpointer commit a command? In-process, on generated audio.
+
+The live benchmark (bench/latency.py) measures end of command -> answer request in real time,
+which on a shared 2-core machine swings with whatever else runs. This replays commands through
+``SpottingListener`` frame by frame, as the microphone would deliver them, and reports per room:
+
+* ``commit_ms``: audio fed after the end of the person's speech when the command committed
+  (independent of CPU speed: what the endpointer waited for);
+* ``decode_ms``: the recogniser's time per peek, and the peeks per command;
+* ``model_ms``: end of speech -> commit on a simulated clock: frames arrive every 20 ms, and
+  each peek costs ``--rtf`` x the audio it decodes (0.1: about this machine, unloaded);
+  ``wall_ms`` the same with each feed's measured time. The live figure adds the sound server's
+  and the HTTP request's latency.
+* right / wrong / missed: the first accepted transcript against the expected command.
+
+Commands: the live benchmark's "answer on my desk phone" in its four espeak-ng voices, five
+other commands in voices of three synthesizers, and commands with a hesitation inside
+("answer on my ... headset"), each in a quiet room and in office babble.
+
+    .venv/bin/python bench/commit_replay.py [--rooms quiet,babble12] [--seeds 2] [--json FILE]
+
+``--set NAME=VALUE`` overrides a constant of ``spot_endpointing``; the endpointer as it was
+before the early peek: ``--set PEEK_AFTER_MS=200 --set SQUEEZED_FRAMES_PER_PHONE=0``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(Path(__file__).resolve().parent)]
+
+import speech_corpus as corpus  # noqa: E402
+from fixtures_speech import DEVICE_PHRASES, synthesize  # noqa: E402
+
+from assistant.config import Recognition, SpeechSettings  # noqa: E402
+from assistant.intents import CommandLanguage  # noqa: E402
+from assistant.speech import spot_endpointing  # noqa: E402
+from assistant.speech.pocketsphinx import PocketSphinxEngine  # noqa: E402
+
+FRAME_MS = 20
+FRAME_BYTES = 640
+ROOMS = {"quiet": None, "babble20": 20.0, "babble12": 12.0, "babble6": 6.0}
+BEFORE_MS, AFTER_MS = 1500, 2500
+LIVE_VOICES = ("en-us", "en-us+m3", "en-us+f2", "en-gb")  # bench/latency.py's
+OTHER = [  # (speaker id, text, intent, device)
+    ("espeak:en-us+f2:p37:s141:g1", "answer on my headset", "answer", "headset"),
+    ("flite:slt:f0:d1", "decline the call", "decline", None),
+    ("espeak:en-us-nyc+m1:p31:s135:g0", "answer the call on my desk phone", "answer", "desk phone"),
+    ("flite:rms:f0:d1", "put the call on hold", "hold", None),
+    ("espeak:en-us+m7:p51:s163:g3", "send it to voicemail", "voicemail", None),
+]
+HESITATIONS = [  # (speaker id, first part, pause ms, second part, device)
+    ("flite:slt:f0:d1", "answer on my", 500, "headset", "headset"),
+    ("espeak:en-us+f2:p37:s141:g1", "answer on my", 300, "desk phone", "desk phone"),
+    ("flite:rms:f0:d1", "answer the call on my", 700, "headset", "headset"),
+    ("espeak:en-us+f2:p37:s141:g1", "answer on my", 250, "headset", "headset"),
+    ("flite:rms:f0:d1", "answer on my", 200, "desk phone", "desk phone"),
+    ("espeak:en-us-nyc+m1:p31:s135:g0", "pick up on my", 300, "headset", "headset"),
+    ("flite:slt:f0:d1", "answer the call on my", 250, "desk phone", "desk phone"),
+    ("espeak:en-us+m7:p51:s163:g3", "answer on the", 300, "reception phone", "reception phone"),
+]
+
+
+@dataclass
+class Case:
+    label: str
+    speech: bytes
+    intent: str
+    device: str | None
+    group: str = ""
+
+
+def speech_end_ms(pcm: bytes) -> float:
+    """End of the last 10 ms above 5 % of the loudest (bench/latency.py's rule)."""
+    x = np.frombuffer(pcm, np.int16).astype(np.float64)
+    n = len(x) // 160
+    energy = np.sqrt((x[: n * 160].reshape(n, 160) ** 2).mean(axis=1))
+    return float((np.nonzero(energy > energy.max() * 0.05)[0][-1] + 1) * 10)
+
+
+def cases() -> list[Case]:
+    out = [Case(f"desk phone [{v}]", synthesize("answer on my desk phone", v, 160, pad_ms=0),
+                "answer", "desk phone") for v in LIVE_VOICES]
+    speakers = {s.id: s for s in corpus.speakers()}
+    for sid, text, intent, device in OTHER:
+        out.append(Case(f"{text} [{sid}]", corpus.synthesize(speakers[sid], text), intent, device,
+                        speakers[sid].group))
+    for sid, first, pause, second, device in HESITATIONS:
+        spk = speakers[sid]
+        speech = (corpus.synthesize(spk, first) + bytes(32 * pause)
+                  + corpus.synthesize(spk, second))
+        out.append(Case(f"{first} ..{pause}.. {second} [{sid}]", speech, "answer", device,
+                        spk.group))
+    return out
+
+
+def stream_for(case: Case, snr: float | None, seed: int) -> tuple[bytes, float]:
+    """The case in its room, and where the speech ends in it (ms)."""
+    total = BEFORE_MS + len(case.speech) // 32 + AFTER_MS
+    noise = bytes(total * 32) if snr is None else corpus.babble(total, seed, 3,
+                                                               case.group or None)
+    pcm = corpus.mix(case.speech, noise, snr, BEFORE_MS)
+    return pcm, BEFORE_MS + speech_end_ms(case.speech)
+
+
+def replay(listener: Any, pcm: bytes, end_ms: float, rtf: float) -> dict[str, Any]:
+    """Feed ``pcm`` frame by frame until a command is accepted. Two clocks: ``wall`` adds each
+    feed's measured time, ``model`` charges each peek ``rtf`` x the audio it decodes (the same
+    on any machine)."""
+    peeks: list[dict[str, Any]] = []
+    recognizer = listener.recognizer
+    original = recognizer.peek
+    charge = 0.0
+
+    def timed_peek(*args: Any) -> Any:
+        nonlocal charge
+        t0 = time.perf_counter()
+        result = original(*args)
+        charge += rtf * result.audio_ms
+        peeks.append({"at_ms": fed, "quiet_ms": listener._quiet_ms,
+                      "ms": (time.perf_counter() - t0) * 1000, "text": result.text,
+                      "ok": result.accepted,
+                      "rate": (result.details or {}).get("last_word_rate")})
+        return result
+
+    recognizer.peek = timed_peek
+    wall, model, fed, out = 0.0, 0.0, 0.0, None
+    try:
+        listener.reset()
+        for i in range(0, len(pcm) - FRAME_BYTES + 1, FRAME_BYTES):
+            fed = (i // FRAME_BYTES + 1) * FRAME_MS
+            wall, model, charge = max(wall, fed), max(model, fed), 0.0
+            t0 = time.perf_counter()
+            transcript = listener.feed(pcm[i : i + FRAME_BYTES])
+            wall += (time.perf_counter() - t0) * 1000
+            model += charge
+            if transcript is not None and transcript.accepted:
+                out = {"transcript": transcript, "commit_ms": fed - end_ms,
+                       "wall_ms": wall - end_ms, "model_ms": model - end_ms}
+                break
+    finally:
+        recognizer.peek = original
+    result: dict[str, Any] = {"peeks": peeks}
+    if out is not None:
+        result.update(out)
+    return result
+
+
+def percentile(values: list[float], p: float) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    return round(ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))], 1)
+
+
+def run(rooms: list[str], rtf: float, seeds: int = 1) -> dict[str, Any]:
+    engine = PocketSphinxEngine(CommandLanguage.load("en", DEVICE_PHRASES),
+                                recognition=Recognition.SPOT)
+    listener = spot_endpointing.SpottingListener(engine.recognizer(), SpeechSettings())
+    rows, trials = [], []
+    for room in rooms:
+        counts = {"right": 0, "wrong": 0, "missed": 0}
+        commit, model, wall, decode, n_peeks = [], [], [], [], []
+        for seed, case in enumerate(cases() * seeds):
+            pcm, end_ms = stream_for(case, ROOMS[room], seed)
+            r = replay(listener, pcm, end_ms, rtf)
+            t = r.get("transcript")
+            got = (t.command.intent.value, t.command.device) if t and t.command else None
+            outcome = ("missed" if t is None else
+                       "right" if got == (case.intent, case.device) else "wrong")
+            counts[outcome] += 1
+            decode += [p["ms"] for p in r["peeks"]]
+            n_peeks.append(len(r["peeks"]))
+            if outcome == "right":
+                commit.append(r["commit_ms"])
+                model.append(r["model_ms"])
+                wall.append(r["wall_ms"])
+            line = {"room": room, "case": case.label, "outcome": outcome,
+                    "heard": t.text if t else None,
+                    "commit_ms": round(r.get("commit_ms", float("nan")), 1),
+                    "model_ms": round(r.get("model_ms", float("nan")), 1),
+                    "wall_ms": round(r.get("wall_ms", float("nan")), 1),
+                    "peeks": [(round(p["quiet_ms"]), round(p["ms"]), p["text"], p["ok"], p["rate"])
+                              for p in r["peeks"]]}
+            trials.append(line)
+            print(json.dumps(line), flush=True)
+        row = {"room": room, **counts, "commit_ms_p50": percentile(commit, 50),
+               "commit_ms_max": percentile(commit, 100), "model_ms_p50": percentile(model, 50),
+               "model_ms_p95": percentile(model, 95), "wall_ms_p50": percentile(wall, 50),
+               "wall_ms_p95": percentile(wall, 95), "decode_ms_p50": percentile(decode, 50),
+               "peeks_mean": round(float(np.mean(n_peeks)), 2)}
+        rows.append(row)
+    return {"rows": rows, "trials": trials}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rooms", default="quiet,babble12", help=",".join(ROOMS))
+    parser.add_argument("--json", metavar="FILE", help="write the results here too")
+    parser.add_argument("--rtf", type=float, default=0.1,
+                        help="model clock: decode ms per ms of audio decoded (default 0.1)")
+    parser.add_argument("--seeds", type=int, default=1,
+                        help="every case this many times, each with other babble")
+    parser.add_argument("--set", action="append", default=[], metavar="NAME=MS",
+                        help="override a spot_endpointing constant (to compare settings)")
+    args = parser.parse_args()
+    for item in args.set:
+        name, value = item.split("=")
+        setattr(spot_endpointing, name, float(value))
+    results = run(args.rooms.split(","), args.rtf, args.seeds)
+    for row in results["rows"]:
+        print(json.dumps(row))
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, default=str) + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
