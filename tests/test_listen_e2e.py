@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from fixtures_audio import loopback, play_into_mic, record_speaker
+from fixtures_audio import loopback, play_into_mic, read_wav, record_speaker, voiced_seconds
 from fixtures_loop import EmulatorProcess, ListenProcess
 from fixtures_speech import synthesize
 from speech_back import recognise_speech
@@ -69,7 +69,8 @@ def test_answer_on_desk_phone_by_voice_and_confirmation_is_heard(
     # The confirmation is the only sentence naming the desk phone. (Only its name is checked: on
     # a loaded machine a PulseAudio underrun can split the sentence, and speech_back then
     # decodes the part before the gap as nothing.)
-    assert "desk phone" in recognise_speech(Path(recording))
+    heard_back = recognise_speech(Path(recording))
+    assert "desk phone" in heard_back, (heard_back, voiced_seconds(*read_wav(recording)))
 
 
 def test_decline_by_voice(
