@@ -28,7 +28,7 @@ def test_demo_runs_the_whole_loop_headless(tmp_path: Path) -> None:
         positions.append(events.index(name, positions[-1] + 1))
     assert 'heard     text="answer on my headset"' in result.stdout
     assert "status=204" in result.stdout
-    assert 'text="Answered on your headset."' in result.stdout
+    assert 'text="The call was answered. Your headset has it."' in result.stdout
     assert "demo: the call was answered on Webex Desktop Application" in result.stdout
     speech = runtime / "assistant" / "speech.wav"  # the private per-user folder
     assert f"the assistant's speech is in {speech}" in result.stdout

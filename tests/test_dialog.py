@@ -117,12 +117,12 @@ def test_ring_announces_caller_and_answer_on_device_answers_there(rig: Rig) -> N
     assert [a["json"] for a in answers] == [
         {"callId": call_id, "endpointId": rig.endpoint_id("Cisco 8865 (Desk phone)")}
     ]
-    assert rig.voice.said[-1] == "Answered on your desk phone."
+    assert rig.voice.said[-1] == "The call was answered. Your desk phone has it."
     assert rig.dialog.state is State.FOLLOW_UP
     rig.poll()
     rig.hear("hang up")
     assert [r["json"] for r in rig.webex_requests("/calls/hangup")] == [{"callId": call_id}]
-    assert rig.voice.said[-1] == "Hung up."
+    assert rig.voice.said[-1] == "The call is over."
     assert rig.event_names()[:3] == ["ringing", "listening", "heard"]
     assert "action" in rig.event_names()
 
@@ -134,7 +134,7 @@ def test_headset_alias_answers_on_the_application(rig: Rig) -> None:
     assert [a["json"] for a in rig.webex_requests("/calls/answer")] == [
         {"callId": call_id, "endpointId": rig.endpoint_id("Webex Desktop Application")}
     ]
-    assert rig.voice.said[-1] == "Answered on your headset."
+    assert rig.voice.said[-1] == "The call was answered. Your headset has it."
 
 
 def test_decline_rejects_busy(rig: Rig) -> None:
@@ -144,7 +144,7 @@ def test_decline_rejects_busy(rig: Rig) -> None:
     assert [r["json"] for r in rig.webex_requests("/calls/reject")] == [
         {"callId": call_id, "action": "busy"}
     ]
-    assert rig.voice.said[-1] == "Declined."
+    assert rig.voice.said[-1] == "The caller was turned away."
     assert rig.dialog.state is State.IDLE and not rig.dialog.listening
 
 
@@ -189,7 +189,7 @@ def test_webex_refusal_is_spoken_and_not_retried(rig: Rig) -> None:
     rig.emulator.add_fault(method="POST", path="/v1/telephony/calls/answer", status=409)
     rig.hear("answer on my desk phone")
     assert len(rig.webex_requests("/calls/answer")) == 1
-    assert rig.voice.said[-1] != "Answered on your desk phone."
+    assert rig.voice.said[-1] != "The call was answered. Your desk phone has it."
     assert "error" in rig.voice.earcons
     assert rig.dialog.state is State.RINGING  # still ringing: the person can try another device
 
@@ -220,7 +220,7 @@ def test_private_caller_and_waiting_calls(rig: Rig) -> None:
     assert rig.voice.said[-1].startswith("Call from 5 5 5 1 2 3 4. 1 more waiting.")
     rig.hear("answer")
     assert [a["json"] for a in rig.webex_requests("/calls/answer")] == [{"callId": newest}]
-    assert rig.voice.said[-1] == "Answered the call from 5 5 5 1 2 3 4."  # whose, of the two
+    assert rig.voice.said[-1] == "The call from 5 5 5 1 2 3 4 was answered."  # whose, of the two
 
 
 def test_follow_up_window_closes(rig: Rig) -> None:
@@ -258,7 +258,7 @@ def test_sleep_and_wake(rig: Rig) -> None:
     rig.hear("answer")
     assert rig.webex_requests("/calls/answer") == []
     rig.hear("start listening")
-    assert rig.voice.said[-1] == "I'm listening."
+    assert rig.voice.said[-1] == "I'm back, and paying attention."
 
 
 def test_always_mode_needs_the_wake_phrase(emulator: Any) -> None:
@@ -315,7 +315,7 @@ def test_acting_does_not_block_the_dialog(rig: Rig) -> None:
     assert rig.webex_requests("/calls/reject") == []
     rig.dialog.settle()
     assert [a["json"]["callId"] for a in rig.webex_requests("/calls/answer")] == [first]
-    assert rig.voice.said[-1] == "Answered on your desk phone."
+    assert rig.voice.said[-1] == "The call was answered. Your desk phone has it."
     action = [json.loads(line) for line in rig.events.getvalue().splitlines()
               if json.loads(line)["event"] == "action"]
     assert action[-1]["ok"] is True and action[-1]["status"] == 204  # what Webex replied
@@ -330,7 +330,7 @@ def test_a_call_that_stops_ringing_while_answering_is_said(rig: Rig) -> None:
     rig.emulator.end_call(call_id)
     rig.poll()  # the poller sees it stop while the request is in flight: nothing said yet
     rig.dialog.settle()
-    assert "Answered" not in rig.voice.said[-1]
+    assert "was answered" not in rig.voice.said[-1]
     assert rig.voice.said[-1] == "The call from Dana Smith stopped ringing."
     assert rig.voice.earcons[-1] == "error"
     assert rig.dialog.state is State.IDLE
@@ -394,16 +394,16 @@ def test_keys_act_like_speech(rig: Rig) -> None:
     assert [a["json"] for a in rig.webex_requests("/calls/answer")] == [
         {"callId": call_id, "endpointId": first.id}
     ]
-    assert rig.voice.said[-1] == f"Answered on your {rig.directory.label(first)}."
+    assert rig.voice.said[-1] == f"The call was answered. Your {rig.directory.label(first)} has it."
     rig.dialog.on_key("s")
     assert rig.dialog.state is State.SLEEPING
     rig.dialog.on_key("s")
-    assert rig.dialog.state is not State.SLEEPING and rig.voice.said[-1] == "I'm listening."
+    assert rig.dialog.state is not State.SLEEPING and rig.voice.said[-1] == "I'm back, and paying attention."
     rig.emulator.ring(name="Lee Park")
     rig.poll()
     rig.dialog.on_key("d")
     rig.dialog.settle()
-    assert rig.voice.said[-1] == "Declined."
+    assert rig.voice.said[-1] == "The caller was turned away."
 
 
 def test_auto_verbosity_gives_instructions_for_the_first_calls_then_the_name_only(emulator: Any) -> None:
@@ -481,7 +481,7 @@ def test_a_setting_changed_by_voice_applies_at_once_and_survives_a_restart(
     rig.dialog._preferences = Preferences(path)
     rig.hear("speak slower")
     assert rig.voice.adjusted == [{"rate_wpm": 150}]
-    assert rig.voice.said[-1] == "OK, I'll speak slower."
+    assert rig.voice.said[-1] == "OK, slower from now on."
     rig.hear("turn off the beeps")
     rig.hear("shorter prompts")
     rigs.close()
@@ -528,16 +528,16 @@ def test_a_command_barged_in_with_a_headset_is_acted_on(rig: Rig) -> None:
     rig.hear("answer on my desk phone", speaking=True)
     assert rig.voice.stops == stops + 1  # the prompt is cut at once
     assert [a["json"]["callId"] for a in rig.webex_requests("/calls/answer")] == [call_id]
-    assert rig.voice.said[-1] == "Answered on your desk phone."
+    assert rig.voice.said[-1] == "The call was answered. Your desk phone has it."
 
 
 RINGING_INTENTS = [
     # said, Webex path, body beyond callId, spoken outcome
-    ("decline", "/calls/reject", {"action": "busy"}, "Declined."),
-    ("ignore the call", "/calls/reject", {"action": "ignore"}, "Ignored. The caller still hears ringing."),
-    ("send it to voicemail", "/calls/divert", {"toVoicemail": True}, "Sent to voicemail."),
+    ("decline", "/calls/reject", {"action": "busy"}, "The caller was turned away."),
+    ("ignore the call", "/calls/reject", {"action": "ignore"}, "Your devices are silent now. The caller still hears ringing."),
+    ("send it to voicemail", "/calls/divert", {"toVoicemail": True}, "The caller was passed to your voicemail box."),
     # Webex: hangup on an unanswered incoming call rejects it (sent to busy)
-    ("hang up", "/calls/hangup", {}, "Hung up."),
+    ("hang up", "/calls/hangup", {}, "The call is over."),
 ]
 
 
@@ -556,11 +556,11 @@ def test_every_ringing_intent_through_the_dialog(
 
 
 CALL_INTENTS = [
-    ("put the call on hold", "/calls/hold", "The call is on hold."),
-    ("resume the call", "/calls/resume", "The call is resumed."),
-    ("mute", "/calls/mute", "Muted."),
-    ("unmute", "/calls/unmute", "Unmuted."),
-    ("hang up", "/calls/hangup", "Hung up."),
+    ("put the call on hold", "/calls/hold", "The caller is held and waiting."),
+    ("resume the call", "/calls/resume", "You're back on the call."),
+    ("mute", "/calls/mute", "Your microphone is off."),
+    ("unmute", "/calls/unmute", "Your microphone is on."),
+    ("hang up", "/calls/hangup", "The call is over."),
 ]
 
 
@@ -593,7 +593,7 @@ def test_every_conversation_intent_through_the_dialog(rig: Rig) -> None:
     rig.hear("answer on the phone")
     assert rig.dialog.state is State.ASKING
     rig.hear("cancel")
-    assert rig.voice.said[-1] == "Cancelled." and rig.dialog.state is State.RINGING
+    assert rig.voice.said[-1] == "OK, nothing was done." and rig.dialog.state is State.RINGING
     rig.hear("mute")  # nothing connected yet
     assert rig.voice.said[-1] == "There is no call to control right now."
     assert rig.emulator.requests()[-1]["path"].endswith("/telephony/calls")  # only polls

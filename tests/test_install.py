@@ -191,7 +191,7 @@ def test_devices_against_the_installed_emulator(installed: Installed, installed_
 def test_demo_answers_the_call(installed: Installed) -> None:
     result = installed.run("demo", "--simulate")
     assert result.returncode == 0, result.stdout + result.stderr
-    assert 'text="Answered on your headset."' in result.stdout
+    assert 'text="The call was answered. Your headset has it."' in result.stdout
     assert "demo: the call was answered on Webex Desktop Application" in result.stdout
 
 

@@ -55,7 +55,7 @@ def test_keys_answer_a_ringing_call_and_every_sentence_is_a_text_line(
         _wait_line(lines, seen, "Call from Dana Smith.")
         process.stdin.write(b"2")  # the second listed device
         process.stdin.flush()
-        _wait_line(lines, seen, "Answered on your")
+        _wait_line(lines, seen, "The call was answered. Your")
         answers = emulator_process.requests("/calls/answer")
         assert len(answers) == 1 and answers[0]["status"] == 204
         assert "endpointId" in answers[0]["json"]

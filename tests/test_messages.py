@@ -69,7 +69,7 @@ def test_a_missing_language_falls_back_to_english_with_a_warning(caplog: pytest.
 def test_all_sentences_are_the_english_dialog_templates() -> None:
     """tests/speech_back.py recognises the assistant's replies with this grammar."""
     sentences = Messages.load().all_sentences()
-    assert "Answered on your {device}." in sentences and "Nothing is ringing right now." in sentences
+    assert "The call was answered. Your {device} has it." in sentences and "Nothing is ringing right now." in sentences
     assert not any(HANGUL.search(s) for s in sentences)
 
 

@@ -64,7 +64,7 @@ def test_answer_desk_phone_json(tmp_path: Path, emulator: Emulator) -> None:
     outcome = json.loads(result.stdout)
     assert outcome == {
         "ok": True, "action": "answer", "callId": call_id, "endpointId": desk_id(emulator),
-        "device": DESK, "message": "Answered on your desk phone.", "status": 204,
+        "device": DESK, "message": "The call was answered. Your desk phone has it.", "status": 204,
     }
     [request] = answers(emulator)
     assert request["json"] == {"callId": call_id, "endpointId": desk_id(emulator)}
@@ -84,7 +84,7 @@ def test_answer_with_nothing_ringing_explains_and_exits_1(tmp_path: Path, emulat
 def test_answer_without_words_uses_the_primary_device(tmp_path: Path, emulator: Emulator) -> None:
     call_id = emulator.ring("Dana")
     result = assistant(tmp_path, emulator, "answer")
-    assert (result.returncode, result.stdout) == (0, "Answered.\n")
+    assert (result.returncode, result.stdout) == (0, "The call was answered. You're connected.\n")
     assert [r["json"] for r in answers(emulator)] == [{"callId": call_id}]
 
 
@@ -94,7 +94,7 @@ def test_with_two_calls_ringing_the_answer_names_whose_call(tmp_path: Path, emul
     newest = emulator.ring("Lee Park")
     result = assistant(tmp_path, emulator, "answer", "desk", "phone")
     assert (result.returncode, result.stdout) == (
-        0, "Answered the call from Lee Park on your desk phone.\n")
+        0, "The call from Lee Park was answered. Your desk phone has it.\n")
     assert [r["json"]["callId"] for r in answers(emulator)] == [newest]
 
 
@@ -125,7 +125,7 @@ def test_webex_refusal_is_spoken_with_status(tmp_path: Path, emulator: Emulator)
 def test_decline(tmp_path: Path, emulator: Emulator) -> None:
     call_id = emulator.ring("Dana")
     result = assistant(tmp_path, emulator, "decline", "--json")
-    assert result.returncode == 0 and json.loads(result.stdout)["message"] == "Declined."
+    assert result.returncode == 0 and json.loads(result.stdout)["message"] == "The caller was turned away."
     [reject] = [r for r in emulator.requests() if r["path"].endswith("/reject")]
     assert reject["json"] == {"callId": call_id, "action": "busy"}
     assert assistant(tmp_path, emulator, "decline").returncode == 1
@@ -181,7 +181,7 @@ def test_speak_hook_gets_the_outcome(emulator: Emulator, monkeypatch: pytest.Mon
     emulator.ring("Dana")
     settings = Settings(webex=WebexSettings(url=emulator.url, access_token=emulator.token))
     code = webex_cmds.run_decline(argparse.Namespace(json=False), settings)
-    assert code == 0 and spoken == ["Declined."] and capsys.readouterr().out == "Declined.\n"
+    assert code == 0 and spoken == ["The caller was turned away."] and capsys.readouterr().out == "The caller was turned away.\n"
 
 
 def test_answer_outcome_api(emulator: Emulator) -> None:
@@ -190,7 +190,7 @@ def test_answer_outcome_api(emulator: Emulator) -> None:
     with WebexClient(settings.webex) as client:
         outcome = webex_cmds.answer_outcome(client, settings, "reception phone")
     assert outcome.ok and outcome.call_id == call_id
-    assert outcome.message == "Answered on your reception phone."
+    assert outcome.message == "The call was answered. Your reception phone has it."
 
 
 def test_emulator_command_prints_its_url_and_stops_cleanly(tmp_path: Path) -> None:
@@ -235,7 +235,7 @@ def test_answer_speaks_its_outcome(tmp_path: Path, emulator: Emulator) -> None:
         check=False, capture_output=True, text=True, env=run_env, timeout=60, cwd=tmp_path,
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "Answered on your headset."
+    assert result.stdout.strip() == "The call was answered. Your headset has it."
     with wave.open(str(spoken)) as wav:
         assert wav.getnframes() / wav.getframerate() > 0.8  # about a second of speech
 

@@ -341,10 +341,10 @@ def test_cli_answer_and_decline_never_report_a_false_success(
     if as_json:
         outcome = json.loads(out)
         assert outcome["ok"] is False and outcome["status"] == status, outcome
-        assert outcome["message"] and "Answered" not in outcome["message"]
+        assert outcome["message"] and not outcome["message"].startswith("The call was answered")
         assert not any(control_characters(s) or "\x1b" in s for s in iter_strings(outcome))
     else:
-        assert out.strip() and "Answered" not in out and "Declined" not in out
+        assert out.strip() and "The call was answered." not in out and "turned away" not in out
 
 
 HOSTILE_LIST_REPLIES: dict[str, tuple[Callable[[], Reply], int | None]] = {
