@@ -90,14 +90,26 @@ def recognise_speech(path: Path) -> str:
         s for s in catalogue_sentences() if all(decoder.lookup_word(w) for w in s.split())
     ]
     alternatives = " | ".join(f"( {s} )" for s in sentences)
-    decoder.add_jsgf_string("catalogue", f"#JSGF V1.0;\ngrammar c;\npublic <s> = {alternatives};\n")
+    # One or more clauses per stretch of sound: a stretch joined across a gap may hold several
+    decoder.add_jsgf_string("catalogue",
+                            f"#JSGF V1.0;\ngrammar c;\npublic <s> = ( {alternatives} )+;\n")
     decoder.activate_search("catalogue")
-    heard = []
-    for segment in _segments(_read_16k(path)):
+    def decode(audio: bytes) -> str:
         decoder.start_utt()
-        decoder.process_raw(segment, full_utt=True)
+        decoder.process_raw(audio, full_utt=True)
         decoder.end_utt()
         hypothesis = decoder.hyp()
-        if hypothesis is not None and hypothesis.hypstr:
-            heard.append(hypothesis.hypstr)
+        return str(hypothesis.hypstr) if hypothesis is not None else ""
+
+    heard = []
+    segments = _segments(_read_16k(path))
+    index = 0
+    while index < len(segments):
+        text = decode(segments[index])
+        if not text and index + 1 < len(segments):  # a gap split a clause: join the two halves
+            text = decode(segments[index] + segments[index + 1])
+            index += 1 if text else 0
+        if text:
+            heard.append(text)
+        index += 1
     return " | ".join(heard)
