@@ -185,15 +185,16 @@ def _write_long_wav(path: Path, minutes: int, command: bytes, at_second: int) ->
                 wav.writeframes(command)
 
 
-def test_a_ten_minute_file_is_transcribed_in_bounded_memory(
+def test_a_five_minute_file_is_transcribed_in_bounded_memory(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """Decoded whole, this file took 16 GB and 5 minutes; streamed, Python allocates a few MB."""
+    """Decoded whole, a ten-minute file took 16 GB and 5 minutes; streamed, Python allocates a few
+    MB whatever the length (five minutes here: the test suite must stay fast)."""
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
     monkeypatch.delenv("WEBEX_ACCESS_TOKEN", raising=False)
     command = synthesize("answer on the reception phone")
-    path = tmp_path / "ten_minutes.wav"
-    _write_long_wav(path, 10, command, at_second=300)
+    path = tmp_path / "five_minutes.wav"
+    _write_long_wav(path, 5, command, at_second=150)
     tracemalloc.start()
     try:
         code = main(["transcribe", "--engine", "pocketsphinx", str(path)])
@@ -205,7 +206,7 @@ def test_a_ten_minute_file_is_transcribed_in_bounded_memory(
     assert peak < 100 * 2**20, f"peak {peak / 2**20:.0f} MB"
     assert row["intent"] == "answer" and row["device"] == "Cisco 8865 (Phone in reception area)"
     assert row["utterances"] >= 1
-    assert row["audio_ms"] == pytest.approx(600_000 + len(command) / 32, abs=1)
+    assert row["audio_ms"] == pytest.approx(300_000 + len(command) / 32, abs=1)
 
 
 def test_a_long_file_streams_whatever_its_format(tmp_path: Path) -> None:
