@@ -215,7 +215,7 @@ def announce_section(part: dict[str, Any] | None) -> list[str]:
 
 def selfhear_section(part: dict[str, Any] | None) -> list[str]:
     failed = _failed(part, "Own voice")
-    if failed or part is None or part.get("skipped"):
+    if failed or part is None:
         return failed or []
     return [
         f"**Own voice** (`bench/selfhear.py`): {part['cycles']} ring cycles with the virtual "

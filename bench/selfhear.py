@@ -24,8 +24,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-from fixtures_audio import loopback, start_pulse, stop_pulse  # noqa: E402
-from fixtures_loop import listen_starter, running_emulator  # noqa: E402
+from fixtures_audio import start_pulse, stop_pulse  # noqa: E402
+from fixtures_loop import listen_starter, ring_cycles_over_own_voice, running_emulator  # noqa: E402
 
 
 def run(cycles: int = 20) -> dict[str, Any]:
@@ -38,22 +38,9 @@ def run(cycles: int = 20) -> dict[str, Any]:
             with running_emulator() as emulator, listen_starter(pulse, work) as start:
                 listen = start(emulator.url)
                 started = time.monotonic()
-                done = 0
-                with loopback(pulse):
-                    for _ in range(cycles):
-                        call_id = emulator.ring(name="Dana Smith")
-                        listen.wait_for("spoken",
-                                        lambda r: r["text"].startswith("Call from Dana Smith"))
-                        time.sleep(0.3)
-                        emulator.control("POST", f"/_emulator/calls/{call_id}/end",
-                                         {"reason": "remote"})
-                        listen.wait_for("spoken", lambda r: "stopped ringing" in r["text"])
-                        done += 1
-                time.sleep(1.0)
+                posts = ring_cycles_over_own_voice(pulse, emulator, listen, cycles)
                 names = listen.names()
-                posts = [r for r in emulator.requests()
-                         if r["method"] == "POST" and "/telephony/calls/" in r["path"]]
-                return {"cycles": done, "heard": names.count("heard"),
+                return {"cycles": cycles, "heard": names.count("heard"),
                         "actions": names.count("action"), "call_control_posts": len(posts),
                         "seconds": round(time.monotonic() - started, 1)}
         finally:

@@ -7,6 +7,7 @@ timeout and a failing wait prints the events and the process's stderr.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -17,10 +18,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import contextlib
-
 import httpx
 import pytest
+from fixtures_audio import loopback
 
 EVENT_TIMEOUT_SECONDS = 60.0
 
@@ -159,6 +159,23 @@ def listen_starter(pulse: Any, folder: Path) -> Iterator[Callable[..., ListenPro
 def start_listen(pulse: Any, tmp_path: Path) -> Iterator[Callable[..., ListenProcess]]:
     with listen_starter(pulse, tmp_path) as start:
         yield start
+
+
+def ring_cycles_over_own_voice(pulse: Any, emulator: EmulatorProcess, listen: ListenProcess,
+                               cycles: int) -> list[dict[str, Any]]:
+    """With the virtual speaker looped into the microphone: ring a call, wait for its
+    announcement, end it from the far side, wait for "stopped ringing"; ``cycles`` times. The
+    call-control requests Webex got meanwhile (there must be none); also for bench/selfhear.py."""
+    with loopback(pulse):
+        for _ in range(cycles):
+            call_id = emulator.ring(name="Dana Smith")
+            listen.wait_for("spoken", lambda r: r["text"].startswith("Call from Dana Smith"))
+            time.sleep(0.3)
+            emulator.control("POST", f"/_emulator/calls/{call_id}/end", {"reason": "remote"})
+            listen.wait_for("spoken", lambda r: "stopped ringing" in r["text"])
+    time.sleep(1.0)
+    return [r for r in emulator.requests()
+            if r["method"] == "POST" and "/telephony/calls/" in r["path"]]
 
 
 @pytest.fixture

@@ -14,8 +14,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from fixtures_audio import loopback, play_into_mic, read_wav, record_speaker, voiced_seconds
-from fixtures_loop import EmulatorProcess, ListenProcess
+from fixtures_audio import play_into_mic, read_wav, record_speaker, voiced_seconds
+from fixtures_loop import EmulatorProcess, ListenProcess, ring_cycles_over_own_voice
 from fixtures_speech import synthesize
 from speech_back import recognise_speech
 
@@ -147,19 +147,9 @@ def test_own_voice_never_causes_an_action(
 ) -> None:
     """The speaker leaks into the microphone; ring cycles of prompts must not act."""
     listen = start_listen(emulator_process.url)
-    with loopback(pulse):
-        for _ in range(OWN_VOICE_CYCLES):
-            call_id = emulator_process.ring(name="Dana Smith")
-            listen.wait_for("spoken", lambda r: r["text"].startswith("Call from Dana Smith"))
-            time.sleep(0.3)
-            emulator_process.control("POST", f"/_emulator/calls/{call_id}/end", {"reason": "remote"})
-            listen.wait_for("spoken", lambda r: "stopped ringing" in r["text"])
-    time.sleep(1.0)
+    posts = ring_cycles_over_own_voice(pulse, emulator_process, listen, OWN_VOICE_CYCLES)
     assert "action" not in listen.names()
-    calls_requests = [
-        r for r in emulator_process.requests() if r["method"] == "POST" and "/telephony/calls/" in r["path"]
-    ]
-    assert calls_requests == []
+    assert posts == []
 
 
 def test_ctrl_c_stops_cleanly(
