@@ -27,7 +27,7 @@ from assistant.config import Settings
 from assistant.dialog import Dialog
 from assistant.events import EventLog
 from assistant.protocols import CallControl, Speaker
-from assistant.speech.base import SpeechEngine, Transcript
+from assistant.speech.base import Recognizer, SpeechEngine, Transcript
 from assistant.speech.endpointing import new_listener
 
 log = logging.getLogger(__name__)
@@ -125,6 +125,7 @@ class Assistant:
         self._events = events
         self._queue: queue.Queue[CallEvent | Heard | DeviceNotice | KeyPress] = queue.Queue()
         self.crashed: set[str] = set()  # names of threads that ended by a failure
+        self._recognizer: Recognizer | None = None  # built ahead, for the first microphone part
 
     def notice(self, name: str, fields: dict[str, Any]) -> None:
         """``on_event`` for the microphone: its errors and recoveries reach the dialog."""
@@ -134,6 +135,12 @@ class Assistant:
             keys: Callable[[threading.Event], Iterable[str]] | None = None) -> None:
         watcher = CallWatcher(self._client, self._settings.webex.poll_interval_seconds)
         say = self.dialog.messages.say
+        # Built before "ready" (spot mode's three decoders take about 0.3 s of CPU), so that
+        # ready means hearing. If it fails, the microphone part tries again and says so.
+        try:
+            self._recognizer = self._engine.recognizer()
+        except Exception:
+            log.exception("the recogniser could not be built before ready")
         parts = [
             _Part("call-poller", lambda: watcher.run(self._queue.put, stop), say("poller_failed")),
             _Part("microphone", lambda: self._hear(microphone, stop), say("listening_failed")),
@@ -213,7 +220,8 @@ class Assistant:
 
     def _hear(self, microphone: FrameSource, stop: threading.Event) -> None:
         """Raises on failure: the supervisor says so and starts listening again."""
-        listener = new_listener(self._engine.recognizer(), self._settings.speech)
+        recognizer, self._recognizer = self._recognizer or self._engine.recognizer(), None
+        listener = new_listener(recognizer, self._settings.speech)
         was_speaking = False
         for frame in microphone.frames():
             if stop.is_set():

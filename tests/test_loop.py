@@ -195,3 +195,32 @@ def test_a_start_up_failure_is_said_before_listen_stops(emulator: Emulator, tmp_
             time.sleep(0.5)
     assert isinstance(run.failed, ModelError)
     assert run.said() == [run.failed.spoken]  # the reason, aloud
+
+
+def test_ready_means_the_recogniser_is_built(
+    emulator: Emulator, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """"ready" comes after the recogniser exists (spot mode's decoders take ~0.3 s to build),
+    and the microphone part uses that one instead of building another."""
+    from assistant.speech.pocketsphinx import PocketSphinxEngine
+
+    built: list[int] = []
+    real = PocketSphinxEngine.recognizer
+    holder: dict[str, Running] = {}
+
+    def recognizer(self: PocketSphinxEngine) -> Any:
+        made = real(self)
+        time.sleep(0.2)  # a slow machine
+        built.append(sum(r["event"] == "ready" for r in holder["run"].records))
+        return made
+
+    monkeypatch.setattr(PocketSphinxEngine, "recognizer", recognizer)
+    microphone = FlakyMicrophone()
+    run = holder["run"] = Running(settings_for(emulator.url, emulator.token, tmp_path), microphone)
+    with run:
+        run.wait_event("ready")
+        deadline = time.monotonic() + HANG_SECONDS
+        while microphone.opened < 1 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert microphone.opened == 1
+    assert built == [0], "built after ready, or built twice"
