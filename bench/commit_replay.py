@@ -19,6 +19,9 @@ other commands in voices of three synthesizers, and commands with a hesitation i
 
     .venv/bin/python bench/commit_replay.py [--rooms quiet,babble12] [--seeds 2] [--json FILE]
 
+``--holdout`` replays instead 16 hesitations ("pick up on the ... webex app") in 8 voices that
+no constant of the endpointer was chosen on (``holdout_cases``).
+
 ``--set NAME=VALUE`` overrides a constant of ``spot_endpointing``; the endpointer as it was
 before the early peek: ``--set PEEK_AFTER_MS=200 --set SQUEEZED_FRAMES_PER_PHONE=0``.
 """
@@ -48,6 +51,7 @@ from assistant.speech.pocketsphinx import PocketSphinxEngine  # noqa: E402
 
 FRAME_MS = 20
 FRAME_BYTES = 640
+HOLDOUT = False
 ROOMS = {"quiet": None, "babble20": 20.0, "babble12": 12.0, "babble6": 6.0}
 BEFORE_MS, AFTER_MS = 1500, 2500
 LIVE_VOICES = ("en-us", "en-us+m3", "en-us+f2", "en-gb")  # bench/latency.py's
@@ -68,6 +72,34 @@ HESITATIONS = [  # (speaker id, first part, pause ms, second part, device)
     ("flite:slt:f0:d1", "answer the call on my", 250, "desk phone", "desk phone"),
     ("espeak:en-us+m7:p51:s163:g3", "answer on the", 300, "reception phone", "reception phone"),
 ]
+
+# --holdout: hesitations in voices and with devices the constants above were never chosen on
+HOLDOUT_VOICES = ("cmu:awb", "cmu:kal", "espeak:en-gb-x-rp+m2", "espeak:en-029+f1",
+                  "espeak:en-gb-scotland+m4", "espeak:en-us+Andy", "espeak:en-gb-x-gbcwmd+steph",
+                  "cmu:slt")
+HOLDOUT_FIRST = ("answer on my", "answer the call on my", "pick up on the", "take it on my")
+HOLDOUT_DEVICES = ("headset", "desk phone", "webex app", "reception phone")
+HOLDOUT_PAUSES = (300, 450, 600, 750)
+
+
+def holdout_cases() -> list[Case]:
+    """Two hesitations per held-out voice group: every first part, device and pause is used."""
+    groups: dict[str, Any] = {}
+    for spk in corpus.speakers():
+        if spk.group in HOLDOUT_VOICES:
+            groups.setdefault(spk.group, spk)
+    out = []
+    for i, group in enumerate(HOLDOUT_VOICES):
+        spk = groups[group]
+        for j in range(2):
+            k = 2 * i + j
+            first, device = HOLDOUT_FIRST[k % 4], HOLDOUT_DEVICES[(k // 4 + k) % 4]
+            pause = HOLDOUT_PAUSES[(k // 2) % 4]
+            speech = (corpus.synthesize(spk, first) + bytes(32 * pause)
+                      + corpus.synthesize(spk, device))
+            out.append(Case(f"{first} ..{pause}.. {device} [{spk.id}]", speech, "answer", device,
+                            spk.group))
+    return out
 
 
 @dataclass
@@ -129,7 +161,8 @@ def replay(listener: Any, pcm: bytes, end_ms: float, rtf: float) -> dict[str, An
         peeks.append({"at_ms": fed, "quiet_ms": listener._quiet_ms,
                       "ms": (time.perf_counter() - t0) * 1000, "text": result.text,
                       "ok": result.accepted,
-                      "rate": (result.details or {}).get("last_word_rate")})
+                      "rate": (result.details or {}).get("last_word_rate"),
+                      "gap": round((result.details or {}).get("last_gap", -1), 1)})
         return result
 
     recognizer.peek = timed_peek
@@ -170,7 +203,7 @@ def run(rooms: list[str], rtf: float, seeds: int = 1) -> dict[str, Any]:
     for room in rooms:
         counts = {"right": 0, "wrong": 0, "missed": 0}
         commit, model, wall, decode, n_peeks = [], [], [], [], []
-        for seed, case in enumerate(cases() * seeds):
+        for seed, case in enumerate((holdout_cases() if HOLDOUT else cases()) * seeds):
             pcm, end_ms = stream_for(case, ROOMS[room], seed)
             r = replay(listener, pcm, end_ms, rtf)
             t = r.get("transcript")
@@ -189,7 +222,7 @@ def run(rooms: list[str], rtf: float, seeds: int = 1) -> dict[str, Any]:
                     "commit_ms": round(r.get("commit_ms", float("nan")), 1),
                     "model_ms": round(r.get("model_ms", float("nan")), 1),
                     "wall_ms": round(r.get("wall_ms", float("nan")), 1),
-                    "peeks": [(round(p["quiet_ms"]), round(p["ms"]), p["text"], p["ok"], p["rate"])
+                    "peeks": [(round(p["quiet_ms"]), round(p["ms"]), p["text"], p["ok"], p["rate"], p["gap"])
                               for p in r["peeks"]]}
             trials.append(line)
             print(json.dumps(line), flush=True)
@@ -204,6 +237,8 @@ def run(rooms: list[str], rtf: float, seeds: int = 1) -> dict[str, Any]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--holdout", action="store_true",
+                        help="hesitations in other voices (holdout_cases) instead of the cases")
     parser.add_argument("--rooms", default="quiet,babble12", help=",".join(ROOMS))
     parser.add_argument("--json", metavar="FILE", help="write the results here too")
     parser.add_argument("--rtf", type=float, default=0.1,
@@ -216,6 +251,8 @@ def main() -> int:
     for item in args.set:
         name, value = item.split("=")
         setattr(spot_endpointing, name, float(value))
+    global HOLDOUT
+    HOLDOUT = args.holdout
     results = run(args.rooms.split(","), args.rtf, args.seeds)
     for row in results["rows"]:
         print(json.dumps(row))

@@ -104,6 +104,12 @@ def test_a_complete_command_is_decoded_while_the_commit_waits(
 @pytest.mark.parametrize(("speaker_id", "first", "pause_ms", "second", "device"), [
     ("espeak:en-us+f2:p37:s141:g1", "answer on my", 300, "desk phone", "desk phone"),
     ("flite:slt:f0:d1", "answer on my", 500, "headset", "headset"),
+    # in bench/commit_replay.py acted on in the pause as "answer on the app" ("app" 4.5 frames
+    # per phone), "answer the call on my app" (then taken as the end when the pause ran on)
+    # and "pick up on app" (the "app" 45 dB under the loudest word: the pause itself)
+    ("espeak:en-us+m7:p51:s163:g3", "answer on the", 300, "reception phone", "reception phone"),
+    ("flite:rms:f0:d1", "answer the call on my", 700, "headset", "headset"),
+    ("flite:kal:f0:d1", "pick up on the", 450, "webex app", "webex app"),
 ])
 def test_a_pause_inside_a_command_does_not_end_it_early(
     spotting_engine: PocketSphinxEngine, speaker_id: str, first: str, pause_ms: int,
