@@ -51,7 +51,6 @@ from assistant.speech.pocketsphinx import PocketSphinxEngine  # noqa: E402
 
 FRAME_MS = 20
 FRAME_BYTES = 640
-HOLDOUT = False
 ROOMS = {"quiet": None, "babble20": 20.0, "babble12": 12.0, "babble6": 6.0}
 BEFORE_MS, AFTER_MS = 1500, 2500
 LIVE_VOICES = ("en-us", "en-us+m3", "en-us+f2", "en-gb")  # bench/latency.py's
@@ -72,35 +71,6 @@ HESITATIONS = [  # (speaker id, first part, pause ms, second part, device)
     ("flite:slt:f0:d1", "answer the call on my", 250, "desk phone", "desk phone"),
     ("espeak:en-us+m7:p51:s163:g3", "answer on the", 300, "reception phone", "reception phone"),
 ]
-
-# --holdout: hesitations in voices and with devices the constants above were never chosen on
-HOLDOUT_VOICES = ("cmu:awb", "cmu:kal", "espeak:en-gb-x-rp+m2", "espeak:en-029+f1",
-                  "espeak:en-gb-scotland+m4", "espeak:en-us+Andy", "espeak:en-gb-x-gbcwmd+steph",
-                  "cmu:slt")
-HOLDOUT_FIRST = ("answer on my", "answer the call on my", "pick up on the", "take it on my")
-HOLDOUT_DEVICES = ("headset", "desk phone", "webex app", "reception phone")
-HOLDOUT_PAUSES = (300, 450, 600, 750)
-
-
-def holdout_cases() -> list[Case]:
-    """Two hesitations per held-out voice group: every first part, device and pause is used."""
-    groups: dict[str, Any] = {}
-    for spk in corpus.speakers():
-        if spk.group in HOLDOUT_VOICES:
-            groups.setdefault(spk.group, spk)
-    out = []
-    for i, group in enumerate(HOLDOUT_VOICES):
-        spk = groups[group]
-        for j in range(2):
-            k = 2 * i + j
-            first, device = HOLDOUT_FIRST[k % 4], HOLDOUT_DEVICES[(k // 4 + k) % 4]
-            pause = HOLDOUT_PAUSES[(k // 2) % 4]
-            speech = (corpus.synthesize(spk, first) + bytes(32 * pause)
-                      + corpus.synthesize(spk, device))
-            out.append(Case(f"{first} ..{pause}.. {device} [{spk.id}]", speech, "answer", device,
-                            spk.group))
-    return out
-
 
 @dataclass
 class Case:
@@ -132,6 +102,35 @@ def cases() -> list[Case]:
                   + corpus.synthesize(spk, second))
         out.append(Case(f"{first} ..{pause}.. {second} [{sid}]", speech, "answer", device,
                         spk.group))
+    return out
+
+
+# --holdout: hesitations in voices and with devices the constants above were never chosen on
+HOLDOUT_VOICES = ("cmu:awb", "cmu:kal", "espeak:en-gb-x-rp+m2", "espeak:en-029+f1",
+                  "espeak:en-gb-scotland+m4", "espeak:en-us+Andy", "espeak:en-gb-x-gbcwmd+steph",
+                  "cmu:slt")
+HOLDOUT_FIRST = ("answer on my", "answer the call on my", "pick up on the", "take it on my")
+HOLDOUT_DEVICES = ("headset", "desk phone", "webex app", "reception phone")
+HOLDOUT_PAUSES = (300, 450, 600, 750)
+
+
+def holdout_cases() -> list[Case]:
+    """Two hesitations per held-out voice group: every first part, device and pause is used."""
+    groups: dict[str, Any] = {}
+    for spk in corpus.speakers():
+        if spk.group in HOLDOUT_VOICES:
+            groups.setdefault(spk.group, spk)
+    out = []
+    for i, group in enumerate(HOLDOUT_VOICES):
+        spk = groups[group]
+        for j in range(2):
+            k = 2 * i + j
+            first, device = HOLDOUT_FIRST[k % 4], HOLDOUT_DEVICES[(k // 4 + k) % 4]
+            pause = HOLDOUT_PAUSES[(k // 2) % 4]
+            speech = (corpus.synthesize(spk, first) + bytes(32 * pause)
+                      + corpus.synthesize(spk, device))
+            out.append(Case(f"{first} ..{pause}.. {device} [{spk.id}]", speech, "answer", device,
+                            spk.group))
     return out
 
 
@@ -195,7 +194,7 @@ def percentile(values: list[float], p: float) -> float | None:
     return round(ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))], 1)
 
 
-def run(rooms: list[str], rtf: float, seeds: int = 1) -> dict[str, Any]:
+def run(rooms: list[str], rtf: float, seeds: int = 1, holdout: bool = False) -> dict[str, Any]:
     engine = PocketSphinxEngine(CommandLanguage.load("en", DEVICE_PHRASES),
                                 recognition=Recognition.SPOT)
     listener = spot_endpointing.SpottingListener(engine.recognizer(), SpeechSettings())
@@ -203,7 +202,7 @@ def run(rooms: list[str], rtf: float, seeds: int = 1) -> dict[str, Any]:
     for room in rooms:
         counts = {"right": 0, "wrong": 0, "missed": 0}
         commit, model, wall, decode, n_peeks = [], [], [], [], []
-        for seed, case in enumerate((holdout_cases() if HOLDOUT else cases()) * seeds):
+        for seed, case in enumerate((holdout_cases() if holdout else cases()) * seeds):
             pcm, end_ms = stream_for(case, ROOMS[room], seed)
             r = replay(listener, pcm, end_ms, rtf)
             t = r.get("transcript")
@@ -222,8 +221,8 @@ def run(rooms: list[str], rtf: float, seeds: int = 1) -> dict[str, Any]:
                     "commit_ms": round(r.get("commit_ms", float("nan")), 1),
                     "model_ms": round(r.get("model_ms", float("nan")), 1),
                     "wall_ms": round(r.get("wall_ms", float("nan")), 1),
-                    "peeks": [(round(p["quiet_ms"]), round(p["ms"]), p["text"], p["ok"], p["rate"], p["gap"])
-                              for p in r["peeks"]]}
+                    "peeks": [(round(p["quiet_ms"]), round(p["ms"]), p["text"], p["ok"], p["rate"],
+                               p["gap"]) for p in r["peeks"]]}
             trials.append(line)
             print(json.dumps(line), flush=True)
         row = {"room": room, **counts, "commit_ms_p50": percentile(commit, 50),
@@ -251,9 +250,7 @@ def main() -> int:
     for item in args.set:
         name, value = item.split("=")
         setattr(spot_endpointing, name, float(value))
-    global HOLDOUT
-    HOLDOUT = args.holdout
-    results = run(args.rooms.split(","), args.rtf, args.seeds)
+    results = run(args.rooms.split(","), args.rtf, args.seeds, args.holdout)
     for row in results["rows"]:
         print(json.dumps(row))
     if args.json:

@@ -11,8 +11,8 @@ live set-up):
 * ``cpu_percent`` of one core (utime + stime from /proc/<pid>/stat): ``cpu_percent_settling``
   over the first ``SETTLE_SECONDS`` after ``ready`` (the voice prepares its fixed sentences
   then: measured at 8.2 % in the first 10 s against 3.5 % and 3.0 % in the next two), then
-  while listening ``--seconds`` to silence (idle) and ``--seconds`` to office babble. ``[dialog] listen_mode = "always"``
-  so the recogniser hears everything: in the default ``ringing`` mode it only decodes while a
+  while listening ``--seconds`` to silence (idle) and ``--seconds`` to office babble.
+  ``[dialog] listen_mode = "always"`` so the recogniser hears everything: in the default ``ringing`` mode it only decodes while a
   call rings, and the figure is the cost of listening while it does;
 * the decode real-time factor: ``assistant transcribe --json`` over a handful of clips,
   sum(decode_ms) / sum(audio_ms) and the median per clip.
@@ -121,7 +121,7 @@ def measure_mode(work: Path, mode: str, engine: str, seconds: float, babble: np.
     with LiveSession(work / mode, config) as session:
         pid = session.listen.process.pid
         ready_seconds = session.ready["t"] - session.started_at
-        settling_cpu = listen_for(pid, SETTLE_SECONDS, rss["silence"])
+        settling_cpu = listen_for(pid, SETTLE_SECONDS, [])  # start-up: not the steady RSS
         silence_cpu = listen_for(pid, seconds, rss["silence"])
         player, babble_start = BabblePlayer(session.pulse, babble).start(), time.time()
         try:

@@ -62,18 +62,23 @@ WORD_BELOW_DB = 25.0
 LAST_WORD_BELOW_DB = 30.0
 
 
-def _last_gap(words: list[Segment], levels: np.ndarray) -> float:
-    """dB by which the last word's median frame is under the loudest word's median frame."""
+def _word_levels(words: list[Segment], levels: np.ndarray) -> list[np.ndarray]:
+    """Each word's frame levels (words with no frames left out)."""
     spans = [levels[s.start : s.end + 1] for s in words if s.end >= s.start]
-    medians = [float(np.median(x)) for x in spans if len(x)]
+    return [x for x in spans if len(x)]
+
+
+def _last_gap(spans: list[np.ndarray]) -> float:
+    """dB by which the last word's median frame is under the loudest word's median frame."""
+    medians = [float(np.median(x)) for x in spans]
     return max(medians) - medians[-1] if medians else 0.0
 
 
 def _all_said(words: list[Segment], levels: np.ndarray) -> bool:
-    spans = [levels[s.start : s.end + 1] for s in words if s.end >= s.start]
-    means = [float(10 * np.log10(np.mean(10 ** (x / 10)))) for x in spans if len(x)]
+    spans = _word_levels(words, levels)
+    means = [float(10 * np.log10(np.mean(10 ** (x / 10)))) for x in spans]
     return not means or (min(means) >= max(means) - WORD_BELOW_DB
-                         and _last_gap(words, levels) <= LAST_WORD_BELOW_DB)
+                         and _last_gap(spans) <= LAST_WORD_BELOW_DB)
 
 
 def segments(decoder: object) -> list[Segment]:
@@ -152,7 +157,7 @@ class SpottingRecognizer(Recognizer):
             if strict.accepted and strict.command is not None:
                 strict.decode_ms, strict.audio_ms = watch.ms + strict.decode_ms, audio_ms
                 strict.details = {"strict": 1.0, "last_word_rate": self._last_rate(said),
-                                  "last_gap": _last_gap(said, levels)}
+                                  "last_gap": _last_gap(_word_levels(said, levels))}
                 return strict
             spotted = self._decode("spotting", pcm)
             if any(s.word.startswith(DECOY_PREFIX) for s in spotted):
@@ -187,6 +192,6 @@ class SpottingRecognizer(Recognizer):
         values["confidence"] = confidence
         shown = text if accepted or confidence >= REPORT_ABOVE else ""
         values |= {"spotted": float(len(words)), "last_word_rate": self._last_rate(words),
-                   "last_gap": _last_gap(words, levels)}
+                   "last_gap": _last_gap(_word_levels(words, levels))}
         return Transcript(shown, accepted, command, round(confidence, 3), watch.ms, audio_ms,
                           device_only, details=values)
