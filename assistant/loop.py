@@ -234,5 +234,8 @@ class Assistant:
                 listener.reset()
                 continue
             transcript = listener.feed(frame)
-            if transcript is not None and transcript.text.strip():
+            if transcript is None:
+                continue
+            if transcript.text.strip():
                 self._queue.put(Heard(transcript, speaking))
+            recognizer.release()  # after the dialog has the transcript: off the answer's path

@@ -224,3 +224,48 @@ def test_ready_means_the_recogniser_is_built(
             time.sleep(0.02)
         assert microphone.opened == 1
     assert built == [0], "built after ready, or built twice"
+
+
+class SpeakingMicrophone(FlakyMicrophone):
+    """``pcm`` once, after a second of silence, then silence; as fast as it is read."""
+
+    def __init__(self, pcm: bytes) -> None:
+        super().__init__()
+        self.pcm = bytes(32000) + pcm
+
+    def frames(self) -> Iterator[bytes]:
+        self.opened += 1
+        for i in range(0, len(self.pcm), len(FRAME)):
+            yield self.pcm[i : i + len(FRAME)].ljust(len(FRAME), b"\0")
+        yield from super().frames()
+
+
+def test_the_recogniser_gives_its_memory_back_after_each_utterance(
+    emulator: Emulator, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The microphone part calls ``release`` once the dialog has the transcript (not before:
+    that would delay the answer)."""
+    from fixtures_speech import synthesize
+
+    from assistant.config import ListenMode
+    from assistant.speech.pocketsphinx_spot import SpottingRecognizer
+
+    holder: dict[str, Running] = {}
+    heard_before: list[int] = []
+    real = SpottingRecognizer.release
+
+    def release(self: SpottingRecognizer) -> None:
+        time.sleep(0.3)  # the dialog thread has had the transcript meanwhile
+        heard_before.append(sum(r["event"] == "heard" for r in holder["run"].records))
+        real(self)
+
+    monkeypatch.setattr(SpottingRecognizer, "release", release)
+    settings = settings_for(emulator.url, emulator.token, tmp_path)
+    settings = settings.replace("dialog", listen_mode=ListenMode.ALWAYS)
+    run = holder["run"] = Running(settings, SpeakingMicrophone(synthesize("answer on my headset")))
+    with run:
+        run.wait_event("heard", HANG_SECONDS)
+        deadline = time.monotonic() + HANG_SECONDS
+        while not heard_before and time.monotonic() < deadline:
+            time.sleep(0.02)
+    assert heard_before and heard_before[0] >= 1, heard_before

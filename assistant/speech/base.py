@@ -58,6 +58,9 @@ class Recognizer:
     def reset(self) -> None:
         raise NotImplementedError
 
+    def release(self) -> None:
+        """Between utterances: give back the memory the last decode held (default: nothing)."""
+
 
 class SpeechEngine:
     """A loaded model + grammar; cheap to ask for recognisers."""

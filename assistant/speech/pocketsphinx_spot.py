@@ -35,6 +35,8 @@ from assistant.speech.pocketsphinx import (
     PocketSphinxEngine,
     PocketSphinxRecognizer,
     dither,
+    give_back_memory,
+    release,
 )
 from assistant.speech.spotting import Segment, features, focus, frame_levels_db, trim
 
@@ -112,6 +114,11 @@ class SpottingRecognizer(Recognizer):
     def reset(self) -> None:
         self._buffer = bytearray()
 
+    def release(self) -> None:
+        self.strict.release()
+        release(self.decoder, ("spotting", "phones"))
+        give_back_memory()
+
     def peek(self, pad: bytes = b"") -> Transcript:
         """The transcript of the audio so far followed by ``pad``, without ending the
         utterance (``spot_endpointing`` pads an early peek with the room's sound)."""
@@ -159,6 +166,7 @@ class SpottingRecognizer(Recognizer):
                 strict.details = {"strict": 1.0, "last_word_rate": self._last_rate(said),
                                   "last_gap": _last_gap(_word_levels(said, levels))}
                 return strict
+            release(self.strict.grammar)  # its history is read: the spotting pass reuses the memory
             spotted = self._decode("spotting", pcm)
             if any(s.word.startswith(DECOY_PREFIX) for s in spotted):
                 log.debug("spotted one of the assistant's own sentences: %s",

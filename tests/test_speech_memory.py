@@ -1,0 +1,85 @@
+"""The spot recogniser's memory: decoders hold only the words they can hear, and the memory of
+a long utterance is given back between utterances without changing what is heard next."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import speech_corpus as corpus
+from fixtures_speech import DEVICE_PHRASES, synthesize
+
+from assistant.config import Recognition
+from assistant.intents import CommandLanguage
+from assistant.speech.pocketsphinx import PocketSphinxEngine, cmu_pronunciations
+from assistant.speech.pocketsphinx_spot import SpottingRecognizer
+
+
+@pytest.fixture(scope="module")
+def engine() -> PocketSphinxEngine:
+    return PocketSphinxEngine(CommandLanguage.load("en", DEVICE_PHRASES), recognition=Recognition.SPOT)
+
+
+def rss_mb() -> float:
+    with open("/proc/self/status", encoding="ascii") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith("VmRSS")) / 1024
+
+
+def test_the_dictionary_holds_the_grammar_words_and_every_pronunciation(
+    engine: PocketSphinxEngine,
+) -> None:
+    recognizer = engine.recognizer()
+    assert isinstance(recognizer, SpottingRecognizer)
+    decoders = (recognizer.strict.grammar, recognizer.decoder)
+    # "zebra" is in the 135,000-word CMU dictionary but in no command
+    assert cmu_pronunciations(["zebra"])["zebra"]
+    for decoder in (*decoders, recognizer.strict.phones):
+        assert decoder.lookup_word("zebra") is None  # type: ignore[attr-defined]
+    # a command word with alternates keeps them all, in the dictionary's order
+    multi = sorted(w for w, p in cmu_pronunciations(engine.language.words).items() if len(p) > 1)
+    assert multi, "some command word has more than one pronunciation"
+    for decoder in decoders:
+        for word in multi:
+            prons = cmu_pronunciations([word])[word]
+            names = [word] + [f"{word}({i})" for i in range(2, len(prons) + 1)]
+            assert [decoder.lookup_word(n) for n in names] == prons, word  # type: ignore[attr-defined]
+        assert decoder.lookup_word("webex") == "W EH B EH K S"  # type: ignore[attr-defined]
+        assert decoder.lookup_word("answer(2)") == "AA N S ER"  # type: ignore[attr-defined]
+
+
+def test_a_long_utterance_gives_its_memory_back(engine: PocketSphinxEngine) -> None:
+    """6 s of chatter (the longest utterance by default) held about 180 MB of search history
+    until the next utterance; ``release`` gives it back."""
+    recognizer = engine.recognizer()
+    chatter = corpus.babble(6000, seed=11, talkers=3)
+    loud = np.clip(np.frombuffer(chatter, dtype=np.int16) * 2.0, -32768, 32767)
+    recognizer.release()
+    before = rss_mb()
+    recognizer.accept(loud.astype(np.int16).tobytes())
+    recognizer.final()
+    held = rss_mb()
+    recognizer.release()
+    after = rss_mb()
+    assert held - after >= 40, (before, held, after)
+    assert after - before <= 15, (before, held, after)
+
+
+def test_release_changes_nothing_that_is_heard(engine: PocketSphinxEngine) -> None:
+    """An empty utterance leaves the cepstral mean, which carries from one utterance to the
+    next, as it was: the same clips give the same transcripts with and without ``release``."""
+    said = [("answer on my headset", "en-us+m3"), ("decline the call", "en-gb"),
+            ("put the coffee cup on my desk", "en-us")]
+    speech = [synthesize(text, voice) for text, voice in said]
+    clips = [corpus.mix(pcm, corpus.babble(len(pcm) // 32 + 1600, seed, 3), 12.0, 800)
+             for seed, pcm in enumerate(speech)]
+
+    def heard(release: bool) -> list[tuple[str, bool, float | None]]:
+        recognizer, out = engine.recognizer(), []
+        for pcm in clips:
+            recognizer.accept(pcm)
+            t = recognizer.final()
+            out.append((t.text, t.accepted, t.confidence))
+            if release:
+                recognizer.release()
+        return out
+
+    assert heard(True) == heard(False)
