@@ -75,3 +75,10 @@ def test_korean_commands() -> None:
 def test_unknown_language_is_a_speech_error() -> None:
     with pytest.raises(SpeechError, match="fr"):
         CommandLanguage.load("fr")
+
+
+@pytest.mark.parametrize("text", ["don't answer", "don't answer the call", "do not answer it",
+                                  "Don't answer it."])
+def test_dont_answer_declines(en_language: CommandLanguage, text: str) -> None:
+    command = en_language.parse(text)
+    assert command is not None and command.intent is Intent.DECLINE, text
