@@ -35,6 +35,9 @@ log = logging.getLogger(__name__)
 JOIN_TIMEOUT_SECONDS = 5.0
 MAX_RESTART_DELAY_SECONDS = 30.0
 STABLE_SECONDS = 30.0  # a part that ran this long since its restart counts as healthy again
+# Frames (20 ms) after a transcript before the recogniser gives back the memory of its decode
+# (4-15 ms with the GIL held): not while the dialog sends the answer request.
+RELEASE_AFTER_FRAMES = 50
 
 
 class FrameSource(Protocol):
@@ -223,9 +226,14 @@ class Assistant:
         recognizer, self._recognizer = self._recognizer or self._engine.recognizer(), None
         listener = new_listener(recognizer, self._settings.speech)
         was_speaking = False
+        release_in = 0  # frames until the recogniser gives back the last utterance's memory
         for frame in microphone.frames():
             if stop.is_set():
                 break
+            if release_in > 0:
+                release_in -= 1
+                if release_in == 0:  # a second after a transcript: off the answer's path
+                    recognizer.release()
             speaking = self._voice is not None and bool(self._voice.is_deaf())
             if was_speaking and not speaking:
                 listener.reset()  # the person's next words never join the assistant's last ones
@@ -238,4 +246,4 @@ class Assistant:
                 continue
             if transcript.text.strip():
                 self._queue.put(Heard(transcript, speaking))
-            recognizer.release()  # after the dialog has the transcript: off the answer's path
+            release_in = RELEASE_AFTER_FRAMES

@@ -243,8 +243,8 @@ class SpeakingMicrophone(FlakyMicrophone):
 def test_the_recogniser_gives_its_memory_back_after_each_utterance(
     emulator: Emulator, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The microphone part calls ``release`` once the dialog has the transcript (not before:
-    that would delay the answer)."""
+    """The microphone part calls ``release`` a second after a transcript, when the dialog has
+    had it (not before: with the GIL held, it would delay the answer request)."""
     from fixtures_speech import synthesize
 
     from assistant.config import ListenMode
@@ -255,7 +255,7 @@ def test_the_recogniser_gives_its_memory_back_after_each_utterance(
     real = SpottingRecognizer.release
 
     def release(self: SpottingRecognizer) -> None:
-        time.sleep(0.3)  # the dialog thread has had the transcript meanwhile
+        time.sleep(0.3)  # were the transcript not queued yet, the dialog could not have it now
         heard_before.append(sum(r["event"] == "heard" for r in holder["run"].records))
         real(self)
 
