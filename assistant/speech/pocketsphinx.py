@@ -309,23 +309,23 @@ class PocketSphinxEngine(SpeechEngine):
         return self._with_grammar(decoder, self.decoy_jsgf if decoys else self.jsgf)
 
     def new_spotting_decoder(self) -> object:
-        """One decoder (one copy of the acoustic model in memory) with three searches, chosen
-        per utterance with ``activate_search``: "strict" (the 0.1 grammar: one command or
-        garbage), "spotting" (any sound, a command, any sound) and "phones" (a free phone loop
-        with the model's phone language model)."""
+        """One decoder (one copy of the acoustic model in memory) with two searches, chosen per
+        utterance with ``activate_search``: "spotting" (any sound, a command, any sound) and
+        "phones" (a free phone loop with the model's phone language model). The strict pass has
+        a decoder of its own (``new_grammar_decoder``, wider beams)."""
         from pocketsphinx import get_model_path
 
         decoder = _decoder(lm=None, wip=WIP, topn=TOPN, **SPOTTING_BEAMS)
-        self._with_grammar(decoder, self.decoy_jsgf, "strict")
         self._with_grammar(decoder, self.spotting_jsgf, "spotting")
         decoder.add_allphone_file("phones", get_model_path("en-us/en-us-phone.lm.bin"))  # type: ignore[attr-defined]
         return decoder
 
     def _with_grammar(self, decoder: object, jsgf: str, name: str = "commands") -> object:
-        if name == "commands" or name == "strict":
-            self._add_words(decoder)
-            for word, phone in self.garbage.items():
-                decoder.add_word(word, phone, False)  # type: ignore[attr-defined]
+        """``decoder`` with the words (commands, ours, decoys, garbage phones) and ``jsgf`` as
+        the search ``name``, active."""
+        self._add_words(decoder)
+        for word, phone in self.garbage.items():
+            decoder.add_word(word, phone, False)  # type: ignore[attr-defined]
         if self._missing:  # a grammar word without a pronunciation would fail the whole grammar
             jsgf = _drop_words(jsgf, self._missing)
         decoder.add_jsgf_string(name, jsgf)  # type: ignore[attr-defined]
