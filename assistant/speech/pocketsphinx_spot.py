@@ -115,9 +115,10 @@ class SpottingRecognizer(Recognizer):
         self._buffer = bytearray()
 
     def release(self) -> None:
-        self.strict.release()
+        release(self.strict.grammar)
+        release(self.strict.phones)
         release(self.decoder, ("spotting", "phones"))
-        give_back_memory()
+        give_back_memory()  # once, for all three
 
     def peek(self, pad: bytes = b"") -> Transcript:
         """The transcript of the audio so far followed by ``pad``, without ending the
