@@ -1,0 +1,180 @@
+"""The free phone loop, decoded through PocketSphinx's C interface while the grammar decodes.
+
+The strict pass decodes each utterance twice: with the command grammar and with a free phone
+loop (the score gate compares the two). The Cython binding holds the GIL for the whole of
+``process_raw``, so two decodes in two threads took as long as one after the other (measured:
+0.33 s both ways). ctypes releases the GIL for every foreign call, so the phone loop, driven
+through the same library's C functions, decodes on the other core while the grammar decodes in
+the calling thread. Measured on "answer on my desk phone" (1.9 s, 4 espeak-ng voices, 5 times
+each, in process): the grammar takes 130 ms and the phone loop 103 ms; the spot recogniser's
+whole decode took 242 ms p50 with one after the other, and 136 ms with them side by side.
+
+The decoder is built from the same configuration as the Cython one (``Config.dumps`` →
+``ps_config_parse_json``) and gives the same scores, bit for bit
+(tests/test_speech_pocketsphinx.py). Its feature extraction starts afresh for each utterance
+(``ps_reinit_feat``), so a score depends only on the utterance, not on the ones before it.
+
+When the library or one of its functions cannot be found, ``NativeDecoder.load`` returns None
+and the recogniser decodes the phone loop after the grammar, as before.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import glob
+import logging
+import math
+import os
+import threading
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+_P = ctypes.c_void_p
+_I32 = ctypes.POINTER(ctypes.c_int32)
+# name: (restype, argtypes)
+_SIGNATURES: dict[str, tuple[Any, list[Any]]] = {
+    "ps_config_parse_json": (_P, [_P, ctypes.c_char_p]),
+    "ps_config_free": (ctypes.c_int, [_P]),
+    "ps_init": (_P, [_P]),
+    "ps_free": (ctypes.c_int, [_P]),
+    "ps_reinit_feat": (ctypes.c_int, [_P, _P]),
+    "ps_start_utt": (ctypes.c_int, [_P]),
+    "ps_process_raw": (ctypes.c_int, [_P, ctypes.c_char_p, ctypes.c_size_t, ctypes.c_int,
+                                      ctypes.c_int]),
+    "ps_end_utt": (ctypes.c_int, [_P]),
+    "ps_get_hyp": (ctypes.c_char_p, [_P, _I32]),
+    "ps_seg_iter": (_P, [_P]),
+    "ps_seg_next": (_P, [_P]),
+    "ps_seg_prob": (ctypes.c_int32, [_P, _I32, _I32, _I32]),
+    "ps_get_logmath": (_P, [_P]),
+    "logmath_exp": (ctypes.c_double, [_P, ctypes.c_int]),
+    "ps_lookup_word": (ctypes.c_char_p, [_P, ctypes.c_char_p]),
+    "ps_get_config": (_P, [_P]),
+    "ps_config_serialize_json": (ctypes.c_char_p, [_P]),
+}
+_LIB: ctypes.CDLL | None = None
+
+
+def _library() -> ctypes.CDLL | None:
+    """The pocketsphinx wheel's extension module, with the C functions typed; None if any is
+    missing."""
+    global _LIB
+    if _LIB is None:
+        try:
+            import pocketsphinx
+
+            path = glob.glob(os.path.join(os.path.dirname(pocketsphinx.__file__), "_pocketsphinx*.so"))
+            lib = ctypes.CDLL(path[0])
+            for name, (restype, argtypes) in _SIGNATURES.items():
+                function = getattr(lib, name)
+                function.restype, function.argtypes = restype, argtypes
+        except (ImportError, IndexError, OSError, AttributeError) as exc:
+            log.info("phone loop decodes after the grammar (no C interface: %s)", exc)
+            return None
+        _LIB = lib
+    return _LIB
+
+
+class NativeDecoder:
+    """One PocketSphinx decoder (a phone loop) driven through the C interface."""
+
+    def __init__(self, lib: ctypes.CDLL, config_json: str) -> None:
+        self._lib = lib
+        config = lib.ps_config_parse_json(None, config_json.encode("utf-8"))
+        if not config:
+            raise RuntimeError("PocketSphinx refused the phone loop's configuration")
+        self._ps = lib.ps_init(config)
+        lib.ps_config_free(config)  # the decoder keeps its own reference
+        if not self._ps:
+            raise RuntimeError("PocketSphinx could not build the phone loop")
+        self._logmath = lib.ps_get_logmath(self._ps)
+        self._busy = threading.Lock()
+
+    @classmethod
+    def load(cls, config_json: str) -> NativeDecoder | None:
+        lib = _library()
+        return cls(lib, config_json) if lib is not None else None
+
+    def __del__(self) -> None:
+        ps, self._ps = getattr(self, "_ps", None), None
+        if ps:
+            self._lib.ps_free(ps)
+
+    # the parts of the Cython Decoder's interface that the recognisers use
+    def start_utt(self) -> None:
+        if self._lib.ps_start_utt(self._ps) < 0:
+            raise RuntimeError("Failed to start utterance processing")
+
+    def end_utt(self) -> None:
+        if self._lib.ps_end_utt(self._ps) < 0:
+            raise RuntimeError("Failed to stop utterance processing")
+
+    def config_json(self) -> str:
+        """The decoder's whole configuration, model parameters expanded (``Config.dumps``)."""
+        text = self._lib.ps_config_serialize_json(self._lib.ps_get_config(self._ps))
+        return str(text.decode("utf-8"))
+
+    def lookup_word(self, word: str) -> str | None:
+        phones = self._lib.ps_lookup_word(self._ps, word.encode("utf-8"))
+        return phones.decode("utf-8") if phones is not None else None
+
+    def log_likelihood(self, pcm: bytes, entered: threading.Event | None = None) -> float:
+        """Acoustic log-likelihood of the best path through ``pcm`` (a whole utterance of
+        16 kHz 16-bit audio), 0.0 when there is none: the same sum as
+        ``pocketsphinx._path_score``. ``entered`` is set just before the decode proper."""
+        lib, ps = self._lib, self._ps
+        with self._busy:
+            if lib.ps_reinit_feat(ps, None) < 0:
+                raise RuntimeError("Failed to reset the phone loop's feature extraction")
+            self.start_utt()
+            if entered is not None:
+                entered.set()
+            if lib.ps_process_raw(ps, pcm, len(pcm) // 2, 0, 1) < 0:
+                raise RuntimeError(f"Failed to process {len(pcm) // 2} samples of audio data")
+            self.end_utt()
+            score = ctypes.c_int32()
+            if lib.ps_get_hyp(ps, ctypes.byref(score)) is None:
+                return 0.0
+            total = 0.0
+            ascr, lscr, lback = ctypes.c_int32(), ctypes.c_int32(), ctypes.c_int32()
+            seg = lib.ps_seg_iter(ps)
+            while seg:
+                lib.ps_seg_prob(seg, ctypes.byref(ascr), ctypes.byref(lscr), ctypes.byref(lback))
+                total += math.log(max(lib.logmath_exp(self._logmath, ascr.value), 1e-300))
+                seg = lib.ps_seg_next(seg)
+            return total
+
+    def start(self, pcm: bytes) -> Decode:
+        """Decode ``pcm`` in a thread of its own; returns once the decode is under way."""
+        return Decode(self, pcm)
+
+
+class Decode:
+    """A phone-loop decode running in its own thread; ``result()`` waits for it."""
+
+    def __init__(self, decoder: NativeDecoder, pcm: bytes) -> None:
+        self._value: float | None = None
+        self._error: BaseException | None = None
+        self._entered = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(decoder, pcm),
+                                        name="phone-loop", daemon=True)
+        self._thread.start()
+        # Wait until the thread is in the C decode (it then holds no GIL), so that the
+        # grammar's decode, which holds the GIL, does not keep it from starting.
+        self._entered.wait(timeout=1.0)
+
+    def _run(self, decoder: NativeDecoder, pcm: bytes) -> None:
+        try:
+            self._value = decoder.log_likelihood(pcm, self._entered)
+        except BaseException as exc:  # re-raised by result() in the caller's thread
+            self._error = exc
+        finally:
+            self._entered.set()
+
+    def result(self) -> float:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        assert self._value is not None
+        return self._value
