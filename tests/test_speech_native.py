@@ -134,3 +134,15 @@ def test_the_phone_loop_decodes_beside_the_grammar_only_in_a_quiet_room(
         recognizer.accept(pcm)
         recognizer.final()
     assert len(started) == 2
+
+
+def test_a_phone_loop_the_c_interface_refuses_is_built_by_the_binding(
+    engine: PocketSphinxEngine, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def refused(config_json: str) -> NativeDecoder:
+        raise RuntimeError("PocketSphinx could not build the phone loop")
+
+    monkeypatch.setattr(NativeDecoder, "load", staticmethod(refused))
+    phones = engine.new_phone_loop()
+    assert not isinstance(phones, NativeDecoder)
+    assert phones.lookup_word("zebra") is None  # type: ignore[attr-defined]  # a working decoder

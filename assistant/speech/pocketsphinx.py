@@ -366,7 +366,11 @@ class PocketSphinxEngine(SpeechEngine):
 
         config = {"hmm": get_model_path("en-us/en-us"), "loglevel": "FATAL", "bestpath": False,
                   "allphone": get_model_path("en-us/en-us-phone.lm.bin"), "topn": TOPN}
-        return NativeDecoder.load(json.dumps(config)) or self.new_phone_decoder()
+        try:
+            return NativeDecoder.load(json.dumps(config)) or self.new_phone_decoder()
+        except RuntimeError as exc:  # the C interface refused: the binding still works
+            log.warning("phone loop decodes after the grammar: %s", exc)
+            return self.new_phone_decoder()
 
     def recognizer(self) -> Recognizer:
         if self.recognition is Recognition.SPOT:
