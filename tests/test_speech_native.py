@@ -36,6 +36,7 @@ def test_the_native_phone_loop_is_configured_like_the_cython_one(engine: PocketS
     cython = engine.new_phone_decoder()
     assert json.loads(phones.config_json()) == json.loads(cython.config.dumps())  # type: ignore[attr-defined]
     assert phones.lookup_word("zebra") is None  # no dictionary: phones only
+    assert phones.lookup_word("<sil>") == "SIL"  # the model's fillers
 
 
 def test_the_native_phone_loop_scores_exactly_like_the_cython_one(engine: PocketSphinxEngine) -> None:

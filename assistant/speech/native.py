@@ -9,13 +9,14 @@ the calling thread. Measured on "answer on my desk phone" (1.9 s, 4 espeak-ng vo
 each, in process): the grammar takes 130 ms and the phone loop 103 ms; the spot recogniser's
 whole decode took 242 ms p50 with one after the other, and 136 ms with them side by side.
 
-The decoder is built from the same configuration as the Cython one (``Config.dumps`` →
-``ps_config_parse_json``) and gives the same scores, bit for bit
-(tests/test_speech_pocketsphinx.py). Its feature extraction starts afresh for each utterance
+The decoder is built from the same settings as the Cython one (``ps_config_parse_json``): its
+expanded configuration is identical, and it gives the same scores, bit for bit
+(tests/test_speech_native.py). Its feature extraction starts afresh for each utterance
 (``ps_reinit_feat``), so a score depends only on the utterance, not on the ones before it.
 
 When the library or one of its functions cannot be found, ``NativeDecoder.load`` returns None
-and the recogniser decodes the phone loop after the grammar, as before.
+(and when the library refuses to build it, raises RuntimeError): the engine then builds the
+phone loop with the Cython binding, and the recogniser decodes it after the grammar, as before.
 """
 
 from __future__ import annotations
@@ -49,7 +50,8 @@ _SIGNATURES: dict[str, tuple[Any, list[Any]]] = {
     "ps_seg_prob": (ctypes.c_int32, [_P, _I32, _I32, _I32]),
     "ps_get_logmath": (_P, [_P]),
     "logmath_exp": (ctypes.c_double, [_P, ctypes.c_int]),
-    "ps_lookup_word": (ctypes.c_char_p, [_P, ctypes.c_char_p]),
+    "ps_lookup_word": (_P, [_P, ctypes.c_char_p]),
+    "ckd_free": (None, [_P]),
     "ps_get_config": (_P, [_P]),
     "ps_config_serialize_json": (ctypes.c_char_p, [_P]),
 }
@@ -117,7 +119,12 @@ class NativeDecoder:
 
     def lookup_word(self, word: str) -> str | None:
         phones = self._lib.ps_lookup_word(self._ps, word.encode("utf-8"))
-        return phones.decode("utf-8") if phones is not None else None
+        if not phones:
+            return None
+        try:
+            return str(ctypes.string_at(phones).decode("utf-8"))
+        finally:
+            self._lib.ckd_free(phones)  # the library's copy, allocated for the caller
 
     def log_likelihood(self, pcm: bytes, entered: threading.Event | None = None) -> float:
         """Acoustic log-likelihood of the best path through ``pcm`` (a whole utterance of

@@ -167,9 +167,10 @@ class PocketSphinxRecognizer(Recognizer):
     Measured: streaming decode (live cepstral mean normalisation) turned most noisy commands
     into "go to sleep"; whole-utterance normalisation does not. Measured again in 2026-11 on
     corpus seed 1 (clean and pink 20 dB, 120 commands, the strict pass alone): streamed in
-    20 ms chunks it understood 77 against 91 whole. So ``partial()`` is always empty; the
-    phone loop decodes beside the grammar instead (``native``), and the spot endpointer's peek
-    takes the decode out of the wait (``spot_endpointing``).
+    20 ms chunks (live normalisation, its mean carried from clip to clip) it understood 77
+    against 91 whole. So ``partial()`` is always empty. Instead the phone loop decodes beside
+    the grammar (``native``), and the spot endpointer runs its decode inside the commit wait
+    (``spot_endpointing``).
     """
 
     def __init__(self, engine: PocketSphinxEngine, decoys: bool = False) -> None:
