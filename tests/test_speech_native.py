@@ -147,3 +147,18 @@ def test_a_phone_loop_the_c_interface_refuses_is_built_by_the_binding(
     phones = engine.new_phone_loop()
     assert not isinstance(phones, NativeDecoder)
     assert phones.lookup_word("zebra") is None  # type: ignore[attr-defined]  # a working decoder
+
+
+def test_an_utterance_is_heard_the_same_whatever_was_heard_before() -> None:
+    """PocketSphinx's feature extraction kept state across utterances: the same clip scored
+    differently after another one (``pocketsphinx.decode_whole``)."""
+    spot = PocketSphinxEngine(CommandLanguage.load("en", DEVICE_PHRASES), recognition=Recognition.SPOT)
+    answer, decline, talk, answer_in_babble, _ = clips()
+    for recognizer in (spot.recognizer(), PocketSphinxRecognizer(spot)):
+        heard = []
+        for pcm in (answer, talk, answer, answer_in_babble, decline, answer_in_babble):
+            recognizer.accept(pcm)
+            t = recognizer.final()
+            heard.append((t.text, t.accepted, t.confidence, getattr(t, "score", None), t.details))
+        assert heard[0] == heard[2] and heard[3] == heard[5], heard
+        assert heard[0][1], "the clean command is heard"

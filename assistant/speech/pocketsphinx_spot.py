@@ -34,6 +34,7 @@ from assistant.speech.pocketsphinx import (
     FILLERS,
     PocketSphinxEngine,
     PocketSphinxRecognizer,
+    decode_whole,
     dither,
     give_back_memory,
     release,
@@ -128,9 +129,7 @@ class SpottingRecognizer(Recognizer):
     def _decode(self, search: str, pcm: bytes) -> list[Segment]:
         decoder = self.decoder
         decoder.activate_search(search)  # type: ignore[attr-defined]
-        decoder.start_utt()  # type: ignore[attr-defined]
-        decoder.process_raw(pcm, False, True)  # type: ignore[attr-defined]
-        decoder.end_utt()  # type: ignore[attr-defined]
+        decode_whole(decoder, pcm)
         return segments(decoder) if decoder.hyp() is not None else []  # type: ignore[attr-defined]
 
     def _phones_of(self, word: str) -> int:
