@@ -14,7 +14,12 @@ from assistant.config import Recognition
 from assistant.intents import CommandLanguage
 from assistant.speech import native
 from assistant.speech.native import NativeDecoder
-from assistant.speech.pocketsphinx import PocketSphinxEngine, PocketSphinxRecognizer, _path_score
+from assistant.speech.pocketsphinx import (
+    BindingPhoneLoop,
+    PocketSphinxEngine,
+    PocketSphinxRecognizer,
+    _path_score,
+)
 
 
 @pytest.fixture(scope="module")
@@ -54,26 +59,11 @@ def test_the_native_phone_loop_scores_exactly_like_the_cython_one(engine: Pocket
         assert phones.start(pcm).result() == expected  # in a thread of its own
 
 
-class _AfreshCython:
-    """The Cython phone loop, its features reset before each utterance like the native one's:
-    the recogniser then decodes it after the grammar, one after the other."""
-
-    def __init__(self, decoder: object) -> None:
-        self.decoder = decoder
-
-    def start_utt(self) -> None:
-        self.decoder.reinit_feat()  # type: ignore[attr-defined]
-        self.decoder.start_utt()  # type: ignore[attr-defined]
-
-    def __getattr__(self, name: str) -> object:
-        return getattr(self.decoder, name)
-
-
 def test_decoding_beside_the_grammar_changes_no_transcript(engine: PocketSphinxEngine) -> None:
     beside = PocketSphinxRecognizer(engine)
     assert isinstance(beside.phones, NativeDecoder)
     after = PocketSphinxRecognizer(engine)
-    after.phones = _AfreshCython(engine.new_phone_decoder())
+    after.phones = BindingPhoneLoop(engine.new_phone_decoder())  # after the grammar
     heard = []
     for pcm in clips():
         results = []

@@ -124,6 +124,28 @@ def decode_whole(decoder: object, pcm: bytes) -> None:
     decoder.end_utt()  # type: ignore[attr-defined]
 
 
+class BindingPhoneLoop:
+    """The phone loop through the Cython binding, where the C interface cannot load: the same
+    interface as ``native.NativeDecoder``, but it decodes only after the grammar."""
+
+    def __init__(self, decoder: object) -> None:
+        self.decoder = decoder
+
+    def log_likelihood(self, pcm: bytes) -> float:
+        decode_whole(self.decoder, pcm)
+        return _path_score(self.decoder)[1]
+
+    def start_utt(self) -> None:
+        self.decoder.start_utt()  # type: ignore[attr-defined]
+
+    def end_utt(self) -> None:
+        self.decoder.end_utt()  # type: ignore[attr-defined]
+
+    def lookup_word(self, word: str) -> str | None:
+        phones = self.decoder.lookup_word(word)  # type: ignore[attr-defined]
+        return str(phones) if phones is not None else None
+
+
 def _malloc_trim() -> object | None:
     try:
         return ctypes.CDLL("libc.so.6").malloc_trim
@@ -214,26 +236,21 @@ class PocketSphinxRecognizer(Recognizer):
         with watch:
             pcm = dither(pcm)
             naive = self.engine.recognition is Recognition.NAIVE
-            native = isinstance(self.phones, NativeDecoder)
             # In a quiet room the phone loop decodes on the other core while the grammar decodes
             # here: the person waits for this decode. With talk around, most utterances are
             # garbage and need no phone loop, and both cores are busy: it waits for the grammar.
-            beside = native and not naive and not noisy(frame_levels_db(pcm))
-            side = self.phones.start(pcm) if beside else None  # type: ignore[attr-defined]
+            side = None
+            if isinstance(self.phones, NativeDecoder) and not naive and not noisy(
+                    frame_levels_db(pcm)):
+                side = self.phones.start(pcm)
             try:
                 text, grammar_ll, speech_frames = self._decode(self.grammar, pcm)
             finally:
-                side_ll = side.result() if side is not None else None
+                phone_ll = side.result() if side is not None else None
             if any(w.startswith((GARBAGE_PREFIX, DECOY_PREFIX)) for w in text.split()):
                 text = ""  # the garbage path or one of the assistant's own sentences won
-            if side_ll is not None:
-                phone_ll = side_ll
-            elif not text or naive:
-                phone_ll = 0.0
-            elif native:
-                phone_ll = self.phones.log_likelihood(pcm)  # type: ignore[attr-defined]
-            else:
-                _, phone_ll, _ = self._decode(self.phones, pcm)
+            if phone_ll is None:
+                phone_ll = self.phones.log_likelihood(pcm) if text and not naive else 0.0
         score = (grammar_ll - phone_ll) / max(speech_frames, 1) * 1e4 if text else -math.inf
         confident = score >= self.engine.reject_below or (
             self.engine.recognition is Recognition.NAIVE and bool(text))
@@ -373,7 +390,7 @@ class PocketSphinxEngine(SpeechEngine):
 
         return _decoder(lm=None, allphone=get_model_path("en-us/en-us-phone.lm.bin"), topn=TOPN)
 
-    def new_phone_loop(self) -> object:
+    def new_phone_loop(self) -> NativeDecoder | BindingPhoneLoop:
         """The strict pass's phone loop: driven through the C interface so that it decodes
         beside the grammar (``native``), or, where that cannot load, ``new_phone_decoder``."""
         from pocketsphinx import get_model_path
@@ -381,10 +398,11 @@ class PocketSphinxEngine(SpeechEngine):
         config = {"hmm": get_model_path("en-us/en-us"), "loglevel": "FATAL", "bestpath": False,
                   "allphone": get_model_path("en-us/en-us-phone.lm.bin"), "topn": TOPN}
         try:
-            return NativeDecoder.load(json.dumps(config)) or self.new_phone_decoder()
+            native = NativeDecoder.load(json.dumps(config))
         except RuntimeError as exc:  # the C interface refused: the binding still works
             log.warning("phone loop decodes after the grammar: %s", exc)
-            return self.new_phone_decoder()
+            native = None
+        return native or BindingPhoneLoop(self.new_phone_decoder())
 
     def recognizer(self) -> Recognizer:
         if self.recognition is Recognition.SPOT:
