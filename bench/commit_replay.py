@@ -22,6 +22,9 @@ other commands in voices of three synthesizers, and commands with a hesitation i
 ``--holdout`` replays instead 16 hesitations ("pick up on the ... webex app") in 8 voices that
 no constant of the endpointer was chosen on (``holdout_cases``).
 
+``--stress`` replays 3 hesitations and 3 plain commands in each of the corpus's 18 voice
+groups (``stress_cases``), with the outcomes split by kind.
+
 ``--set NAME=VALUE`` overrides a constant of ``spot_endpointing``; the endpointer as it was
 before the early peek: ``--set PEEK_AFTER_MS=200 --set SQUEEZED_FRAMES_PER_PHONE=0``.
 """
@@ -134,6 +137,40 @@ def holdout_cases() -> list[Case]:
     return out
 
 
+STRESS_FIRST = ("answer on my", "answer the call on my", "pick up on the", "take it on my",
+                "answer it using the", "please answer on my")
+STRESS_DEVICES = ("headset", "desk phone", "webex app", "reception phone", "lobby phone",
+                  "computer", "app")
+STRESS_PAUSES = (250, 350, 450, 600, 750)
+
+
+def stress_cases(per_group: int = 3, seed: int = 11) -> list[Case]:
+    """In every voice group of the corpus: ``per_group`` hesitations (a random first part,
+    pause and device) and ``per_group`` plain commands (any phrasing of the corpus)."""
+    rng = np.random.default_rng(seed)
+    groups: dict[str, list[Any]] = {}
+    for spk in corpus.speakers():
+        groups.setdefault(spk.group, []).append(spk)
+    commands = corpus.commands()
+    out = []
+    for group, speakers in sorted(groups.items()):
+        for _ in range(per_group):
+            spk = speakers[int(rng.integers(len(speakers)))]
+            first = STRESS_FIRST[int(rng.integers(len(STRESS_FIRST)))]
+            device = STRESS_DEVICES[int(rng.integers(len(STRESS_DEVICES)))]
+            pause = STRESS_PAUSES[int(rng.integers(len(STRESS_PAUSES)))]
+            speech = (corpus.synthesize(spk, first) + bytes(32 * pause)
+                      + corpus.synthesize(spk, device))
+            out.append(Case(f"{first} ..{pause}.. {device} [{spk.id}]", speech, "answer",
+                            device, group))
+        for _ in range(per_group):
+            spk = speakers[int(rng.integers(len(speakers)))]
+            text, intent, device = commands[int(rng.integers(len(commands)))]
+            out.append(Case(f"{text} [{spk.id}]", corpus.synthesize(spk, text), intent, device,
+                            group))
+    return out
+
+
 def stream_for(case: Case, snr: float | None, seed: int) -> tuple[bytes, float]:
     """The case in its room, and where the speech ends in it (ms)."""
     total = BEFORE_MS + len(case.speech) // 32 + AFTER_MS
@@ -194,15 +231,18 @@ def percentile(values: list[float], p: float) -> float | None:
     return round(ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))], 1)
 
 
-def run(rooms: list[str], rtf: float, seeds: int = 1, holdout: bool = False) -> dict[str, Any]:
+def run(rooms: list[str], rtf: float, seeds: int = 1, holdout: bool = False,
+        stress: bool = False) -> dict[str, Any]:
     engine = PocketSphinxEngine(CommandLanguage.load("en", DEVICE_PHRASES),
                                 recognition=Recognition.SPOT)
     listener = spot_endpointing.SpottingListener(engine.recognizer(), SpeechSettings())
     rows, trials = [], []
     for room in rooms:
         counts = {"right": 0, "wrong": 0, "missed": 0}
+        kinds = {kind: {"right": 0, "wrong": 0, "missed": 0} for kind in ("hesitation", "plain")}
         commit, model, wall, decode, n_peeks = [], [], [], [], []
-        for seed, case in enumerate((holdout_cases() if holdout else cases()) * seeds):
+        chosen = stress_cases() if stress else holdout_cases() if holdout else cases()
+        for seed, case in enumerate(chosen * seeds):
             pcm, end_ms = stream_for(case, ROOMS[room], seed)
             r = replay(listener, pcm, end_ms, rtf)
             t = r.get("transcript")
@@ -210,6 +250,7 @@ def run(rooms: list[str], rtf: float, seeds: int = 1, holdout: bool = False) -> 
             outcome = ("missed" if t is None else
                        "right" if got == (case.intent, case.device) else "wrong")
             counts[outcome] += 1
+            kinds["hesitation" if " .." in case.label else "plain"][outcome] += 1
             decode += [p["ms"] for p in r["peeks"]]
             n_peeks.append(len(r["peeks"]))
             if outcome == "right":
@@ -229,7 +270,7 @@ def run(rooms: list[str], rtf: float, seeds: int = 1, holdout: bool = False) -> 
                "commit_ms_max": percentile(commit, 100), "model_ms_p50": percentile(model, 50),
                "model_ms_p95": percentile(model, 95), "wall_ms_p50": percentile(wall, 50),
                "wall_ms_p95": percentile(wall, 95), "decode_ms_p50": percentile(decode, 50),
-               "peeks_mean": round(float(np.mean(n_peeks)), 2)}
+               "peeks_mean": round(float(np.mean(n_peeks)), 2), "by_kind": kinds}
         rows.append(row)
     return {"rows": rows, "trials": trials}
 
@@ -238,6 +279,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--holdout", action="store_true",
                         help="hesitations in other voices (holdout_cases) instead of the cases")
+    parser.add_argument("--stress", action="store_true",
+                        help="hesitations and plain commands in every voice group "
+                             "(stress_cases) instead of the cases")
     parser.add_argument("--rooms", default="quiet,babble12", help=",".join(ROOMS))
     parser.add_argument("--json", metavar="FILE", help="write the results here too")
     parser.add_argument("--rtf", type=float, default=0.1,
@@ -250,7 +294,7 @@ def main() -> int:
     for item in args.set:
         name, value = item.split("=")
         setattr(spot_endpointing, name, float(value))
-    results = run(args.rooms.split(","), args.rtf, args.seeds, args.holdout)
+    results = run(args.rooms.split(","), args.rtf, args.seeds, args.holdout, args.stress)
     for row in results["rows"]:
         print(json.dumps(row))
     if args.json:
