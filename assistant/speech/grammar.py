@@ -119,10 +119,25 @@ def _decoy_rules(
     return rules + (["<slot> = " + " | ".join(slot) + ";"] if slot else [])
 
 
+def _unsaid_devices(phrases: list[str], unsaid: str) -> list[str]:
+    """``unsaid`` alone and after each start of a device phrase that is no phrase itself
+    ("desk" of "desk phone"): the device was not said, or not all of it."""
+    out = [unsaid]
+    for phrase in phrases:
+        words = phrase.split()
+        for i in range(1, len(words)):
+            start = " ".join(words[:i])
+            if start not in phrases and f"{start} {unsaid}" not in out:
+                out.append(f"{start} {unsaid}")
+    return out
+
+
 def _rules(
-    language: CommandLanguage, name: str, device_only: bool, unusable: Iterable[str]
+    language: CommandLanguage, name: str, device_only: bool, unusable: Iterable[str],
+    unsaid: str | None = None,
 ) -> tuple[list[str], list[str]]:
-    """(JSGF lines without the public rule, the intent rule names)."""
+    """(JSGF lines without the public rule, the intent rule names). ``unsaid``: a word that
+    may stand in a command for its device (``to_jsgf``)."""
     lines = ["#JSGF V1.0;", f"grammar {name};"]
     intent_rules = []
     for intent_name, expressions in language.intent_sentences().items():
@@ -138,7 +153,8 @@ def _rules(
         lines.append(f"{_rule('rule_' + rule_name)} = {_expr(expression) or '<NULL>'};")
     bad = set(unusable)
     phrases = [p for p in language.device_phrases() if not bad & set(p.split())] or ["<VOID>"]
-    lines.append(f"{_rule('list_device')} = " + " | ".join(phrases) + ";")
+    devices = phrases + _unsaid_devices(phrases, unsaid) if unsaid else phrases
+    lines.append(f"{_rule('list_device')} = " + " | ".join(devices) + ";")
     replies = [p for p in phrases if not _generic(p, phrases)] or ["<VOID>"]
     lines.append(f"{_rule('list_reply')} = " + " | ".join(replies) + ";")
     return lines, intent_rules
@@ -155,6 +171,7 @@ def to_jsgf(
     known: Callable[[str], bool] = lambda word: True,
     decoy_weight: float = 1.0,
     slot: Iterable[str] = (),
+    unsaid: str | None = None,
 ) -> str:
     """The whole command language as one JSGF grammar with the public rule ``<utterance>``.
 
@@ -165,12 +182,22 @@ def to_jsgf(
     ``decoy_sentences``; needs ``garbage``) the assistant's own sentences compete as ``<decoy>``:
     a path through a decoy word is not a command. ``known`` says which words have a
     pronunciation; ``slot``: the garbage words for a decoy's slots (default: ``garbage``).
+
+    With ``unsaid`` (a word pronounced as silence; needs ``garbage``) a command may also stop
+    before any of its words, its device, or the rest of its device's name: a command not
+    finished yet then decodes as unfinished (a path through ``unsaid``) instead of being forced
+    onto the command that fits best ("send the call ..." as "end the call").
     """
-    lines, intent_rules = _rules(language, name, device_only, unusable)
+    lines, intent_rules = _rules(language, name, device_only, unusable, unsaid)
     garbage = list(garbage)
     if not garbage:
         lines.append("public <utterance> = " + " | ".join(intent_rules) + ";")
         return "\n".join(lines) + "\n"
+    if unsaid:
+        lines += _unfinished_commands(language, unsaid)
+        device_rule = _rule("intent_" + DEVICE_ONLY)
+        replies = [device_rule] if device_rule in intent_rules else []
+        intent_rules = ["<to_device> <list_device>", "<unfinished>"] + replies
     lines.append("<command> = " + " | ".join(intent_rules) + ";")
     lines.append("<garbage> = " + " | ".join(garbage) + ";")
     decoy = _decoy_rules(language, decoys, known, slot)
@@ -180,19 +207,70 @@ def to_jsgf(
     return "\n".join(lines) + "\n"
 
 
+_Tree = dict[str, "_Tree"]  # word -> the tree after it; the key "" marks where a phrase ends
+
+
+def _tree(phrases: Iterable[list[str]]) -> _Tree:
+    """The phrases' words as a tree."""
+    tree: _Tree = {}
+    for words in phrases:
+        node = tree
+        for word in words:
+            node = node.setdefault(word, {})
+        node[""] = {}
+    return tree
+
+
+def _expand(node: _Tree, unsaid: str | None, top: bool = True) -> str:
+    """A tree as a JSGF expansion; where no phrase ends, ``unsaid`` may stand for the rest."""
+    options = [f"{word} {_expand(after, unsaid, False)}".strip()
+               for word, after in sorted(node.items()) if word]
+    if "" in node:
+        return "[ " + " | ".join(options) + " ]" if options else ""
+    if unsaid and not top:
+        options.append(unsaid)
+    return "( " + " | ".join(options) + " )" if options else ""
+
+
+def _unfinished_commands(language: CommandLanguage, unsaid: str) -> list[str]:
+    """JSGF lines for ``<command>``: every command of ``language``, or any start of one followed
+    by ``unsaid``. The commands' words are written as trees, with one ``<list_device>`` after
+    all the ways to lead up to a device, so that the grammar stays as small as the plain one
+    (a device list after each way tripled the decode time)."""
+    devices = sorted(language.device_phrases(), key=len, reverse=True)
+    to_device: list[list[str]] = []
+    others: list[list[str]] = []
+    for sentence in language.sentences(device_only=False):  # replies: <intent_device_only>
+        words = sentence.split()
+        device = next((d for d in devices if sentence.endswith(" " + d)), None)
+        if device is None:
+            others.append(words)
+        else:
+            to_device.append(words[: len(words) - len(device.split())])
+    rest = _tree(others)
+    for words in to_device:  # each way to a device, stopped before it
+        node = rest
+        for word in words:
+            node = node.setdefault(word, {})
+    return [f"<to_device> = {_expand(_tree(to_device), None)};",
+            f"<unfinished> = {_expand(rest, unsaid)};"]
+
+
 def to_spotting_jsgf(
     language: CommandLanguage, garbage: Iterable[str], name: str = "spotting",
     unusable: Iterable[str] = (), decoys: Iterable[str] = (),
     known: Callable[[str], bool] = lambda word: True, decoy_weight: float = 1.0,
+    unsaid: str | None = None,
 ) -> str:
     """Any sound, then one command, then any sound; or, alone, a bare device reply.
 
     ``garbage`` (phone pseudo-words) absorbs the talk and noise around the command. A bare
     device reply ("the desk phone") must be the whole utterance: spotted inside talk, device
     names are everywhere ("my headset battery is low"). ``decoys``: as for ``to_jsgf``; a decoy
-    sentence may take the command's place.
+    sentence may take the command's place. ``unsaid``: a word pronounced as silence that may
+    take the place of a device, or of the rest of a device's name (``to_jsgf``).
     """
-    lines, intent_rules = _rules(language, name, True, unusable)
+    lines, intent_rules = _rules(language, name, True, unusable, unsaid)
     device_rule = _rule("intent_" + DEVICE_ONLY)
     commands = [r for r in intent_rules if r != device_rule]
     lines.append("<command> = " + " | ".join(commands) + ";")

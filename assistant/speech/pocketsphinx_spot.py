@@ -32,6 +32,7 @@ from assistant.speech.base import Recognizer, Stopwatch, Transcript, judge
 from assistant.speech.grammar import DECOY_PREFIX, GARBAGE_PREFIX
 from assistant.speech.pocketsphinx import (
     FILLERS,
+    UNSAID,
     PocketSphinxEngine,
     PocketSphinxRecognizer,
     decode_whole,
@@ -101,7 +102,7 @@ class SpottingRecognizer(Recognizer):
 
     def __init__(self, engine: PocketSphinxEngine) -> None:
         self.engine = engine
-        self.strict = PocketSphinxRecognizer(engine, decoys=True)
+        self.strict = PocketSphinxRecognizer(engine, decoys=True, peeks=True)
         self.decoder = engine.new_spotting_decoder()
         self._phone_counts: dict[str, int] = {}
         self._buffer = bytearray()
@@ -123,8 +124,10 @@ class SpottingRecognizer(Recognizer):
 
     def peek(self, pad: bytes = b"") -> Transcript:
         """The transcript of the audio so far followed by ``pad``, without ending the
-        utterance (``spot_endpointing`` pads an early peek with the room's sound)."""
-        return self.decode(bytes(self._buffer) + pad)
+        utterance (``spot_endpointing`` pads an early peek with the room's sound). The strict
+        pass may find the command unfinished (it stops where its device would be): the
+        transcript is then rejected with ``details["unfinished"]``. So may the spotting pass."""
+        return self.decode(bytes(self._buffer) + pad, peek=True)
 
     def _decode(self, search: str, pcm: bytes) -> list[Segment]:
         decoder = self.decoder
@@ -146,8 +149,8 @@ class SpottingRecognizer(Recognizer):
         self.reset()
         return self.decode(pcm)
 
-    def decode(self, pcm: bytes) -> Transcript:
-        """The transcript of ``pcm`` (the buffer is left alone)."""
+    def decode(self, pcm: bytes, peek: bool = False) -> Transcript:
+        """The transcript of ``pcm`` (the buffer is left alone); ``peek``: see ``peek``."""
         audio_ms = duration_ms(pcm)
         if len(pcm) < MIN_PCM_BYTES:
             return Transcript("", False, None, None, 0.0, audio_ms)
@@ -157,7 +160,9 @@ class SpottingRecognizer(Recognizer):
             pcm, offset = focus(around)
             levels = frame_levels_db(pcm)
             self.strict.accept(pcm)
-            strict = self.strict.final()
+            strict = self.strict.final("peek" if peek else "commands")
+            if (strict.details or {}).get("unfinished"):
+                return Transcript("", False, None, None, watch.ms, audio_ms, details=strict.details)
             said = [s for s in segments(self.strict.grammar) if _is_word(s)] if strict.accepted else []
             if strict.accepted and not _all_said(said, levels):
                 strict = Transcript(strict.text, False, None, strict.confidence, 0.0, audio_ms)
@@ -167,7 +172,10 @@ class SpottingRecognizer(Recognizer):
                                   "last_gap": _last_gap(_word_levels(said, levels))}
                 return strict
             release(self.strict.grammar)  # its history is read: the spotting pass reuses the memory
-            spotted = self._decode("spotting", pcm)
+            spotted = self._decode("spotting_peek" if peek else "spotting", pcm)
+            if any(s.word == UNSAID for s in spotted):
+                return Transcript("", False, None, None, watch.ms, audio_ms,
+                                  details={"unfinished": 1.0})
             if any(s.word.startswith(DECOY_PREFIX) for s in spotted):
                 log.debug("spotted one of the assistant's own sentences: %s",
                           " ".join(s.word for s in spotted if _is_word(s)))
