@@ -81,13 +81,13 @@ COMMIT_AFTER_MS = 350
 #
 #   cases                                    200 ms   350 ms   350 ms without UNSAID
 #   tuning (--rooms quiet)                   17/0/0   17/0/0   17/0/0 (200 ms: 15/2/0)
-#   held out (--holdout)                     12/1/3   11/1/4   10/2/4
-#   18 voice groups (--stress): hesitations  44/1/9   45/1/8   40/6/8
-#                               plain        46/2/6   44/2/8   45/1/8
+#   held out (--holdout)                     13/1/2   12/1/3   10/2/4
+#   18 voice groups (--stress): hesitations  47/2/5   48/2/4   43/6/5
+#                               plain        49/0/5   48/1/5   48/1/5
 #
-# The wrong ones at 200 ms were misheard whole, after the pause or with none. With talk around,
-# the dips inside words are many: COMMIT_AFTER_MS stays (UNSAID took the held-out babble
-# hesitations from 4/5/7 to 4/1/11 at 350 ms).
+# (peek at 100 ms for 350.) The wrong ones at 200 ms are devices misheard after the whole
+# command had been said. With talk around, the dips inside words are many: COMMIT_AFTER_MS
+# stays (UNSAID took babble 12 dB from 11/1/5 to 12/0/5, held out from 4/5/7 to 3/1/12).
 COMMIT_AFTER_QUIET_MS = 200
 PAUSE_MS = 900  # longest pause inside a command ("answer on my ... headset")
 # A command whose last word took at most this many 10 ms frames per phone (3 is the fewest a
