@@ -117,9 +117,9 @@ class SpottingRecognizer(Recognizer):
         self._buffer = bytearray()
 
     def release(self) -> None:
-        release(self.strict.grammar)
+        release(self.strict.grammar, ("commands", "peek"))
         release(self.strict.phones)
-        release(self.decoder, ("spotting", "phones"))
+        release(self.decoder, ("spotting", "spotting_peek", "phones"))
         give_back_memory()  # once, for all three
 
     def peek(self, pad: bytes = b"") -> Transcript:
