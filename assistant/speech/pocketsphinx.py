@@ -238,8 +238,8 @@ class PocketSphinxRecognizer(Recognizer):
 
     def final(self, search: str = "commands") -> Transcript:
         """The transcript of the buffered audio; ``search``: "peek" for the grammar in which a
-        command may stop before its device (``PocketSphinxEngine.peek_jsgf``): a transcript
-        that does is rejected, with ``details["unfinished"]``."""
+        command may stop before any of its words or its device (``PocketSphinxEngine.peek_jsgf``,
+        with ``peeks``): a transcript that does is rejected, with ``details["unfinished"]``."""
         pcm = bytes(self._buffer)
         self.reset()
         if self.grammar.current_search() != search:  # type: ignore[attr-defined]
@@ -407,16 +407,14 @@ class PocketSphinxEngine(SpeechEngine):
         """``decoder`` with the words (commands, ours, decoys, garbage phones) and ``jsgf`` as
         the search ``name``, active."""
         if decoder.lookup_word(GARBAGE_PREFIX + PHONES[0].lower()) is None:  # type: ignore[attr-defined]
-            self._add_words(decoder)
+            self._add_words(decoder)  # once per decoder, whatever number of searches it has
             for word, phone in self.garbage.items():
                 decoder.add_word(word, phone, False)  # type: ignore[attr-defined]
-        decoder.add_jsgf_string(name, self._usable(jsgf))  # type: ignore[attr-defined]
+        if self._missing:  # a grammar word without a pronunciation would fail the whole grammar
+            jsgf = _drop_words(jsgf, self._missing)
+        decoder.add_jsgf_string(name, jsgf)  # type: ignore[attr-defined]
         decoder.activate_search(name)  # type: ignore[attr-defined]
         return decoder
-
-    def _usable(self, jsgf: str) -> str:
-        """A grammar word without a pronunciation would fail the whole grammar: it goes."""
-        return _drop_words(jsgf, self._missing) if self._missing else jsgf
 
     def new_phone_decoder(self) -> object:
         from pocketsphinx import get_model_path

@@ -125,7 +125,7 @@ class SpottingRecognizer(Recognizer):
     def peek(self, pad: bytes = b"") -> Transcript:
         """The transcript of the audio so far followed by ``pad``, without ending the
         utterance (``spot_endpointing`` pads an early peek with the room's sound). The strict
-        pass may find the command unfinished (it stops where its device would be): the
+        pass may find the command unfinished (it stops before a word or its device): the
         transcript is then rejected with ``details["unfinished"]``. So may the spotting pass."""
         return self.decode(bytes(self._buffer) + pad, peek=True)
 
