@@ -4,6 +4,8 @@ utterance although the room never goes quiet."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 import speech_corpus as corpus
@@ -85,6 +87,29 @@ def test_talk_full_of_command_words_is_rejected(spotting_engine: PocketSphinxEng
     # A bare device reply only means something to "Which phone?". Known: espeak's "the phone in
     # reception keeps ringing" in a quiet room is heard whole as "the phone in reception area".
     assert len(replies) <= 1, replies
+
+
+def test_talk_the_grammar_passed_off_as_silence_is_rejected(
+    spotting_engine: PocketSphinxEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Off-domain sentences of tests/speech_corpus.py that the strict grammar took for commands
+    # by calling part of them a silence ("turn off the lights in the kitchen" -> "turn off the
+    # tones", the rest a pause as loud as the words): pocketsphinx_spot.SILENCE_BELOW_DB.
+    talk = ["turn off the lights in the kitchen", "please take a seat in the meeting room",
+            "please do not call after nine in the evening"]
+
+    def heard() -> list[str]:
+        out = []
+        for text in talk:
+            speech = corpus.synthesize(SPEAKERS[0], text)
+            t = spotting_engine.transcribe_pcm(
+                corpus.mix(speech, bytes(len(speech) + 32000), None, 500))
+            out.append(t.text if t.accepted else "")
+        return out
+
+    assert heard() == ["", "", ""]
+    monkeypatch.setattr("assistant.speech.pocketsphinx_spot.SILENCE_BELOW_DB", -math.inf)
+    assert all(heard())  # without the check, each was taken for a command
 
 
 def test_endpointer_ends_the_command_under_continuous_babble(
