@@ -65,7 +65,7 @@ WORD_BELOW_DB = 25.0
 # 44.6 to 48.3 dB under; the last words of the commands acted on rightly at most 20.2.
 LAST_WORD_BELOW_DB = 30.0
 # ... and every silence the strict grammar put around or between the words must have been quiet:
-# a silence of at least PAUSE_MIN_FRAMES whose loud frames (90th percentile) come within this of
+# a silence of at least SILENCE_MIN_FRAMES whose loud frames (90th percentile) come within this of
 # the command's loudest frame was speech the grammar could not explain ("turn off the lights in
 # the kitchen" -> "turn off the tones" + a silence as loud as the words). Such an utterance goes
 # on to the spotting pass and its gate. Chosen by leave-one-voice-group-out on corpus seed 0
@@ -75,11 +75,11 @@ LAST_WORD_BELOW_DB = 30.0
 # Noise 12 dB under the voice put the silences of commands accepted rightly 11.4 to 14.5 dB
 # under (white and babble, both seeds): with louder noise the spotting pass decides more often.
 SILENCE_BELOW_DB = 10.5
-PAUSE_MIN_FRAMES = 10
+SILENCE_MIN_FRAMES = 10
 
 
 def _word_levels(words: list[Segment], levels: np.ndarray) -> list[np.ndarray]:
-    """Each word's frame levels (words with no frames left out)."""
+    """Each segment's frame levels (segments with no frames left out)."""
     spans = [levels[s.start : s.end + 1] for s in words if s.end >= s.start]
     return [x for x in spans if len(x)]
 
@@ -101,9 +101,8 @@ def _loudest_silence(path: list[Segment], levels: np.ndarray) -> float:
     """dB by which the loudest silence of ``path`` (its 90th percentile frame) is under the
     loudest frame of its words (``math.inf`` when there is no silence to judge)."""
     words = _word_levels([s for s in path if _is_word(s)], levels)
-    quiet = [levels[s.start : s.end + 1] for s in path
-             if not _is_word(s) and s.frames >= PAUSE_MIN_FRAMES]
-    quiet = [x for x in quiet if len(x)]
+    quiet = _word_levels([s for s in path if not _is_word(s) and s.frames >= SILENCE_MIN_FRAMES],
+                         levels)
     if not words or not quiet:
         return math.inf
     return max(float(np.max(x)) for x in words) - max(float(np.percentile(x, 90)) for x in quiet)
