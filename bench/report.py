@@ -137,7 +137,8 @@ def latency_section(part: dict[str, Any] | None) -> list[str]:
     bias = part.get("command_end_bias_ms")
     return [
         f"**Live loop** through the PulseAudio virtual microphone: \"{part['command']}\" in "
-        f"{len(part['voices'])} espeak-ng voices ({', '.join(part['voices'])}), "
+        f"{len(part['voices'])} {part.get('voice_source', 'espeak-ng voices')} "
+        f"({', '.join(part['voices'])}), "
         f"{part['trials_per_room']} calls per mode and room"
         + (f"; babble: {part['babble_source']}. " if part.get("babble_source") else ". ") +
         f"A call not acted on within {part['timeout_seconds']:g} s of the command is missed. "

@@ -4,9 +4,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# flite and festival: voices of other synthesizers for the speech corpus (tests/speech_corpus.py)
+# flite and festival: voices of other synthesizers for the speech corpus (tests/speech_corpus.py);
+# festvox-kdlpc16k (ked): a voice no corpus uses, for bench/latency.py --voices other
 packages=(espeak-ng libportaudio2 pulseaudio pulseaudio-utils libasound2-plugins alsa-utils
-          flite festival festvox-kallpc16k festvox-us-slt-hts
+          flite festival festvox-kallpc16k festvox-us-slt-hts festvox-kdlpc16k
           systemd)  # systemd-analyze checks the unit `assistant service install` writes
 missing=()
 for p in "${packages[@]}"; do
