@@ -2,7 +2,8 @@
 
 Everything is counted in audio fed, never in wall time: the recogniser's peek starts early, so
 its decode overlaps the wait for the person's voice to stay gone; a pause inside a command must
-still not end it; and a peek taken before the voice came back is never acted on.
+still not end it; and in a quiet room a peek taken before the voice came back is never acted
+on (with talk around, see tests/test_spot_keep.py).
 """
 
 from __future__ import annotations
