@@ -111,14 +111,15 @@ def command_wavs(work: Path, text: str, voices: tuple[str, ...]) -> dict[str, tu
 
 
 def other_wavs(work: Path) -> dict[str, tuple[Path, float]]:
-    """``--voices other``: each wording in each voice (keys "voice|wording")."""
+    """``--voices other``: each wording in each voice (keys "voice|wording"), in the order the
+    trials take them: every voice says the first wording, then every voice the second, ..."""
     from speech_corpus import Speaker, synthesize
 
     wavs = {}
-    for family, voice in OTHER_VOICES:
-        speaker = Speaker(f"{family}:{voice}", family, f"{family}:{voice}", voice, *(
-            (50, 160, 0) if family == "espeak" else ()))
-        for text in OTHER_COMMANDS:
+    for text in OTHER_COMMANDS:
+        for family, voice in OTHER_VOICES:
+            speaker = Speaker(f"{family}:{voice}", family, f"{family}:{voice}", voice, *(
+                (50, 160, 0) if family == "espeak" else ()))
             path = work / f"command-{voice.replace('+', '_')}-{len(wavs)}.wav"
             pcm = np.frombuffer(synthesize(speaker, text), np.int16)
             write_wav(path, np.concatenate([np.zeros(1600, np.int16), pcm,
@@ -430,9 +431,7 @@ def run(modes: list[str], rooms: list[str], trials: int, engine: str = "pocketsp
 def _run(work: Path, modes: list[str], rooms: list[str], trials: int, engine: str,
          timeout: float, other: bool = False) -> dict[str, Any]:
     wavs = other_wavs(work) if other else command_wavs(work, COMMAND, VOICES)
-    order = list(wavs)  # trial n: voice n mod 4; with --voices other, each voice's next wording
-    if other:
-        order = [f"{v}|{t}" for t in OTHER_COMMANDS for _, v in OTHER_VOICES]
+    order = list(wavs)  # trial n takes the n-th (mod len) in the order they were made
     babbles = {snr: babble_for(work, [w[0] for w in wavs.values()], snr)
                for snr in {ROOMS[r] for r in rooms} if snr is not None}
     rows, all_trials = [], []
