@@ -14,6 +14,7 @@ from fixtures_speech import DEVICE_PHRASES
 from assistant.audio_io import FRAME_BYTES, frames
 from assistant.config import Recognition, SpeechSettings
 from assistant.intents import CommandLanguage
+from assistant.speech import pocketsphinx_spot
 from assistant.speech.pocketsphinx import PocketSphinxEngine
 from assistant.speech.spot_endpointing import SpottingListener
 
@@ -95,21 +96,35 @@ def test_talk_the_grammar_passed_off_as_silence_is_rejected(
     # Off-domain sentences of tests/speech_corpus.py that the strict grammar took for commands
     # by calling part of them a silence ("turn off the lights in the kitchen" -> "turn off the
     # tones", the rest a pause as loud as the words): pocketsphinx_spot.SILENCE_BELOW_DB.
+    # Which clips the grammar explains that way shifts from machine to machine (on one,
+    # "please take a seat in the meeting room" in the first voice came out as all words, no
+    # silence), so the check is judged on every clip of three sentences in three voices where
+    # the strict pass did it: at least two such clips, each rejected with the check and each
+    # taken for a command without it.
     talk = ["turn off the lights in the kitchen", "please take a seat in the meeting room",
             "please do not call after nine in the evening"]
+    clips = [corpus.mix(speech, bytes(len(speech) + 32000), None, 500)
+             for speech in (corpus.synthesize(s, text) for text in talk for s in SPEAKERS[:3])]
+    loudest: list[float] = []
+    measure = pocketsphinx_spot._loudest_silence
 
-    def heard() -> list[str]:
-        out = []
-        for text in talk:
-            speech = corpus.synthesize(SPEAKERS[0], text)
-            t = spotting_engine.transcribe_pcm(
-                corpus.mix(speech, bytes(len(speech) + 32000), None, 500))
-            out.append(t.text if t.accepted else "")
-        return out
+    def spy(path: list[pocketsphinx_spot.Segment], levels: np.ndarray) -> float:
+        loudest.append(measure(path, levels))
+        return loudest[-1]
 
-    assert heard() == ["", "", ""]
-    monkeypatch.setattr("assistant.speech.pocketsphinx_spot.SILENCE_BELOW_DB", -math.inf)
-    assert all(heard())  # without the check, each was taken for a command
+    monkeypatch.setattr(pocketsphinx_spot, "_loudest_silence", spy)
+
+    def heard(pcm: bytes) -> tuple[str, float]:
+        loudest.clear()
+        t = spotting_engine.transcribe_pcm(pcm)
+        return (t.text if t.accepted else ""), (loudest[0] if loudest else math.inf)
+
+    passed_off = [pcm for pcm in clips
+                  if heard(pcm)[1] < pocketsphinx_spot.SILENCE_BELOW_DB]
+    assert len(passed_off) >= 2
+    assert [heard(pcm)[0] for pcm in passed_off] == [""] * len(passed_off)
+    monkeypatch.setattr(pocketsphinx_spot, "SILENCE_BELOW_DB", -math.inf)
+    assert all(heard(pcm)[0] for pcm in passed_off)  # without the check: taken for commands
 
 
 def test_endpointer_ends_the_command_under_continuous_babble(
