@@ -25,6 +25,11 @@ no constant of the endpointer was chosen on (``holdout_cases``).
 ``--stress`` replays 3 hesitations and 3 plain commands in each of the corpus's 18 voice
 groups (``stress_cases``), with the outcomes split by kind.
 
+``--talk`` replays instead talk that is not a command (the corpus's office sentences, most of
+them with command words, and the assistant's own sentences) in every voice group: any command
+the endpointer commits is a false accept, counted per room (``talk_cases``). ``--mode naive``
+replays through the baseline (strict grammar, no rejection, silence endpointing).
+
 ``--set NAME=VALUE`` overrides a constant of ``spot_endpointing``; the endpointer as it was
 before the early peek: ``--set PEEK_AFTER_MS=200 --set SQUEEZED_FRAMES_PER_PHONE=0``.
 """
@@ -50,6 +55,7 @@ from fixtures_speech import DEVICE_PHRASES, synthesize  # noqa: E402
 from assistant.config import Recognition, SpeechSettings  # noqa: E402
 from assistant.intents import CommandLanguage  # noqa: E402
 from assistant.speech import spot_endpointing  # noqa: E402
+from assistant.speech.endpointing import new_listener  # noqa: E402
 from assistant.speech.pocketsphinx import PocketSphinxEngine  # noqa: E402
 
 FRAME_MS = 20
@@ -171,9 +177,31 @@ def stress_cases(per_group: int = 3, seed: int = 11) -> list[Case]:
     return out
 
 
-def stream_for(case: Case, snr: float | None, seed: int) -> tuple[bytes, float]:
+TALK_PER_GROUP = 4  # office sentences per voice group; and one of the assistant's own sentences
+
+
+def talk_cases(per_group: int = TALK_PER_GROUP, seed: int = 13) -> list[Case]:
+    """In every voice group: ``per_group`` office sentences that are not commands (most with
+    command words in them) and one of the assistant's own sentences, each said once."""
+    rng = np.random.default_rng(seed)
+    groups: dict[str, list[Any]] = {}
+    for spk in corpus.speakers():
+        groups.setdefault(spk.group, []).append(spk)
+    talk, prompts = corpus.off_domain(), corpus.prompts()
+    out = []
+    for group, speakers in sorted(groups.items()):
+        chosen = [talk[int(i)] for i in rng.choice(len(talk), per_group, replace=False)]
+        chosen.append(prompts[int(rng.integers(len(prompts)))])
+        for text in chosen:
+            spk = speakers[int(rng.integers(len(speakers)))]
+            out.append(Case(f"{text} [{spk.id}]", corpus.synthesize(spk, text), "", None, group))
+    return out
+
+
+def stream_for(case: Case, snr: float | None, seed: int,
+               after_ms: int = AFTER_MS) -> tuple[bytes, float]:
     """The case in its room, and where the speech ends in it (ms)."""
-    total = BEFORE_MS + len(case.speech) // 32 + AFTER_MS
+    total = BEFORE_MS + len(case.speech) // 32 + after_ms
     noise = bytes(total * 32) if snr is None else corpus.babble(total, seed, 3,
                                                                case.group or None)
     pcm = corpus.mix(case.speech, noise, snr, BEFORE_MS)
@@ -186,7 +214,7 @@ def replay(listener: Any, pcm: bytes, end_ms: float, rtf: float) -> dict[str, An
     on any machine)."""
     peeks: list[dict[str, Any]] = []
     recognizer = listener.recognizer
-    original = recognizer.peek
+    original = getattr(recognizer, "peek", None)  # the naive recogniser never peeks
     charge = 0.0
 
     def timed_peek(*args: Any) -> Any:
@@ -201,7 +229,8 @@ def replay(listener: Any, pcm: bytes, end_ms: float, rtf: float) -> dict[str, An
                       "gap": round((result.details or {}).get("last_gap", -1), 1)})
         return result
 
-    recognizer.peek = timed_peek
+    if original is not None:
+        recognizer.peek = timed_peek
     wall, model, fed, out = 0.0, 0.0, 0.0, None
     try:
         listener.reset()
@@ -217,7 +246,8 @@ def replay(listener: Any, pcm: bytes, end_ms: float, rtf: float) -> dict[str, An
                        "wall_ms": wall - end_ms, "model_ms": model - end_ms}
                 break
     finally:
-        recognizer.peek = original
+        if original is not None:
+            recognizer.peek = original
     result: dict[str, Any] = {"peeks": peeks}
     if out is not None:
         result.update(out)
@@ -275,6 +305,43 @@ def run(rooms: list[str], rtf: float, seeds: int = 1, holdout: bool = False,
     return {"rows": rows, "trials": trials}
 
 
+def run_talk(rooms: list[str], modes: list[str], per_group: int = TALK_PER_GROUP,
+             rtf: float = 0.1) -> dict[str, Any]:
+    """``talk_cases`` through each mode's endpointer in each room: every committed command is
+    a false accept. After each sentence the room goes on for the longest utterance and a second
+    more, so an utterance the talk started always ends (by a pause or by the hard limit)."""
+    chosen = talk_cases(per_group)
+    prompts = set(corpus.prompts())
+    after_ms = int(SpeechSettings().max_utterance_seconds * 1000) + 1000
+    rows, trials = [], []
+    for mode in modes:
+        engine = PocketSphinxEngine(CommandLanguage.load("en", DEVICE_PHRASES),
+                                    recognition=Recognition(mode))
+        listener = new_listener(engine.recognizer(), SpeechSettings())
+        for room in rooms:
+            counts = {"office": [0, 0], "prompt": [0, 0]}  # [said, accepted]
+            accepted = []
+            for seed, case in enumerate(chosen):
+                pcm, _ = stream_for(case, ROOMS[room], seed, after_ms)
+                t = replay(listener, pcm, 0.0, rtf).get("transcript")
+                kind = "prompt" if case.label.rsplit(" [", 1)[0] in prompts else "office"
+                counts[kind][0] += 1
+                if t is not None:
+                    counts[kind][1] += 1
+                    accepted.append({"said": case.label, "heard": t.text})
+                line = {"mode": mode, "room": room, "case": case.label,
+                        "heard": t.text if t else None}
+                trials.append(line)
+                print(json.dumps(line), flush=True)
+            said = sum(n for n, _ in counts.values())
+            wrong = sum(k for _, k in counts.values())
+            rows.append({"mode": mode, "room": room, "said": said, "accepted": wrong,
+                         "false_accept_rate": round(wrong / max(said, 1), 4),
+                         "office": counts["office"], "prompts": counts["prompt"],
+                         "accepted_examples": accepted[:12]})
+    return {"rows": rows, "trials": trials, "per_group": per_group}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--holdout", action="store_true",
@@ -282,6 +349,9 @@ def main() -> int:
     parser.add_argument("--stress", action="store_true",
                         help="hesitations and plain commands in every voice group "
                              "(stress_cases) instead of the cases")
+    parser.add_argument("--talk", action="store_true",
+                        help="talk that is not a command (talk_cases): count false accepts")
+    parser.add_argument("--mode", default="spot", help="--talk: recognition modes (spot,naive)")
     parser.add_argument("--rooms", default="quiet,babble12", help=",".join(ROOMS))
     parser.add_argument("--json", metavar="FILE", help="write the results here too")
     parser.add_argument("--rtf", type=float, default=0.1,
@@ -294,7 +364,10 @@ def main() -> int:
     for item in args.set:
         name, value = item.split("=")
         setattr(spot_endpointing, name, float(value))
-    results = run(args.rooms.split(","), args.rtf, args.seeds, args.holdout, args.stress)
+    if args.talk:
+        results = run_talk(args.rooms.split(","), args.mode.split(","), rtf=args.rtf)
+    else:
+        results = run(args.rooms.split(","), args.rtf, args.seeds, args.holdout, args.stress)
     for row in results["rows"]:
         print(json.dumps(row))
     if args.json:
