@@ -118,3 +118,75 @@ def test_in_a_quiet_room_a_voice_that_comes_back_is_the_person_going_on(
     recognizer = Scripted([decline()])
     assert [t.text for t in run(recognizer, parts) if t.accepted] == []
     assert recognizer.asked >= 2, "no peek in the breath: the test tests nothing"
+
+
+
+# Talk that runs into the hard limit (spot_endpointing.TALK_GOES_ON): a faint floor, and a voice
+# that talks on past max_utterance_seconds (6 s) with a breath every 100 ms (steady sound, with
+# no dips, becomes the room's floor after 3 s), then stops; a peek after it hears "decline".
+QUIET = 3.0
+TALK = -1.0  # in parts: talk at VOICE_RMS
+
+
+def talking(ms: int, seed: int, room: float = QUIET) -> list[bytes]:
+    frames = sound(ms, VOICE_RMS, seed)
+    breath = sound(20, room, seed)[0]
+    return [breath if i % 5 == 4 else f for i, f in enumerate(frames)]
+
+
+def hear(recognizer: Scripted, parts: list[tuple[int, float]],
+         room: float = QUIET) -> list[Transcript]:
+    listener = SpottingListener(recognizer, SpeechSettings(), growing=set())
+    out = []
+    for i, (ms, rms) in enumerate(parts):
+        for frame in talking(ms, i, room) if rms == TALK else sound(ms, rms, i):
+            transcript = listener.feed(frame)
+            if transcript is not None:
+                out.append(transcript)
+    return out
+
+
+TALKS_ON = [(1000, QUIET), (7000, TALK), (1500, QUIET)]
+
+
+def test_talk_that_runs_into_the_hard_limit_goes_on_and_is_no_command(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(spot_endpointing, "TALK_GOES_ON", True)
+    assert SpeechSettings().max_utterance_seconds < 7.0
+    recognizer = Scripted([decline()])
+    heard = hear(recognizer, TALKS_ON)
+    assert recognizer.asked == 1, "one peek, after the talk"
+    assert len(heard) == 2  # cut at the limit, then the rest of the talk
+    assert [t.text for t in heard if t.accepted or t.text] == []
+    # without it, the rest of the talk is taken for a command
+    monkeypatch.setattr(spot_endpointing, "TALK_GOES_ON", False)
+    assert [t.text for t in hear(Scripted([decline()]), TALKS_ON) if t.accepted] == [
+        "decline the call"]
+
+
+def test_after_a_pause_the_talk_is_over_and_a_command_counts(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(spot_endpointing, "TALK_GOES_ON", True)
+    pause = int(spot_endpointing.PAUSE_MS) + 200
+    parts = TALKS_ON[:2] + [(pause, QUIET), (800, TALK), (1500, QUIET)]
+    recognizer = Scripted([decline(), decline()])
+    heard = hear(recognizer, parts)
+    assert recognizer.asked == 2
+    assert [t.text for t in heard if t.accepted] == ["decline the call"]  # the second one only
+    # ... and after a shorter pause it is still the talk going on
+    parts[2] = (300, QUIET)
+    assert [t.text for t in hear(Scripted([decline(), decline()]), parts) if t.accepted] == []
+
+
+def test_with_talk_around_the_hard_limit_does_not_mark_talk(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The room held the utterance open: the person's command may lie across the cut.
+    monkeypatch.setattr(spot_endpointing, "TALK_GOES_ON", True)
+    parts = [(3000, ROOM_RMS), (7000, TALK), (1500, ROOM_RMS)]
+    recognizer = Scripted([decline()])
+    heard = hear(recognizer, parts, room=ROOM_RMS)
+    assert len(heard) == 2 and not heard[0].accepted  # cut at the limit, then the rest
+    assert heard[1].text == "decline the call" and heard[1].accepted

@@ -23,7 +23,8 @@ talking, the room is never silent, so an utterance never ended. Here:
   when the whole utterance is rejected (``KEEP_LAST_COMPLETE``): the room's voices keep
   cutting the commit wait short.
   ``trailing_silence_ms`` is for the plain endpointer only;
-- ``max_utterance_seconds`` stays the hard limit.
+- ``max_utterance_seconds`` stays the hard limit. In a quiet room, what follows talk that ran
+  into it, before the voice pauses for ``PAUSE_MS``, is never a command (``TALK_GOES_ON``).
 """
 
 from __future__ import annotations
@@ -124,6 +125,16 @@ KEEP_LAST_COMPLETE = True
 # loudest voice, so what was heard before them was the room (a peek on the babble before the
 # command, "resume it", kept while the command itself was rejected whole).
 KEEP_UNLESS_LOUDER_DB = 3.0
+# Talk that runs into the hard limit in a quiet room is somebody talking on, not a command: the
+# utterances that follow it before the voice has paused for PAUSE_MS are its continuation, and
+# never a command. Cut at the limit, the rest of a long sentence was taken for one
+# (/tmp probe, the assistant's sentences that quote commands, one voice per group, quiet room:
+# 6 of 113 accepted, e.g. "... hang up, hold, resume, mute or unmute" -> "unmute", "... say
+# answer, answer on a device, or decline" -> "decline"). The same holds for the person talking
+# on a call, where "mute" and "hold" are commands. Quiet: the floor before the utterance began
+# (six seconds of talk raise the floor to the talk's own level). Not with talk around: there the
+# limit cuts utterances the room held open, with the person's command possibly across the cut.
+TALK_GOES_ON = True
 
 
 def frame_db(frame: bytes) -> float:
@@ -144,6 +155,10 @@ class SpottingListener:
         self.growing = growing  # commands that are the start of a longer command
         self._levels: collections.deque[float] = collections.deque(maxlen=FLOOR_WINDOW_FRAMES)
         self._room = b""  # a recent frame of the room at its floor (nobody close talking)
+        self._talk = False  # TALK_GOES_ON: talk ran into the hard limit, no pause since
+        self._gone_ms = 0.0  # how long the voice has been gone since the last utterance ended
+        self._continues = False  # this utterance goes on with that talk
+        self._floor_at_start = 0.0
         self.reset()
 
     @property
@@ -166,8 +181,9 @@ class SpottingListener:
 
     def feed(self, frame: bytes) -> Transcript | None:
         """One frame in; a Transcript when an utterance has ended."""
-        if not frame:
+        if not frame:  # a gap in the sound (the assistant was speaking): a fresh start
             self.reset()
+            self._talk = False
             return None
         ms = len(frame) / 2 / SAMPLE_RATE_HZ * 1000
         level = frame_db(frame)
@@ -178,6 +194,7 @@ class SpottingListener:
             self._room = frame
         smooth = float(np.mean(self._smooth))
         if not self._in_speech:
+            self._gone_ms += ms
             self._wait_for_start(frame, level, smooth)
             return None
         if smooth > self._peak_db + RESTART_ABOVE_DB:
@@ -193,6 +210,8 @@ class SpottingListener:
         if foreground:  # the voice is back: what was heard so far is stale
             self._peeked = None
         if self._speech_ms >= self.settings.max_utterance_seconds * 1000:
+            if TALK_GOES_ON and self._floor_at_start <= self._peak_db - QUIET_ROOM_DB:
+                self._talk = True
             return self._finish("maximum length")
         if self._quiet_ms >= PAUSE_MS and not (
                 self._squeezed(self._peeked) and self._quiet_ms < SQUEEZED_PAUSE_MS):
@@ -219,6 +238,10 @@ class SpottingListener:
             return
         self._in_speech = True
         self._peak_db = smooth
+        self._floor_at_start = self.floor_db  # 6 s of talk raise the floor: the room before it
+        if self._gone_ms >= PAUSE_MS:
+            self._talk = False
+        self._continues = self._talk
         for pre, _ in self._recent:
             self.recognizer.accept(pre)
         self._speech_ms = len(self._recent) * 20.0
@@ -267,6 +290,14 @@ class SpottingListener:
             if not transcript.accepted and self._complete_peek is not None and KEEP_LAST_COMPLETE:
                 log.debug("utterance rejected whole: the last complete command heard in it")
                 transcript = self._complete_peek
+        if self._continues:
+            log.debug("not a command: %r goes on with talk that ran into the hard limit",
+                      transcript.text)
+            transcript = Transcript("", False, None, None, transcript.decode_ms,
+                                    transcript.audio_ms)
+        self._gone_ms = self._quiet_ms
+        if why == "pause":
+            self._talk = False
         self.reset()
         return transcript
 
