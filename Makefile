@@ -1,5 +1,5 @@
 # The two commands of the README. Both set themselves up from a fresh clone.
-.PHONY: setup demo test bench lint ruff
+.PHONY: setup demo test bench bench-all lint ruff
 
 setup:
 	@scripts/setup.sh
@@ -16,6 +16,9 @@ test: setup lint
 
 bench: setup
 	.venv/bin/python bench/run.py
+
+bench-all: setup
+	.venv/bin/python bench/run.py --all
 
 # the tools come with setup (the dev extra)
 ruff: setup

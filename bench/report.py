@@ -41,7 +41,8 @@ def header(results: dict[str, Any]) -> list[str]:
     parts = ", ".join(f"{k} {v / 60:.1f}" for k, v in took.items() if k != "total")
     load = machine.get("load_at_start")
     arguments = meta.get("arguments", ["--quick"] if meta.get("quick") else [])
-    command = " ".join(["bench/run.py", *arguments]) if arguments else "make bench"
+    command = ("make bench" if not arguments else "make bench-all" if arguments == ["--all"]
+               else " ".join(["bench/run.py", *arguments]))
     return [
         f"Measured by `{command}` on "
         f"{meta.get('date', '?')} at commit `{meta.get('commit', '?')}`: "
@@ -232,15 +233,24 @@ def selfhear_section(part: dict[str, Any] | None) -> list[str]:
     ]
 
 
+def _from(results: dict[str, Any], name: str) -> list[str]:
+    """Where a part carried over from an earlier run was measured."""
+    origin = results.get("meta", {}).get("carried", {}).get(name)
+    if not origin:
+        return []
+    return [f"*(Not run by this `make bench`: measured by `make bench-all` on {origin['date']} "
+            f"at commit `{origin['commit']}`.)*", ""]
+
+
 def render(results: dict[str, Any]) -> str:
     modes = results.get("meta", {}).get("modes", [])
     lines = header(results)
     lines += accuracy_section(results.get("accuracy"), modes)
     lines += latency_section(results.get("latency"))
     lines += footprint_section(results.get("footprint"))
-    lines += announce_section(results.get("announce"))
-    lines += faults_section(results.get("faults"))
-    lines += selfhear_section(results.get("selfhear"))
+    for name, section in (("announce", announce_section), ("faults", faults_section),
+                          ("selfhear", selfhear_section)):
+        lines += section(results.get(name)) + _from(results, name)
     return "\n".join(lines).rstrip() + "\n"
 
 

@@ -1,9 +1,15 @@
 """``make bench``: recognition accuracy, live latency and footprint, every recognition mode side by
 side in one run, into bench/results.json, bench/results.md and the README's bench region.
 
-    .venv/bin/python bench/run.py [--quick] [--modes spot,naive] [--skip-accuracy]
+    .venv/bin/python bench/run.py [--all] [--quick] [--modes spot,naive] [--skip-accuracy]
                                   [--skip-latency] [--skip-footprint] [--skip-faults]
                                   [--skip-announce] [--skip-selfhear]
+
+``make bench`` runs the recognition parts (accuracy, latency, footprint: about 18 minutes on
+the 2-core machine); ``make bench-all`` (``--all``) also the dialog's parts (faults,
+announcement, own voice: about 14 minutes more). A part not run is carried over from the
+previous results file with the date and commit it was measured at (``carried``), so the
+README's table stays whole; a ``--quick`` run's parts are never carried.
 
 The parts run one after the other (the machine has two cores); a part that fails is recorded
 as failed and the others still run (exit 1). ``--quick`` is a smoke run of a few minutes.
@@ -25,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 PARTS = ("accuracy", "latency", "footprint", "faults", "announce", "selfhear")
+DIALOG_PARTS = ("faults", "announce", "selfhear")  # only with --all (make bench-all)
 ANNOUNCE_BASELINE = "0c816e0"  # the voice before issue 11's changes, run beside today's
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
@@ -97,6 +104,19 @@ def measured_as(argv: list[str]) -> list[str]:
     return kept
 
 
+def carried(previous: dict[str, Any], name: str) -> tuple[dict[str, Any], dict[str, str]] | None:
+    """``name``'s results from a previous run and where they were measured (date, commit); None
+    when there are none worth carrying (not run, failed, or a smoke run)."""
+    part = previous.get(name)
+    meta = previous.get("meta", {})
+    origin = meta.get("carried", {}).get(name)
+    if not isinstance(part, dict) or part.get("skipped") or "error" in part:
+        return None
+    if origin is None and meta.get("quick"):
+        return None
+    return part, origin or {"date": meta.get("date", "?"), "commit": meta.get("commit", "?")}
+
+
 def timed(name: str, part: Callable[[], dict[str, Any]], took: dict[str, float]) -> dict[str, Any]:
     print(f"bench: {name} …", file=sys.stderr, flush=True)
     start = time.monotonic()
@@ -119,6 +139,8 @@ def main() -> int:
     parser.add_argument("--rooms", default="quiet,babble12")
     parser.add_argument("--seconds", type=float,
                         help="footprint: listening time per CPU figure (20; quick 10)")
+    parser.add_argument("--all", action="store_true",
+                        help="also the dialog's parts: " + ", ".join(DIALOG_PARTS))
     for part in PARTS:
         parser.add_argument(f"--skip-{part}", action="store_true")
     parser.add_argument("--out", default=str(BENCH / "results.json"))
@@ -139,6 +161,12 @@ def main() -> int:
     results: dict[str, Any] = {"meta": meta}
     start = time.monotonic()
     skipped = {"skipped": True}
+    for part in DIALOG_PARTS:  # not run without --all: what the last full run measured
+        setattr(args, f"skip_{part}", getattr(args, f"skip_{part}") or not args.all)
+    try:
+        previous = json.loads(Path(args.out).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        previous = {}
     results["accuracy"] = skipped if args.skip_accuracy else timed(
         "accuracy", lambda: accuracy(modes, args.quick), took)
     results["latency"] = skipped if args.skip_latency else timed(
@@ -152,6 +180,12 @@ def main() -> int:
     results["selfhear"] = skipped if args.skip_selfhear else timed(
         "selfhear", lambda: __import__("selfhear").run(3 if args.quick else 20), took)
     took["total"] = round(time.monotonic() - start, 1)
+    if not args.quick:
+        for part in PARTS:
+            earlier = carried(previous, part) if results[part] is skipped else None
+            if earlier is not None:
+                results[part] = earlier[0]
+                meta.setdefault("carried", {})[part] = earlier[1]
 
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
