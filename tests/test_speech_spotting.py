@@ -197,3 +197,42 @@ def test_decoys_reject_the_assistants_own_confirmations(
     command = corpus.synthesize(SPEAKERS[1], "decline the call")
     t = decoy_engine.transcribe_pcm(corpus.mix(command, bytes(len(command) + 32000), None, 500))
     assert t.command is not None and t.command.intent.value == "decline"
+
+
+def test_the_rest_of_talk_cut_at_the_hard_limit_is_no_command(
+    spotting_engine: PocketSphinxEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The assistant's long sentences that quote commands, said by a voice in a quiet room: longer
+    # than max_utterance_seconds, so the hard limit cuts them, and the rest ("... mute or
+    # unmute") was taken for a command (spot_endpointing.TALK_GOES_ON). Which rests the grammar
+    # accepts shifts from machine to machine: three clips that each did, at least one of them
+    # taken for a command without the rule, none with it.
+    from assistant.speech import spot_endpointing
+
+    help_all = ("you can say answer answer on a device decline send it to voicemail or ignore "
+                "during a call hang up hold resume mute or unmute")
+    not_heard = ("i didn't hear which device the call is still ringing say answer answer on a "
+                 "device or decline")
+    said = [(help_all, "espeak:en-gb-x-gbcwmd+steph:p54:s174:g3"),
+            (not_heard, "espeak:en-gb+f3:p45:s157:g2"),
+            (not_heard, "espeak:en-gb-scotland+m4:p33:s141:g0")]
+    speakers = {s.id: s for s in corpus.speakers()}
+    clips = [corpus.mix(speech, bytes(len(speech) + 2 * 32000), None, 1500)
+             for speech in (corpus.synthesize(speakers[v], text) for text, v in said)]
+    ends: list[str] = []
+    finish = SpottingListener._finish
+
+    def spy(self: SpottingListener, why: str, transcript: object = None) -> object:
+        ends.append(why)
+        return finish(self, why, transcript)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(SpottingListener, "_finish", spy)
+    listener = SpottingListener(spotting_engine.recognizer(), SpeechSettings())
+
+    def commands(pcm: bytes) -> list[str]:
+        return [t.text for t in listener.listen(frames(pcm)) if t.accepted]
+
+    assert [commands(pcm) for pcm in clips] == [[]] * len(clips)
+    assert ends.count("maximum length") == len(clips), ends  # the limit did cut each of them
+    monkeypatch.setattr(spot_endpointing, "TALK_GOES_ON", False)
+    assert any(commands(pcm) for pcm in clips), "nothing to reject: the test tests nothing"

@@ -190,3 +190,30 @@ def test_with_talk_around_the_hard_limit_does_not_mark_talk(
     heard = hear(recognizer, parts, room=ROOM_RMS)
     assert len(heard) == 2 and not heard[0].accepted  # cut at the limit, then the rest
     assert heard[1].text == "decline the call" and heard[1].accepted
+
+
+def test_chatter_that_starts_in_a_quiet_room_does_not_silence_commands(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Colleagues start talking in a quiet room and never pause: their first 6 s are talk that
+    # ran into the limit, but what comes after that is the room, and the person's command in it
+    # counts (a first version held the rule until a 900 ms pause, which chatter never leaves).
+    monkeypatch.setattr(spot_endpointing, "TALK_GOES_ON", True)
+    parts = [(3000, QUIET), (16000, TALK), (1500, ROOM_RMS)]  # cut at ~6 s and ~12 s
+    recognizer = Scripted([decline()])
+    heard = hear(recognizer, parts, room=ROOM_RMS)
+    assert len(heard) == 3 and recognizer.asked == 1
+    assert [t.accepted for t in heard] == [False, False, True]
+
+
+def test_a_voice_louder_than_the_talk_is_the_person_over_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(spot_endpointing, "TALK_GOES_ON", True)
+    louder = VOICE_RMS * 10 ** (10 / 20)  # more than RESTART_ABOVE_DB over the talk
+    assert spot_endpointing.RESTART_ABOVE_DB < 10.0
+    parts = TALKS_ON[:2] + [(800, louder), (1500, QUIET)]
+    assert [t.text for t in hear(Scripted([decline()]), parts) if t.accepted] == [
+        "decline the call"]
+    parts[2] = (800, TALK)  # as loud as the talk: the talk going on
+    assert [t.text for t in hear(Scripted([decline()]), parts) if t.accepted] == []
