@@ -23,8 +23,8 @@ talking, the room is never silent, so an utterance never ended. Here:
   when the whole utterance is rejected (``KEEP_LAST_COMPLETE``): the room's voices keep
   cutting the commit wait short.
   ``trailing_silence_ms`` is for the plain endpointer only;
-- ``max_utterance_seconds`` stays the hard limit. In a quiet room, what follows talk that ran
-  into it, before the voice pauses for ``PAUSE_MS``, is never a command (``TALK_GOES_ON``).
+- ``max_utterance_seconds`` stays the hard limit. In a quiet room, the rest of talk that ran
+  into it (the utterance right after the cut) is never a command (``TALK_GOES_ON``).
 """
 
 from __future__ import annotations
@@ -126,7 +126,7 @@ KEEP_LAST_COMPLETE = True
 # command, "resume it", kept while the command itself was rejected whole).
 KEEP_UNLESS_LOUDER_DB = 3.0
 # Talk that runs into the hard limit in a quiet room is somebody talking on, not a command: the
-# utterances that follow it before the voice has paused for PAUSE_MS are its continuation, and
+# utterance that follows it before the voice has paused for PAUSE_MS is its continuation, and
 # never a command. Cut at the limit, the rest of a long sentence was taken for one
 # (/tmp probe, the assistant's sentences that quote commands, one voice per group, quiet room:
 # 6 of 113 accepted, e.g. "... hang up, hold, resume, mute or unmute" -> "unmute", "... say
