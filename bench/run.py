@@ -7,8 +7,8 @@ side in one run, into bench/results.json, bench/results.md and the README's benc
 
 ``make bench`` runs the recognition parts (accuracy, latency, footprint: about 18 minutes on
 the 2-core machine); ``make bench-all`` (``--all``) also the dialog's parts (faults,
-announcement, own voice: about 14 minutes more). A part not run is carried over from the
-previous results file with the date and commit it was measured at (``carried``), so the
+announcement, own voice: about 14 minutes more). A dialog part not run is carried over from
+the previous results file with the date and commit it was measured at (``carried``), so the
 README's table stays whole; a ``--quick`` run's parts are never carried.
 
 The parts run one after the other (the machine has two cores); a part that fails is recorded
@@ -180,8 +180,8 @@ def main() -> int:
     results["selfhear"] = skipped if args.skip_selfhear else timed(
         "selfhear", lambda: __import__("selfhear").run(3 if args.quick else 20), took)
     took["total"] = round(time.monotonic() - start, 1)
-    if not args.quick:
-        for part in PARTS:
+    if not args.quick:  # a recognition part skipped stays "not run": its figures go with the header
+        for part in DIALOG_PARTS:
             earlier = carried(previous, part) if results[part] is skipped else None
             if earlier is not None:
                 results[part] = earlier[0]
