@@ -30,6 +30,16 @@ them with command words, and the assistant's own sentences) in every voice group
 the endpointer commits is a false accept, counted per room (``talk_cases``). ``--mode naive``
 replays through the baseline (strict grammar, no rejection, silence endpointing).
 
+``--continuous`` replays instead one long stream of office babble per seed (``--seeds``, 3
+talkers, never pausing) with ``CONTINUOUS_COMMANDS`` commands of the stress set said in it at
+random times, 3-8 s apart, as an office is: the room holds utterances open, so commands start
+inside them and run into the hard limit, and the talk between commands is heard for minutes.
+Per room: right / wrong / missed (the first accepted command from the start of the person's
+speech to ``CONTINUOUS_WINDOW_MS`` after its end decides), false accepts (commands accepted
+anywhere else), bare device names accepted (``device_only``: an answer only when the assistant
+has asked which device, otherwise it says it did not understand; a hesitation cut in two leaves
+one), and the recogniser's CPU time per second of audio. ``--mode`` as for ``--talk``.
+
 ``--set NAME=VALUE`` overrides a constant of ``spot_endpointing``; the endpointer as it was
 before the early peek: ``--set PEEK_AFTER_MS=200 --set SQUEEZED_FRAMES_PER_PHONE=0``.
 """
@@ -342,6 +352,92 @@ def run_talk(rooms: list[str], modes: list[str], per_group: int = TALK_PER_GROUP
     return {"rows": rows, "trials": trials, "per_group": per_group}
 
 
+CONTINUOUS_COMMANDS = 40
+CONTINUOUS_WINDOW_MS = 3000
+CONTINUOUS_GAP_MS = (3000, 8000)
+
+
+def continuous_stream(snr: float, seed: int, n: int = CONTINUOUS_COMMANDS
+                      ) -> tuple[bytes, list[tuple[float, float, Case]]]:
+    """Babble (``corpus.babble``, seed ``seed``) with ``n`` stress commands at random times,
+    each ``snr`` dB above the babble's mean power (active speech power, as ``corpus.mix``);
+    and (start ms, end of speech ms, case) per command."""
+    rng = np.random.default_rng([seed, 29])
+    chosen = [stress_cases()[int(i)] for i in rng.permutation(len(stress_cases()))[:n]]
+    gaps = rng.integers(*CONTINUOUS_GAP_MS, len(chosen))
+    total = int(sum(gaps) + sum(len(c.speech) // 32 for c in chosen)) + 8000
+    y = np.frombuffer(corpus.babble(total, seed, 3), np.int16).astype(np.float64)
+    power = float(np.mean(y**2))
+    spans, at = [], 0
+    for case, gap in zip(chosen, gaps, strict=True):
+        at += int(gap) * 16
+        speech = np.frombuffer(case.speech, np.int16).astype(np.float64)
+        speech *= np.sqrt(power * 10 ** (snr / 10) / corpus._active_power(speech))
+        y[at : at + len(speech)] += speech
+        spans.append((at / 16, at / 16 + speech_end_ms(case.speech), case))
+        at += len(speech)
+    y *= min(1.0, 32000 / float(np.abs(y).max()))
+    return np.round(y).astype(np.int16).tobytes(), spans
+
+
+def run_continuous(rooms: list[str], modes: list[str], seeds: int) -> dict[str, Any]:
+    rows, trials = [], []
+    for mode in modes:
+        engine = PocketSphinxEngine(CommandLanguage.load("en", DEVICE_PHRASES),
+                                    recognition=Recognition(mode))
+        listener = new_listener(engine.recognizer(), SpeechSettings())
+        for room in rooms:
+            snr = ROOMS[room]
+            if snr is None:
+                raise SystemExit("--continuous: a babble room (babble20, babble12, babble6)")
+            counts = {"right": 0, "wrong": 0, "missed": 0, "false_actions": 0,
+                      "device_only": 0}
+            cpu, audio_s, commit = 0.0, 0.0, []
+            for seed in range(3, 3 + seeds):
+                pcm, spans = continuous_stream(snr, seed)
+                listener.reset()
+                accepted = []
+                start = time.process_time()
+                for i in range(0, len(pcm) - FRAME_BYTES + 1, FRAME_BYTES):
+                    transcript = listener.feed(pcm[i : i + FRAME_BYTES])
+                    if transcript is not None and transcript.accepted:
+                        accepted.append(((i // FRAME_BYTES + 1) * FRAME_MS, transcript))
+                cpu += time.process_time() - start
+                audio_s += len(pcm) / 32000
+                decided: set[int] = set()
+                for at, t in accepted:
+                    hit = next((k for k, (s0, end, _) in enumerate(spans)
+                                if s0 <= at <= end + CONTINUOUS_WINDOW_MS), None)
+                    if t.command is None:  # a bare device: a reply only when the assistant asked
+                        counts["device_only"] += 1
+                        trials.append({"mode": mode, "room": room, "seed": seed, "at_ms": at,
+                                       "heard": t.text, "outcome": "device_only",
+                                       "case": spans[hit][2].label if hit is not None else ""})
+                        continue
+                    if hit is None or hit in decided:
+                        counts["false_actions"] += 1
+                        kind = "false_actions"
+                        trials.append({"mode": mode, "room": room, "seed": seed, "at_ms": at,
+                                       "heard": t.text, "outcome": kind})
+                        continue
+                    decided.add(hit)
+                    s0, end, case = spans[hit]
+                    got = (t.command.intent.value, t.command.device) if t.command else None
+                    outcome = "right" if got == (case.intent, case.device) else "wrong"
+                    counts[outcome] += 1
+                    if outcome == "right":
+                        commit.append(at - end)
+                    trials.append({"mode": mode, "room": room, "seed": seed, "at_ms": at,
+                                   "case": case.label, "heard": t.text, "outcome": outcome})
+                counts["missed"] += len(spans) - len(decided)
+            rows.append({"mode": mode, "room": room, "commands": seeds * CONTINUOUS_COMMANDS,
+                         **counts, "minutes": round(audio_s / 60, 1),
+                         "cpu_per_audio_second": round(cpu / audio_s, 3),
+                         "commit_ms_p50": percentile(commit, 50)})
+            print(json.dumps(rows[-1]), flush=True)
+    return {"rows": rows, "trials": trials}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--holdout", action="store_true",
@@ -351,7 +447,10 @@ def main() -> int:
                              "(stress_cases) instead of the cases")
     parser.add_argument("--talk", action="store_true",
                         help="talk that is not a command (talk_cases): count false accepts")
-    parser.add_argument("--mode", default="spot", help="--talk: recognition modes (spot,naive)")
+    parser.add_argument("--continuous", action="store_true",
+                        help="commands at random times in minutes of babble (continuous_stream)")
+    parser.add_argument("--mode", default="spot",
+                        help="--talk, --continuous: recognition modes (spot,naive)")
     parser.add_argument("--rooms", default="quiet,babble12", help=",".join(ROOMS))
     parser.add_argument("--json", metavar="FILE", help="write the results here too")
     parser.add_argument("--rtf", type=float, default=0.1,
@@ -364,7 +463,9 @@ def main() -> int:
     for item in args.set:
         name, value = item.split("=")
         setattr(spot_endpointing, name, float(value))
-    if args.talk:
+    if args.continuous:
+        results = run_continuous(args.rooms.split(","), args.mode.split(","), args.seeds)
+    elif args.talk:
         results = run_talk(args.rooms.split(","), args.mode.split(","), rtf=args.rtf)
     else:
         results = run(args.rooms.split(","), args.rtf, args.seeds, args.holdout, args.stress)

@@ -217,3 +217,88 @@ def test_a_voice_louder_than_the_talk_is_the_person_over_it(
         "decline the call"]
     parts[2] = (800, TALK)  # as loud as the talk: the talk going on
     assert [t.text for t in hear(Scripted([decline()]), parts) if t.accepted] == []
+
+
+class Recorder(Scripted):
+    """Scripted, and it keeps the level of every frame it was given since its last reset; each
+    decode (peek or final) stores what it saw in ``decoded``."""
+
+    def __init__(self) -> None:
+        super().__init__([])
+        self.levels: list[float] = []
+        self.decoded: list[tuple[str, list[float]]] = []
+
+    def accept(self, frame: bytes) -> None:
+        self.levels.append(spot_endpointing.frame_db(frame))
+
+    def reset(self) -> None:
+        self.levels = []
+
+    def peek(self, pad: bytes = b"") -> Transcript:
+        self.decoded.append(("peek", list(self.levels)))
+        return super().peek(pad)
+
+    def final(self) -> Transcript:
+        self.decoded.append(("final", list(self.levels)))
+        return rejected()
+
+
+# A colleague close by opens the utterance (4 s of talk), a dip, then the person's 2 s command,
+# which the hard limit (6 s of utterance) cuts in two, then the room.
+CUT_COMMAND = [(3000, ROOM_RMS), (4000, TALK), (400, ROOM_RMS), (2000, TALK), (1500, ROOM_RMS)]
+
+
+def voiced_ms(levels: list[float]) -> float:
+    """ms of the person's voice in ``levels`` (talking(): 4 frames in 5 are voiced)."""
+    return 20.0 * sum(level >= spot_endpointing.frame_db(sound(20, VOICE_RMS, 0)[0]) - 6.0
+                      for level in levels)
+
+
+def test_with_talk_around_a_command_cut_by_the_hard_limit_is_carried_whole(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The part before the dip was judged by the peek there; the command goes on as one
+    # utterance and is decided whole, instead of its first half being decided at the cut.
+    monkeypatch.setattr(spot_endpointing, "CARRY_AT_LIMIT", True)
+    assert 3000 + 4000 + 400 < 3000 + SpeechSettings().max_utterance_seconds * 1000 < 9400
+    recorder = Recorder()
+    heard = hear(recorder, CUT_COMMAND, room=ROOM_RMS)
+    assert len(heard) == 2 and not heard[0].accepted  # the limit, then the command's end
+    assert [kind for kind, _ in recorder.decoded] == ["peek", "peek"], (
+        "a peek in the dip, one after the command; the 6 s before the cut not decoded again")
+    last = recorder.decoded[-1][1]
+    assert voiced_ms(last) >= 1500, "the whole command (1600 ms voiced), in one utterance"
+    assert voiced_ms(last) <= 2000, "and not the colleague's talk before it"
+    # without it: decided at the cut (all 6 s), and the command's rest alone after it
+    monkeypatch.setattr(spot_endpointing, "CARRY_AT_LIMIT", False)
+    recorder = Recorder()
+    hear(recorder, CUT_COMMAND, room=ROOM_RMS)
+    assert [kind for kind, _ in recorder.decoded] == ["peek", "final", "peek"]
+    assert voiced_ms(recorder.decoded[-1][1]) <= 1000
+
+
+def test_a_carried_command_heard_complete_before_the_cut_still_counts(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # KEEP_LAST_COMPLETE: a complete command a peek heard, then a voice back in the commit wait;
+    # at the hard limit it decides the part before the dip, as the whole utterance's end would.
+    monkeypatch.setattr(spot_endpointing, "CARRY_AT_LIMIT", True)
+    monkeypatch.setattr(spot_endpointing, "KEEP_LAST_COMPLETE", True)
+    parts = [(3000, ROOM_RMS), (2500, TALK), (300, ROOM_RMS), (4000, TALK), (1500, ROOM_RMS)]
+    heard = hear(Scripted([decline()]), parts, room=ROOM_RMS)
+    assert [t.text for t in heard if t.accepted] == ["decline the call"]
+
+
+def test_a_pause_inside_the_carried_command_does_not_leave_its_start_behind(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # "answer on my ... lobby phone", cut by the limit in its device: carried from the dip before
+    # the command, not from the pause inside it (the device alone went on, a bare device name).
+    monkeypatch.setattr(spot_endpointing, "CARRY_AT_LIMIT", True)
+    parts = [(3000, ROOM_RMS), (4000, TALK), (400, ROOM_RMS), (800, TALK), (300, ROOM_RMS),
+             (800, TALK), (1500, ROOM_RMS)]
+    recorder = Recorder()
+    heard = hear(recorder, parts, room=ROOM_RMS)
+    assert len(heard) == 2 and not heard[0].accepted
+    assert "final" not in [kind for kind, _ in recorder.decoded]
+    assert 1200 <= voiced_ms(recorder.decoded[-1][1]) <= 1500  # both parts (1280 ms voiced)
