@@ -302,3 +302,23 @@ def test_a_pause_inside_the_carried_command_does_not_leave_its_start_behind(
     assert len(heard) == 2 and not heard[0].accepted
     assert "final" not in [kind for kind, _ in recorder.decoded]
     assert 1200 <= voiced_ms(recorder.decoded[-1][1]) <= 1500  # both parts (1280 ms voiced)
+
+
+def test_a_command_kept_before_the_cut_is_not_carried_and_heard_twice(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The kept command decides the part before the cut; only audio after it is carried. Carried
+    # from the dip before the command, the command was decided again 360 ms later: two actions.
+    monkeypatch.setattr(spot_endpointing, "CARRY_AT_LIMIT", True)
+    monkeypatch.setattr(spot_endpointing, "KEEP_LAST_COMPLETE", True)
+    parts = [(3000, ROOM_RMS), (2500, TALK), (400, ROOM_RMS), (1500, TALK), (300, ROOM_RMS),
+             (2500, TALK), (1500, ROOM_RMS)]
+    recorder = Recorder()
+    recorder.peeks = [rejected(), decline()]  # the colleague's talk, then the person's command
+    heard = hear(recorder, parts, room=ROOM_RMS)
+    assert [t.text for t in heard if t.accepted] == ["decline the call"]
+    kinds = [kind for kind, _ in recorder.decoded]
+    assert kinds[:2] == ["peek", "peek"] and "final" not in kinds
+    # decoded after the cut: the talk after the command (2000 ms voiced), not the command too
+    assert len(recorder.decoded) == 3
+    assert 1800 <= voiced_ms(recorder.decoded[2][1]) <= 2100

@@ -256,6 +256,8 @@ class SpottingListener:
                 complete = self._complete(self._peeked)
                 self._complete_peek = self._peeked if complete else None
                 self._kept_peak_db = self._peak_db
+                if complete:  # carried at the limit, the audio up to here would be heard twice
+                    self._back_at = []
         if (self._peeked is not None
                 and self._quiet_ms >= (COMMIT_AFTER_QUIET_MS if quiet_room else COMMIT_AFTER_MS)
                 and self._peeked.accepted and self._complete(self._peeked)):
