@@ -315,6 +315,13 @@ def run(rooms: list[str], rtf: float, seeds: int = 1, holdout: bool = False,
     return {"rows": rows, "trials": trials}
 
 
+def mode_listener(mode: str) -> Any:
+    """The endpointer ``mode`` ([speech] recognition) uses, on a fresh PocketSphinx engine."""
+    engine = PocketSphinxEngine(CommandLanguage.load("en", DEVICE_PHRASES),
+                                recognition=Recognition(mode))
+    return new_listener(engine.recognizer(), SpeechSettings())
+
+
 def run_talk(rooms: list[str], modes: list[str], per_group: int = TALK_PER_GROUP,
              rtf: float = 0.1) -> dict[str, Any]:
     """``talk_cases`` through each mode's endpointer in each room: every committed command is
@@ -325,9 +332,7 @@ def run_talk(rooms: list[str], modes: list[str], per_group: int = TALK_PER_GROUP
     after_ms = int(SpeechSettings().max_utterance_seconds * 1000) + 1000
     rows, trials = [], []
     for mode in modes:
-        engine = PocketSphinxEngine(CommandLanguage.load("en", DEVICE_PHRASES),
-                                    recognition=Recognition(mode))
-        listener = new_listener(engine.recognizer(), SpeechSettings())
+        listener = mode_listener(mode)
         for room in rooms:
             counts = {"office": [0, 0], "prompt": [0, 0]}  # [said, accepted]
             accepted = []
@@ -383,9 +388,7 @@ def continuous_stream(snr: float, seed: int, n: int = CONTINUOUS_COMMANDS
 def run_continuous(rooms: list[str], modes: list[str], seeds: int) -> dict[str, Any]:
     rows, trials = [], []
     for mode in modes:
-        engine = PocketSphinxEngine(CommandLanguage.load("en", DEVICE_PHRASES),
-                                    recognition=Recognition(mode))
-        listener = new_listener(engine.recognizer(), SpeechSettings())
+        listener = mode_listener(mode)
         for room in rooms:
             snr = ROOMS[room]
             if snr is None:
