@@ -45,7 +45,8 @@ def create_engine(settings: SpeechSettings, language: CommandLanguage) -> Speech
     if settings.engine == Engine.POCKETSPHINX:
         from assistant.speech.pocketsphinx import PocketSphinxEngine
 
-        return PocketSphinxEngine(language, recognition=settings.recognition)
+        return PocketSphinxEngine(language, recognition=settings.recognition,
+                                  noise_suppression=settings.noise_suppression)
     model = vosk_model_dir(settings)
     if settings.engine == Engine.VOSK:
         if model is None:
@@ -64,4 +65,5 @@ def create_engine(settings: SpeechSettings, language: CommandLanguage) -> Speech
     from assistant.speech.pocketsphinx import PocketSphinxEngine
 
     log.warning("no Vosk model installed: using the embedded PocketSphinx recogniser")
-    return PocketSphinxEngine(language, recognition=settings.recognition)
+    return PocketSphinxEngine(language, recognition=settings.recognition,
+                              noise_suppression=settings.noise_suppression)

@@ -92,6 +92,9 @@ DECOY_WEIGHT = 1e-3
 # decision it lost 3 of 192 commands in bench/accuracy.py and removed no wrong one.
 UNSAID = "zz_unsaid"
 UNSAID_PHONES = "SIL"
+# Spot mode: WebRTC noise suppression level of what the decoders hear (assistant.speech.denoise).
+# 0 = off, the default: it helps in steady noise and costs a little in babble (docs/templates.md).
+NOISE_SUPPRESSION = 0
 DITHER = 8.0  # std of the noise added to input; exact digital silence breaks feature normalisation
 
 
@@ -310,9 +313,11 @@ class PocketSphinxEngine(SpeechEngine):
 
     def __init__(self, language: CommandLanguage, reject_below: float = REJECT_BELOW,
                  recognition: Recognition = Recognition.SPOT, gate: Gate | None = None,
-                 decoys: bool = False, decoy_weight: float | None = None) -> None:
+                 decoys: bool = False, decoy_weight: float | None = None,
+                 noise_suppression: int = NOISE_SUPPRESSION) -> None:
         super().__init__(language)
         self.recognition = recognition
+        self.noise_suppression = noise_suppression  # spot mode: pocketsphinx_spot, denoise
         if language.language != "en":
             raise ModelError(
                 f"PocketSphinx has only an English model, not {language.language!r}",

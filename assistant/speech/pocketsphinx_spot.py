@@ -40,7 +40,8 @@ from assistant.speech.pocketsphinx import (
     give_back_memory,
     release,
 )
-from assistant.speech.spotting import Segment, features, focus, frame_levels_db, trim
+from assistant.speech.denoise import suppress
+from assistant.speech.spotting import Segment, features, focus, frame_levels_db, trim_span
 
 log = logging.getLogger(__name__)
 
@@ -179,10 +180,16 @@ class SpottingRecognizer(Recognizer):
             return Transcript("", False, None, None, 0.0, audio_ms)
         watch = Stopwatch()
         with watch:
-            around = trim(dither(pcm))
+            raw = dither(pcm)
+            start, end = trim_span(raw)
+            around = raw[start:end]
             pcm, offset = focus(around)
             levels = frame_levels_db(pcm)
-            self.strict.accept(pcm)
+            heard = pcm  # what the decoders hear: the focused audio, noise suppressed
+            if self.engine.noise_suppression:
+                first = start + offset * 320
+                heard = suppress(raw, self.engine.noise_suppression)[first : first + len(pcm)]
+            self.strict.accept(heard)
             strict = self.strict.final("peek" if peek else "commands")
             if (strict.details or {}).get("unfinished"):
                 return Transcript("", False, None, None, watch.ms, audio_ms, details=strict.details)
@@ -197,7 +204,7 @@ class SpottingRecognizer(Recognizer):
                                   "last_gap": _last_gap(_word_levels(said, levels))}
                 return strict
             release(self.strict.grammar)  # its history is read: the spotting pass reuses the memory
-            spotted = self._decode("spotting_peek" if peek else "spotting", pcm)
+            spotted = self._decode("spotting_peek" if peek else "spotting", heard)
             if any(s.word == UNSAID for s in spotted):
                 return Transcript("", False, None, None, watch.ms, audio_ms,
                                   details={"unfinished": 1.0})
@@ -212,7 +219,7 @@ class SpottingRecognizer(Recognizer):
             garbage = [s for s in spotted if s.word.startswith(GARBAGE_PREFIX)]
             lead = sum(s.frames for s in garbage if s.end < words[0].start)
             tail = sum(s.frames for s in garbage if s.start > words[-1].end)
-            loop = self._decode("phones", pcm)
+            loop = self._decode("phones", heard)
             values = features(words, {w.word: self._phones_of(w.word) for w in words}, loop,
                               frame_levels_db(around), lead, tail, offset,
                               len(pcm) // 320)

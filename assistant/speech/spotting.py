@@ -53,17 +53,23 @@ def frame_levels_db(pcm: bytes) -> np.ndarray:
     return levels
 
 
-def trim(pcm: bytes) -> bytes:
-    """Cut quiet stretches at both ends (keeping a margin): long silence around a command skews
-    PocketSphinx's whole-utterance cepstral mean, and costs decode time. Talk is never cut."""
+def trim_span(pcm: bytes) -> tuple[int, int]:
+    """The byte range ``trim`` keeps."""
     levels = frame_levels_db(pcm)
     if len(levels) == 0:
-        return pcm
+        return 0, len(pcm)
     loud = np.nonzero(levels >= np.percentile(levels, 95) - TRIM_BELOW_DB)[0]
     start = max(0, int(loud[0]) - TRIM_MARGIN_FRAMES)
     end = min(len(levels), int(loud[-1]) + 1 + TRIM_MARGIN_FRAMES)
     step = _SAMPLES_PER_FRAME * 2
-    return pcm[start * step : end * step]
+    return start * step, end * step
+
+
+def trim(pcm: bytes) -> bytes:
+    """Cut quiet stretches at both ends (keeping a margin): long silence around a command skews
+    PocketSphinx's whole-utterance cepstral mean, and costs decode time. Talk is never cut."""
+    start, end = trim_span(pcm)
+    return pcm[start:end]
 
 
 def noisy(levels: np.ndarray) -> bool:
