@@ -92,9 +92,9 @@ DECOY_WEIGHT = 1e-3
 # decision it lost 3 of 192 commands in bench/accuracy.py and removed no wrong one.
 UNSAID = "zz_unsaid"
 UNSAID_PHONES = "SIL"
-# Spot mode: WebRTC noise suppression level of what the decoders hear (assistant.speech.denoise).
-# 0 = off, the default: it helps in steady noise and costs a little in babble (docs/templates.md).
-NOISE_SUPPRESSION = 0
+# Spot mode: WebRTC noise suppression level of what the decoders hear when the room's noise is
+# steady (assistant.speech.denoise, spotting.steady); 0 = off. Figures in docs/templates.md.
+NOISE_SUPPRESSION = 1
 DITHER = 8.0  # std of the noise added to input; exact digital silence breaks feature normalisation
 
 

@@ -41,7 +41,14 @@ from assistant.speech.pocketsphinx import (
     release,
 )
 from assistant.speech.denoise import suppress
-from assistant.speech.spotting import Segment, features, focus, frame_levels_db, trim_span
+from assistant.speech.spotting import (
+    Segment,
+    features,
+    focus,
+    frame_levels_db,
+    steady,
+    trim_span,
+)
 
 log = logging.getLogger(__name__)
 
@@ -185,8 +192,8 @@ class SpottingRecognizer(Recognizer):
             around = raw[start:end]
             pcm, offset = focus(around)
             levels = frame_levels_db(pcm)
-            heard = pcm  # what the decoders hear: the focused audio, noise suppressed
-            if self.engine.noise_suppression:
+            heard = pcm  # what the decoders hear: the focused audio, steady noise suppressed
+            if self.engine.noise_suppression and steady(frame_levels_db(around)):
                 first = start + offset * 320
                 heard = suppress(raw, self.engine.noise_suppression)[first : first + len(pcm)]
             self.strict.accept(heard)
