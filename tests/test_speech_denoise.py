@@ -47,7 +47,7 @@ def test_the_audio_keeps_its_length_and_level_zero_is_the_audio_as_given() -> No
 
 def test_the_setting_reaches_the_engine() -> None:
     language = CommandLanguage.load("en", DEVICE_PHRASES)
-    assert SpeechSettings().noise_suppression == NOISE_SUPPRESSION == LEVEL
+    assert SpeechSettings().noise_suppression == NOISE_SUPPRESSION == 0
     engine = create_engine(SpeechSettings(engine=Engine.POCKETSPHINX, noise_suppression=2), language)
     assert isinstance(engine, PocketSphinxEngine) and engine.noise_suppression == 2
 

@@ -93,8 +93,9 @@ DECOY_WEIGHT = 1e-3
 UNSAID = "zz_unsaid"
 UNSAID_PHONES = "SIL"
 # Spot mode: WebRTC noise suppression level of what the decoders hear when the room's noise is
-# steady (assistant.speech.denoise, spotting.steady); 0 = off. Figures in docs/templates.md.
-NOISE_SUPPRESSION = 1
+# steady (assistant.speech.denoise, spotting.steady); 0 = off, the default until it is proven
+# live in babble (docs/templates.md).
+NOISE_SUPPRESSION = 0
 DITHER = 8.0  # std of the noise added to input; exact digital silence breaks feature normalisation
 
 
