@@ -11,19 +11,15 @@ Each decode suppresses its whole utterance afresh from the first frame, so a tra
 only on the utterance, as the decoders' features do (``pocketsphinx.decode_whole``). It costs
 about 8 ms per 6 s of audio.
 
-Only steady noise is suppressed (``spotting.steady``: a fan, a hissing microphone). Around
-office babble, suppression cost commands: level 1 lost 3 of 92 commands in 12 dB babble on
-corpus seed 0 and let 2 more of 288 off-domain sentences through on seeds 2 and 3, while in
-pink and white noise it understood 66 of 128 commands against 55. With talk around, or in a
-quiet room, the decoders hear the audio as it came.
+Only steady noise is suppressed (``spotting.steady``: a fan, a hissing microphone); with talk
+around, or in a quiet room, the decoders hear the audio as it came. Around office babble,
+suppression cost commands (level 1: 3 of 92 in 12 dB babble on corpus seed 0).
 
-The level is ``[speech] noise_suppression`` (1; 0 = off, the default for now: on in make bench,
-live in 12 dB babble one call was answered on the wrong device, and 4 of 300 early peeks in
-babble passed the steady check; see docs/templates.md). On seeds 2 and 3 with the
-steady check, against no suppression, same run: pink 20 dB 37 -> 44 of 64 commands, white
-12 dB 18 -> 22, every other condition the same, cell for cell; wrong accepts 16 -> 17 of 384,
-off-domain accepted 1 of 288 both. Levels 2 and 3 gained a little more in steady noise but lost
-more in babble before the check existed. Voice-activity detectors were measured too and are not
+The level is ``[speech] noise_suppression``, 0 (off) by default for now: in the one live run with
+level 1, in 12 dB babble, one call was answered on the wrong device, and early peeks in babble
+can pass the steady check (4 of 300). Level 1 on seeds 2 and 3 against none, same run: pink
+20 dB 37 -> 44 of 64 commands, white 12 dB 18 -> 22, every other condition the same cell for
+cell; off-domain accepted 1 of 288 both. Voice-activity detectors were measured too and are not
 used: the other people in an office are speech as well. bench/frontends.py, docs/templates.md.
 """
 
@@ -36,7 +32,6 @@ from typing import Any
 log = logging.getLogger(__name__)
 
 FRAME_BYTES = 320  # 10 ms of 16 kHz 16-bit mono, the only block size WebRTC's processor takes
-LEVELS = range(0, 5)  # 0: off; 1-4: WebRTC's "low" to "very high"
 
 
 @cache

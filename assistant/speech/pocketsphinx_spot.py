@@ -40,7 +40,7 @@ from assistant.speech.pocketsphinx import (
     give_back_memory,
     release,
 )
-from assistant.speech.denoise import suppress
+from assistant.speech.denoise import FRAME_BYTES, suppress
 from assistant.speech.spotting import (
     Segment,
     features,
@@ -194,7 +194,7 @@ class SpottingRecognizer(Recognizer):
             levels = frame_levels_db(pcm)
             heard = pcm  # what the decoders hear: the focused audio, steady noise suppressed
             if self.engine.noise_suppression and steady(frame_levels_db(around)):
-                first = start + offset * 320
+                first = start + offset * FRAME_BYTES  # focus counts 10 ms frames
                 heard = suppress(raw, self.engine.noise_suppression)[first : first + len(pcm)]
             self.strict.accept(heard)
             strict = self.strict.final("peek" if peek else "commands")
