@@ -109,7 +109,7 @@ class SpeechSettings:
     # a PocketSphinx decode holds about 45 MB per second of utterance
     max_utterance_seconds: float = _ranged(6.0, 1, 30)
     # spot mode: WebRTC suppression of steady noise in what the recogniser hears (0 = off, 4 = most)
-    noise_suppression: int = _ranged(0, 0, 4)
+    noise_suppression: int = _ranged(2, 0, 4)
 
 
 @dataclass(frozen=True)

@@ -40,6 +40,10 @@ anywhere else), bare device names accepted (``device_only``: an answer only when
 has asked which device, otherwise it says it did not understand; a hesitation cut in two leaves
 one), and the recogniser's CPU time per second of audio. ``--mode`` as for ``--talk``.
 
+Rooms: quiet, office babble at 20, 12 and 6 dB, pink noise (a fan) at 20 and 12 dB, white
+noise (a hissing microphone) at 12 dB. ``--suppress LEVEL``: ``[speech] noise_suppression``
+(``--suppress 0`` against the default: what noise suppression gains).
+
 ``--set NAME=VALUE`` overrides a constant of ``spot_endpointing``; the endpointer as it was
 before the early peek: ``--set PEEK_AFTER_MS=200 --set SQUEEZED_FRAMES_PER_PHONE=0``.
 """
@@ -66,11 +70,13 @@ from assistant.config import Recognition, SpeechSettings  # noqa: E402
 from assistant.intents import CommandLanguage  # noqa: E402
 from assistant.speech import spot_endpointing  # noqa: E402
 from assistant.speech.endpointing import new_listener  # noqa: E402
-from assistant.speech.pocketsphinx import PocketSphinxEngine  # noqa: E402
+from assistant.speech.pocketsphinx import NOISE_SUPPRESSION, PocketSphinxEngine  # noqa: E402
 
 FRAME_MS = 20
 FRAME_BYTES = 640
-ROOMS = {"quiet": None, "babble20": 20.0, "babble12": 12.0, "babble6": 6.0}
+ROOMS = {"quiet": None, "babble20": 20.0, "babble12": 12.0, "babble6": 6.0,
+         "pink20": 20.0, "pink12": 12.0, "white12": 12.0}  # pink: a fan; white: a hissing mic
+SUPPRESS = NOISE_SUPPRESSION  # [speech] noise_suppression of every engine made here (--suppress)
 BEFORE_MS, AFTER_MS = 1500, 2500
 LIVE_VOICES = ("en-us", "en-us+m3", "en-us+f2", "en-gb")  # bench/latency.py's
 OTHER = [  # (speaker id, text, intent, device)
@@ -209,11 +215,13 @@ def talk_cases(per_group: int = TALK_PER_GROUP, seed: int = 13) -> list[Case]:
 
 
 def stream_for(case: Case, snr: float | None, seed: int,
-               after_ms: int = AFTER_MS) -> tuple[bytes, float]:
+               after_ms: int = AFTER_MS, room: str = "babble") -> tuple[bytes, float]:
     """The case in its room, and where the speech ends in it (ms)."""
     total = BEFORE_MS + len(case.speech) // 32 + after_ms
-    noise = bytes(total * 32) if snr is None else corpus.babble(total, seed, 3,
-                                                               case.group or None)
+    noise = (bytes(total * 32) if snr is None else
+             corpus.pink(total, seed) if room.startswith("pink") else
+             corpus.white(total, seed) if room.startswith("white") else
+             corpus.babble(total, seed, 3, case.group or None))
     pcm = corpus.mix(case.speech, noise, snr, BEFORE_MS)
     return pcm, BEFORE_MS + speech_end_ms(case.speech)
 
@@ -274,7 +282,7 @@ def percentile(values: list[float], p: float) -> float | None:
 def run(rooms: list[str], rtf: float, seeds: int = 1, holdout: bool = False,
         stress: bool = False) -> dict[str, Any]:
     engine = PocketSphinxEngine(CommandLanguage.load("en", DEVICE_PHRASES),
-                                recognition=Recognition.SPOT)
+                                recognition=Recognition.SPOT, noise_suppression=SUPPRESS)
     listener = spot_endpointing.SpottingListener(engine.recognizer(), SpeechSettings())
     rows, trials = [], []
     for room in rooms:
@@ -283,7 +291,7 @@ def run(rooms: list[str], rtf: float, seeds: int = 1, holdout: bool = False,
         commit, model, wall, decode, n_peeks = [], [], [], [], []
         chosen = stress_cases() if stress else holdout_cases() if holdout else cases()
         for seed, case in enumerate(chosen * seeds):
-            pcm, end_ms = stream_for(case, ROOMS[room], seed)
+            pcm, end_ms = stream_for(case, ROOMS[room], seed, room=room)
             r = replay(listener, pcm, end_ms, rtf)
             t = r.get("transcript")
             got = (t.command.intent.value, t.command.device) if t and t.command else None
@@ -318,7 +326,7 @@ def run(rooms: list[str], rtf: float, seeds: int = 1, holdout: bool = False,
 def mode_listener(mode: str) -> Any:
     """The endpointer ``mode`` ([speech] recognition) uses, on a fresh PocketSphinx engine."""
     engine = PocketSphinxEngine(CommandLanguage.load("en", DEVICE_PHRASES),
-                                recognition=Recognition(mode))
+                                recognition=Recognition(mode), noise_suppression=SUPPRESS)
     return new_listener(engine.recognizer(), SpeechSettings())
 
 
@@ -337,7 +345,7 @@ def run_talk(rooms: list[str], modes: list[str], per_group: int = TALK_PER_GROUP
             counts = {"office": [0, 0], "prompt": [0, 0]}  # [said, accepted]
             accepted = []
             for seed, case in enumerate(chosen):
-                pcm, _ = stream_for(case, ROOMS[room], seed, after_ms)
+                pcm, _ = stream_for(case, ROOMS[room], seed, after_ms, room)
                 t = replay(listener, pcm, 0.0, rtf).get("transcript")
                 kind = "prompt" if case.label.rsplit(" [", 1)[0] in prompts else "office"
                 counts[kind][0] += 1
@@ -462,7 +470,12 @@ def main() -> int:
                         help="every case this many times, each with other babble")
     parser.add_argument("--set", action="append", default=[], metavar="NAME=MS",
                         help="override a spot_endpointing constant (to compare settings)")
+    parser.add_argument("--suppress", type=int, default=NOISE_SUPPRESSION, metavar="LEVEL",
+                        help="[speech] noise_suppression of the recogniser (default: the "
+                             f"assistant's, {NOISE_SUPPRESSION})")
     args = parser.parse_args()
+    global SUPPRESS
+    SUPPRESS = args.suppress
     for item in args.set:
         name, value = item.split("=")
         setattr(spot_endpointing, name, float(value))

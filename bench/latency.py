@@ -21,6 +21,10 @@ never used, with four wordings that name the desk phone, rotating: festival's ke
 of this project), espeak-ng en-us+Mike and en-gb-x-rp+f4 (voice and variant pairs no corpus
 has) and flite's rms (in the tuning corpus, never live).
 
+``--rooms pink12`` (not part of ``make bench``): a fan's pink noise 12 dB below the command
+instead of babble. ``--suppress LEVEL`` sets ``[speech] noise_suppression`` (the default: the
+assistant's).
+
 Prints one line per trial, then p50/p95/max per (mode, room) and a JSON document
 (``--json FILE`` writes it to a file). Timings on a shared machine are reported, never asserted.
 """
@@ -57,7 +61,9 @@ OTHER_VOICES = (("festival", "ked_diphone"), ("espeak", "en-us+Mike"),
                 ("espeak", "en-gb-x-rp+f4"), ("flite", "rms"))
 OTHER_COMMANDS = ("answer on my desk phone", "pick up on the desk phone",
                   "take it on my desk phone", "answer the call using the desk phone")
-ROOMS: dict[str, float | None] = {"quiet": None, "babble12": 12.0, "babble6": 6.0}
+ROOMS: dict[str, float | None] = {"quiet": None, "babble12": 12.0, "babble6": 6.0,
+                                  "pink12": 12.0}
+NOISE = {"pink12": "pink"}  # a fan; every other noisy room is office babble
 # Faster call polling than the default (1 s) only shortens the wait for each ring; no
 # follow-up window, so the next call can ring as soon as a trial is measured.
 BENCH_CONFIG: dict[str, dict[str, Any]] = {
@@ -129,20 +135,25 @@ def other_wavs(work: Path) -> dict[str, tuple[Path, float]]:
 
 
 def babble_for(work: Path, commands: list[Path], snr_db: float,
-               seconds: int = 60) -> tuple[np.ndarray, str]:
-    """Office babble (tests/speech_corpus.py) at ``snr_db`` below the commands, and a label.
+               seconds: int = 60, kind: str = "babble") -> tuple[np.ndarray, str]:
+    """Office babble (tests/speech_corpus.py; ``kind`` "pink": a fan's pink noise) at ``snr_db``
+    below the commands, and a label.
 
     As in speech_corpus.mix: the active speech power of the command (the mean over the voices)
     against the mean power of the babble.
     """
-    from speech_corpus import babble
+    from speech_corpus import babble, pink
 
-    noise = np.frombuffer(babble(seconds * 1000, seed=7, talkers=3), np.int16).astype(np.float64)
+    made = pink(seconds * 1000, seed=7) if kind == "pink" else babble(seconds * 1000, seed=7,
+                                                                     talkers=3)
+    noise = np.frombuffer(made, np.int16).astype(np.float64)
     speech = float(np.mean([active_power(*read_wav(c)) for c in commands]))
     gain = np.sqrt(speech / 10 ** (snr_db / 10) / float(np.mean(noise**2)))
     scaled = np.clip(np.round(noise * gain), -32768, 32767).astype(np.int16)
-    write_wav(work / f"babble-{snr_db:g}dB.wav", scaled, 16000)
-    return scaled, (f"tests/speech_corpus.babble (3 talkers, seed 7, {seconds} s looped), "
+    write_wav(work / f"{kind}-{snr_db:g}dB.wav", scaled, 16000)
+    source = ("tests/speech_corpus.pink (seed 7" if kind == "pink" else
+              "tests/speech_corpus.babble (3 talkers, seed 7")
+    return scaled, (f"{source}, {seconds} s looped), "
                     f"{snr_db:g} dB below the command's active speech power")
 
 
@@ -421,30 +432,35 @@ def summarize(mode: str, room: str, trials: list[dict[str, Any]]) -> dict[str, A
 
 
 def run(modes: list[str], rooms: list[str], trials: int, engine: str = "pocketsphinx",
-        timeout: float = 7.0, other: bool = False) -> dict[str, Any]:
+        timeout: float = 7.0, other: bool = False, suppress: int | None = None
+        ) -> dict[str, Any]:
     """Every (mode, room): ``trials`` trials; the JSON-able results. ``other``: the voices and
-    wordings of ``--voices other``."""
+    wordings of ``--voices other``; ``suppress``: ``[speech] noise_suppression`` (None: the
+    default)."""
     with workdir("latency-") as work:
-        return _run(work, modes, rooms, trials, engine, timeout, other)
+        return _run(work, modes, rooms, trials, engine, timeout, other, suppress)
 
 
 def _run(work: Path, modes: list[str], rooms: list[str], trials: int, engine: str,
-         timeout: float, other: bool = False) -> dict[str, Any]:
+         timeout: float, other: bool = False, suppress: int | None = None) -> dict[str, Any]:
     wavs = other_wavs(work) if other else command_wavs(work, COMMAND, VOICES)
     order = list(wavs)  # trial n takes the n-th (mod len) in the order they were made
-    babbles = {snr: babble_for(work, [w[0] for w in wavs.values()], snr)
-               for snr in {ROOMS[r] for r in rooms} if snr is not None}
+    babbles = {room: babble_for(work, [w[0] for w in wavs.values()], snr,
+                                kind=NOISE.get(room, "babble"))
+               for room, snr in ((r, ROOMS[r]) for r in rooms) if snr is not None}
     rows, all_trials = [], []
     for mode in modes:
         config: dict[str, dict[str, Any]] = {
             "speech": {"engine": engine, "recognition": mode}, **BENCH_CONFIG,
         }
+        if suppress is not None:
+            config["speech"]["noise_suppression"] = suppress
         with LiveSession(work / mode, config) as session:
             for room in rooms:
                 snr = ROOMS[room]
                 player = None
                 if snr is not None:
-                    player = BabblePlayer(session.pulse, babbles[snr][0]).start()
+                    player = BabblePlayer(session.pulse, babbles[room][0]).start()
                 mic = None if snr is not None else Monitor(session.pulse, "vmic").start()
                 speaker = Monitor(session.pulse, "vspk").start()
                 done: list[dict[str, Any]] = []
@@ -462,7 +478,7 @@ def _run(work: Path, modes: list[str], rooms: list[str], trials: int, engine: st
                 rows.append(summarize(mode, room, done))
                 all_trials += done
     biases = [t["command_end_bias_ms"] for t in all_trials if "command_end_bias_ms" in t]
-    return {"engine": engine, "command": " / ".join(OTHER_COMMANDS) if other else COMMAND,
+    return {"engine": engine, "noise_suppression": suppress, "command": " / ".join(OTHER_COMMANDS) if other else COMMAND,
             "voices": [v for _, v in OTHER_VOICES] if other else list(VOICES),
             "voice_source": "voices the live benchmark never used (festival, espeak-ng, flite)"
             if other else "espeak-ng voices", "right_device":
@@ -499,6 +515,8 @@ def main() -> int:
     parser.add_argument("--json", metavar="FILE", help="write the results here too")
     parser.add_argument("--code", metavar="DIR", type=Path,
                         help="run the assistant from this copy of the project (a before/after)")
+    parser.add_argument("--suppress", type=int, metavar="LEVEL",
+                        help="[speech] noise_suppression (default: the assistant's default)")
     args = parser.parse_args()
     if args.code is not None:
         LiveSession.code = args.code.resolve()
@@ -507,7 +525,7 @@ def main() -> int:
     if unknown:
         parser.error(f"unknown room {unknown[0]!r}; known: {', '.join(ROOMS)}")
     results = run(args.modes.split(","), rooms, args.trials, args.engine, args.timeout,
-                  args.voices == "other")
+                  args.voices == "other", args.suppress)
     from report import latency_section
 
     print("\n".join(latency_section(results)))

@@ -13,14 +13,16 @@ about 8 ms per 6 s of audio.
 
 Only steady noise is suppressed (``spotting.steady``: a fan, a hissing microphone); with talk
 around, or in a quiet room, the decoders hear the audio as it came. Around office babble,
-suppression cost commands (level 1: 3 of 92 in 12 dB babble on corpus seed 0).
+suppression cost commands (level 1: 3 of 92 in 12 dB babble on corpus seed 0). A peek (the
+endpointer's early decode) is suppressed only from a second of sound on
+(``pocketsphinx_spot.SUPPRESS_PEEKS_FROM_MS``): the start of a command in babble can look steady.
 
-The level is ``[speech] noise_suppression``, 0 (off) by default for now: in the one live run with
-level 1, in 12 dB babble, one call was answered on the wrong device, and early peeks in babble
-can pass the steady check (4 of 300). Level 1 on seeds 2 and 3 against none, same run: pink
-20 dB 37 -> 44 of 64 commands, white 12 dB 18 -> 22, every other condition the same cell for
-cell; off-domain accepted 1 of 288 both. Voice-activity detectors were measured too and are not
-used: the other people in an office are speech as well. bench/frontends.py, docs/templates.md.
+The level is ``[speech] noise_suppression``, 2 by default (0 = off). Through the live endpointer
+(``bench/commit_replay.py --stress``, 18 voice groups, pink 20 and 12 dB, white 12 dB), against
+none in the same run: 207 -> 243 of 324 commands, wrong 14 -> 11; levels 1 and 3 gave 226 and
+246, but 3 lost commands in pink 20 dB. Babble and quiet rooms: the same outcomes, case for
+case. Voice-activity detectors were measured too and are not used: the other people in an
+office are speech as well. bench/frontends.py, docs/templates.md.
 """
 
 from __future__ import annotations
