@@ -62,8 +62,7 @@ OTHER_VOICES = (("festival", "ked_diphone"), ("espeak", "en-us+Mike"),
 OTHER_COMMANDS = ("answer on my desk phone", "pick up on the desk phone",
                   "take it on my desk phone", "answer the call using the desk phone")
 ROOMS: dict[str, float | None] = {"quiet": None, "babble12": 12.0, "babble6": 6.0,
-                                  "pink12": 12.0}
-NOISE = {"pink12": "pink"}  # a fan; every other noisy room is office babble
+                                  "pink12": 12.0}  # pink: a fan (as in commit_replay's rooms)
 # Faster call polling than the default (1 s) only shortens the wait for each ring; no
 # follow-up window, so the next call can ring as soon as a trial is measured.
 BENCH_CONFIG: dict[str, dict[str, Any]] = {
@@ -446,7 +445,7 @@ def _run(work: Path, modes: list[str], rooms: list[str], trials: int, engine: st
     wavs = other_wavs(work) if other else command_wavs(work, COMMAND, VOICES)
     order = list(wavs)  # trial n takes the n-th (mod len) in the order they were made
     babbles = {room: babble_for(work, [w[0] for w in wavs.values()], snr,
-                                kind=NOISE.get(room, "babble"))
+                                kind="pink" if room.startswith("pink") else "babble")
                for room, snr in ((r, ROOMS[r]) for r in rooms) if snr is not None}
     rows, all_trials = [], []
     for mode in modes:
@@ -478,7 +477,8 @@ def _run(work: Path, modes: list[str], rooms: list[str], trials: int, engine: st
                 rows.append(summarize(mode, room, done))
                 all_trials += done
     biases = [t["command_end_bias_ms"] for t in all_trials if "command_end_bias_ms" in t]
-    return {"engine": engine, "noise_suppression": suppress, "command": " / ".join(OTHER_COMMANDS) if other else COMMAND,
+    return {"engine": engine, "noise_suppression": suppress,
+            "command": " / ".join(OTHER_COMMANDS) if other else COMMAND,
             "voices": [v for _, v in OTHER_VOICES] if other else list(VOICES),
             "voice_source": "voices the live benchmark never used (festival, espeak-ng, flite)"
             if other else "espeak-ng voices", "right_device":

@@ -54,11 +54,11 @@ log = logging.getLogger(__name__)
 
 _ALTERNATE = re.compile(r"\(\d+\)$")  # "answer(2)": the second pronunciation of "answer"
 MIN_PCM_BYTES = 3200  # under 0.1 s: nothing to decode
-# A peek is noise suppressed only when the trimmed utterance is at least this long (None: never):
+# A peek is noise suppressed only when the trimmed utterance is at least this long:
 # the start of a command in babble can look steady (4 of 300 early peeks, none from 70 % of a
 # command on), and a peek can commit. From 1 s: 2 of 542 peeks in babble suppressed, outcomes
 # unchanged; in steady noise most peeks are, and commit there (docs/templates.md).
-SUPPRESS_PEEKS_FROM_MS: float | None = 1000.0
+SUPPRESS_PEEKS_FROM_MS = 1000.0
 # Rejected candidates under this confidence are not reported as heard text at all: background
 # talk then never makes the assistant say "Sorry, ..." over the room.
 REPORT_ABOVE = 0.05
@@ -198,11 +198,9 @@ class SpottingRecognizer(Recognizer):
             pcm, offset = focus(around)
             levels = frame_levels_db(pcm)
             heard = pcm  # what the decoders hear: the focused audio, steady noise suppressed
-            suppressed = (self.engine.noise_suppression
-                          and (not peek or (SUPPRESS_PEEKS_FROM_MS is not None
-                                            and duration_ms(around) >= SUPPRESS_PEEKS_FROM_MS))
-                          and steady(frame_levels_db(around)))
-            if suppressed:
+            if (self.engine.noise_suppression
+                    and (not peek or duration_ms(around) >= SUPPRESS_PEEKS_FROM_MS)
+                    and steady(frame_levels_db(around))):
                 first = start + offset * FRAME_BYTES  # focus counts 10 ms frames
                 heard = suppress(raw, self.engine.noise_suppression)[first : first + len(pcm)]
             self.strict.accept(heard)
