@@ -42,7 +42,8 @@ one), and the recogniser's CPU time per second of audio. ``--mode`` as for ``--t
 
 Rooms: quiet, office babble at 20, 12 and 6 dB, pink noise (a fan) at 20 and 12 dB, white
 noise (a hissing microphone) at 12 dB. ``--suppress LEVEL``: ``[speech] noise_suppression``
-(``--suppress 0`` against the default: what noise suppression gains).
+(``--suppress 0`` against the default: what noise suppression gains). ``--gate FILE``: another
+spotting gate (``bench/gate.py --out FILE``) in place of the shipped one.
 
 ``--set NAME=VALUE`` overrides a constant of ``spot_endpointing``; the endpointer as it was
 before the early peek: ``--set PEEK_AFTER_MS=200 --set SQUEEZED_FRAMES_PER_PHONE=0``.
@@ -71,12 +72,14 @@ from assistant.intents import CommandLanguage  # noqa: E402
 from assistant.speech import spot_endpointing  # noqa: E402
 from assistant.speech.endpointing import new_listener  # noqa: E402
 from assistant.speech.pocketsphinx import NOISE_SUPPRESSION, PocketSphinxEngine  # noqa: E402
+from assistant.speech.spotting import Gate  # noqa: E402
 
 FRAME_MS = 20
 FRAME_BYTES = 640
 ROOMS = {"quiet": None, "babble20": 20.0, "babble12": 12.0, "babble6": 6.0,
          "pink20": 20.0, "pink12": 12.0, "white12": 12.0}  # pink: a fan; white: a hissing mic
 SUPPRESS = NOISE_SUPPRESSION  # [speech] noise_suppression of every engine made here (--suppress)
+GATE: Gate | None = None  # --gate FILE: the spotting gate of every engine made here (None: shipped)
 BEFORE_MS, AFTER_MS = 1500, 2500
 LIVE_VOICES = ("en-us", "en-us+m3", "en-us+f2", "en-gb")  # bench/latency.py's
 OTHER = [  # (speaker id, text, intent, device)
@@ -282,7 +285,8 @@ def percentile(values: list[float], p: float) -> float | None:
 def run(rooms: list[str], rtf: float, seeds: int = 1, holdout: bool = False,
         stress: bool = False) -> dict[str, Any]:
     engine = PocketSphinxEngine(CommandLanguage.load("en", DEVICE_PHRASES),
-                                recognition=Recognition.SPOT, noise_suppression=SUPPRESS)
+                                recognition=Recognition.SPOT, noise_suppression=SUPPRESS,
+                                gate=GATE)
     listener = spot_endpointing.SpottingListener(engine.recognizer(), SpeechSettings())
     rows, trials = [], []
     for room in rooms:
@@ -326,7 +330,8 @@ def run(rooms: list[str], rtf: float, seeds: int = 1, holdout: bool = False,
 def mode_listener(mode: str) -> Any:
     """The endpointer ``mode`` ([speech] recognition) uses, on a fresh PocketSphinx engine."""
     engine = PocketSphinxEngine(CommandLanguage.load("en", DEVICE_PHRASES),
-                                recognition=Recognition(mode), noise_suppression=SUPPRESS)
+                                recognition=Recognition(mode), noise_suppression=SUPPRESS,
+                                gate=GATE if mode == Recognition.SPOT.value else None)
     return new_listener(engine.recognizer(), SpeechSettings())
 
 
@@ -473,9 +478,13 @@ def main() -> int:
     parser.add_argument("--suppress", type=int, default=NOISE_SUPPRESSION, metavar="LEVEL",
                         help="[speech] noise_suppression of the recogniser (default: the "
                              f"assistant's, {NOISE_SUPPRESSION})")
+    parser.add_argument("--gate", metavar="FILE",
+                        help="spotting gate JSON (as bench/gate.py writes) instead of the shipped one")
     args = parser.parse_args()
-    global SUPPRESS
+    global SUPPRESS, GATE
     SUPPRESS = args.suppress
+    if args.gate:
+        GATE = Gate.from_dict(json.loads(Path(args.gate).read_text(encoding="utf-8")))
     for item in args.set:
         name, value = item.split("=")
         setattr(spot_endpointing, name, float(value))

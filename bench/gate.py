@@ -1,11 +1,12 @@
 """Train the spotting gate (assistant/data/spotting_gate.json) and cross-validate it.
 
-    .venv/bin/python bench/gate.py [--seed 0] [--target-fa 0.005] [--write] [--decoys]
+    .venv/bin/python bench/gate.py [--seed 0] [--target-fa 0.005] [--write | --out FILE] [--decoys]
 
 1. Generates the tuning corpus (tests/speech_corpus.py: 58 voices of three synthesizers,
    clean, pink, white and babble noise, three microphones, commands, off-domain sentences full
    of command words, the assistant's own prompts) and decodes every item with the spotting
-   recogniser, ungated. Features are cached in bench/out/.
+   recogniser as it ships (steady noise suppressed at ``NOISE_SUPPRESSION``), ungated.
+   Features are cached in bench/out/.
    Items the strict recogniser (version 0.1's, on the focused audio) accepts never reach the
    gate; the gate is fitted on what is spotted after the strict recogniser rejected. (Tried:
    the gate also judging the strict recogniser's commands, with a "strict" feature: at 0.5 %
@@ -39,6 +40,7 @@ from fixtures_speech import DEVICE_PHRASES  # noqa: E402
 
 from assistant.config import Recognition  # noqa: E402
 from assistant.intents import CommandLanguage  # noqa: E402
+from assistant.speech.pocketsphinx import NOISE_SUPPRESSION  # noqa: E402
 from assistant.speech.spotting import FEATURES  # noqa: E402
 
 OUT = ROOT / "bench" / "out"
@@ -175,6 +177,8 @@ def main() -> int:
     parser.add_argument("--target-fa", type=float, default=0.005)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--write", action="store_true", help="store the gate in assistant/data")
+    parser.add_argument("--out", metavar="FILE",
+                        help="store the gate here instead (to compare it: commit_replay.py --gate)")
     parser.add_argument("--refresh", action="store_true", help="decode again (ignore the cache)")
     parser.add_argument("--decoys", action="store_true",
                         help="spot with decoys; the cache and --write go to bench/ (decoy_gate.json)")
@@ -182,7 +186,9 @@ def main() -> int:
     OUT.mkdir(parents=True, exist_ok=True)
     global DECOYS
     DECOYS = args.decoys
-    cache = OUT / f"gate_features_seed{args.seed}{'_decoys' if DECOYS else ''}.jsonl"
+    # the features depend on what the decoders hear: steady noise is suppressed (pocketsphinx)
+    cache = OUT / (f"gate_features_seed{args.seed}_ns{NOISE_SUPPRESSION}"
+                   f"{'_decoys' if DECOYS else ''}.jsonl")
     gate_file = ROOT / "bench" / "decoy_gate.json" if DECOYS else GATE_FILE
     if cache.exists() and not args.refresh:
         rows = [json.loads(line) for line in cache.read_text().splitlines()]
@@ -199,13 +205,15 @@ def main() -> int:
     mean, scale = standardise(x)
     w, b = fit((x - mean) / scale, np.array([r["right"] for r in usable], dtype=np.float64))
     print("\nweights: " + ", ".join(f"{n} {v:+.2f}" for n, v in zip(FEATURES, w, strict=True)))
-    if args.write:
+    if args.out:
+        gate_file = Path(args.out)
+    if args.write or args.out:
         gate_file.write_text(json.dumps({
             "names": list(FEATURES), "mean": mean.round(5).tolist(),
             "scale": scale.round(5).tolist(), "weights": w.round(5).tolist(),
             "bias": round(b, 5), "threshold": threshold,
             "trained_on": f"bench/gate.py --seed {args.seed}{' --decoys' if DECOYS else ''}: "
-                          f"{len(rows)} items, "
+                          f"{len(rows)} items, noise suppression {NOISE_SUPPRESSION}, "
                           f"leave-one-voice-out threshold for {args.target_fa:.1%} false accepts",
         }, indent=1) + "\n")
         print(f"wrote {gate_file}")
