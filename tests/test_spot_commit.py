@@ -196,3 +196,14 @@ def test_with_talk_around_the_peek_waits_longer(spotting_engine: PocketSphinxEng
     assert run.peeks, "never asked the recogniser"
     assert min(p["quiet_ms"] for p in run.peeks) >= spot_endpointing.PEEK_AFTER_NOISY_MS
     assert [intent_device(t) for _, t in run.accepted()][:1] == [("decline", None)]
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 11, 149, 150])
+def test_floor_percentile_is_numpys(n: int) -> None:
+    """The room's floor is computed by a partial sort on every frame: the same value as
+    np.percentile, for any number of levels the window holds."""
+    rng = np.random.default_rng(n)
+    levels = list(rng.normal(50.0, 12.0, n)) + [40.0] * (n // 3)  # ties too
+    for q in (0, 10, 50, 90, 100):
+        assert spot_endpointing.percentile(levels, q) == pytest.approx(
+            float(np.percentile(levels, q)), abs=1e-9)

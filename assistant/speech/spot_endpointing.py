@@ -159,6 +159,19 @@ CARRY_MAX_MS = 4000
 CARRY_PRE_ROLL_FRAMES = 10  # 200 ms of the dip go with it
 
 
+def percentile(values: Iterable[float], q: float) -> float:
+    """``np.percentile(values, q)`` (linear interpolation) by a partial sort: 4 against 45 us
+    for the floor's 150 levels, asked for every 20 ms (in silence, 13 % of the listening
+    process's CPU went to it: py-spy on bench/footprint.py)."""
+    x = np.fromiter(values, dtype=np.float64)
+    rank = q / 100.0 * (len(x) - 1)
+    low = int(rank)
+    if low + 1 >= len(x):
+        return float(np.partition(x, low)[low])
+    part = np.partition(x, (low, low + 1))
+    return float(part[low] + (part[low + 1] - part[low]) * (rank - low))
+
+
 def frame_db(frame: bytes) -> float:
     x = np.frombuffer(frame[: len(frame) // 2 * 2], dtype=np.int16).astype(np.float64)
     return float(10.0 * np.log10(np.mean(x**2) + 1.0)) if len(x) else 0.0
@@ -176,6 +189,7 @@ class SpottingListener:
             growing = _growing_commands(language.sentences()) if language is not None else set()
         self.growing = growing  # commands that are the start of a longer command
         self._levels: collections.deque[float] = collections.deque(maxlen=FLOOR_WINDOW_FRAMES)
+        self._floor: float | None = None  # floor_db of the levels as they are
         self._room = b""  # a recent frame of the room at its floor (nobody close talking)
         self._talk = False  # TALK_GOES_ON: the next utterance may go on with talk
         self._gone_ms = 0.0  # how long the voice has been gone since the last utterance ended
@@ -186,7 +200,10 @@ class SpottingListener:
 
     @property
     def floor_db(self) -> float:
-        return float(np.percentile(self._levels, FLOOR_PERCENTILE)) if self._levels else 0.0
+        """The room's level (once per frame: it is asked for on every frame, in silence too)."""
+        if self._floor is None:
+            self._floor = percentile(self._levels, FLOOR_PERCENTILE) if self._levels else 0.0
+        return self._floor
 
     def reset(self) -> None:
         self.recognizer.reset()
@@ -213,6 +230,7 @@ class SpottingListener:
         ms = len(frame) / 2 / SAMPLE_RATE_HZ * 1000
         level = frame_db(frame)
         self._levels.append(level)
+        self._floor = None
         self._smooth.append(level)
         floor = self.floor_db
         if level <= floor + ROOM_WITHIN_DB:
