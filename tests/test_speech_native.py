@@ -1,25 +1,34 @@
-"""The strict pass's phone loop through PocketSphinx's C interface (``assistant.speech.native``):
-the same decoder as the Cython one, score for score, decoding beside the grammar; and when it
-cannot load or fails, the recogniser still hears, or says that it failed."""
+"""Every decoder through PocketSphinx's C interface (``assistant.speech.native``): the same
+decoders as the Cython binding's, score for score; a decode lets the assistant's other threads
+run (the binding holds the GIL for the whole of it); the strict pass's phone loop decodes beside
+the grammar; and when the interface cannot load or fails, the recogniser still hears, or says
+that it failed."""
 
 from __future__ import annotations
 
 import json
+import queue
+import threading
 
 import pytest
+from pocketsphinx import get_model_path
 import speech_corpus as corpus
 from fixtures_speech import DEVICE_PHRASES, synthesize
 
 from assistant.config import Recognition
 from assistant.intents import CommandLanguage
 from assistant.speech import native
+from assistant.speech import pocketsphinx as ps
 from assistant.speech.native import NativeDecoder
 from assistant.speech.pocketsphinx import (
     BindingPhoneLoop,
     PocketSphinxEngine,
     PocketSphinxRecognizer,
     _path_score,
+    binding_decoder,
 )
+from assistant.speech import pocketsphinx_spot as spot
+from assistant.speech.pocketsphinx_spot import SpottingRecognizer
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +47,8 @@ def clips() -> list[bytes]:
 def test_the_native_phone_loop_is_configured_like_the_cython_one(engine: PocketSphinxEngine) -> None:
     phones = engine.new_phone_loop()
     assert isinstance(phones, NativeDecoder), "the C interface loads from the pocketsphinx wheel"
-    cython = engine.new_phone_decoder()
+    cython = binding_decoder(lm=None, allphone=get_model_path("en-us/en-us-phone.lm.bin"),
+                             topn=ps.TOPN)
     assert json.loads(phones.config_json()) == json.loads(cython.config.dumps())  # type: ignore[attr-defined]
     assert phones.lookup_word("zebra") is None  # no dictionary: phones only
     assert phones.lookup_word("<sil>") == "SIL"  # the model's fillers
@@ -47,7 +57,8 @@ def test_the_native_phone_loop_is_configured_like_the_cython_one(engine: PocketS
 def test_the_native_phone_loop_scores_exactly_like_the_cython_one(engine: PocketSphinxEngine) -> None:
     phones = engine.new_phone_loop()
     assert isinstance(phones, NativeDecoder)
-    cython = engine.new_phone_decoder()
+    cython = binding_decoder(lm=None, allphone=get_model_path("en-us/en-us-phone.lm.bin"),
+                             topn=ps.TOPN)
     for pcm in clips():
         cython.reinit_feat()  # type: ignore[attr-defined]  # native starts each utterance afresh
         cython.start_utt()  # type: ignore[attr-defined]
@@ -152,3 +163,72 @@ def test_an_utterance_is_heard_the_same_whatever_was_heard_before() -> None:
             heard.append((t.text, t.accepted, t.confidence, getattr(t, "score", None), t.details))
         assert heard[0] == heard[2] and heard[3] == heard[5], heard
         assert heard[0][1], "the clean command is heard"
+
+
+def test_every_decoder_of_the_recognisers_goes_through_the_c_interface(
+        engine: PocketSphinxEngine) -> None:
+    spot = PocketSphinxEngine(CommandLanguage.load("en", DEVICE_PHRASES)).recognizer()
+    assert isinstance(spot, SpottingRecognizer)
+    strict = PocketSphinxRecognizer(engine)
+    for decoder in (spot.decoder, spot.strict.grammar, spot.strict.phones, strict.grammar,
+                    strict.phones):
+        assert isinstance(decoder, NativeDecoder)
+
+
+def test_the_c_interface_hears_exactly_what_the_binding_hears(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Transcripts, confidences and every feature of the spotting gate, bit for bit, on
+    commands and talk, clean and in babble, whole and as the endpointer's peeks."""
+    engine = PocketSphinxEngine(CommandLanguage.load("en", DEVICE_PHRASES))
+    through_c = engine.recognizer()
+    monkeypatch.setattr(ps, "_decoder", binding_decoder)
+    through_binding = engine.recognizer()
+    assert not isinstance(through_binding.decoder, NativeDecoder)  # type: ignore[attr-defined]
+    heard = []
+    for pcm in clips():
+        for peek in (False, True):
+            a, b = (r.decode(pcm, peek=peek)  # type: ignore[attr-defined]
+                    for r in (through_c, through_binding))
+            assert (a.text, a.accepted, a.confidence, a.details) == (
+                b.text, b.accepted, b.confidence, b.details)
+            heard.append(a.command.intent.value if a.accepted and a.command else None)
+    assert heard[0] == "answer" and heard[4] is None, heard  # the command heard, the talk not
+
+
+def test_a_decode_lets_the_assistants_other_threads_run(
+        engine: PocketSphinxEngine, monkeypatch: pytest.MonkeyPatch) -> None:
+    """While the recogniser decodes seconds of babble, two other threads (the sound, the
+    dialog) pass 200 messages back and forth, all inside one decode. Through the binding, which
+    holds the GIL for the whole of a decode, they could not (a 2 ms timer stalled 1.2 s)."""
+    recognizer = PocketSphinxEngine(CommandLanguage.load("en", DEVICE_PHRASES)).recognizer()
+    pcm = corpus.babble(5000, seed=5, talkers=3)
+    inside = threading.Event()
+    calls = [0]
+    whole = ps.decode_whole
+
+    def watched(decoder: object, audio: bytes) -> None:
+        calls[0] += 1
+        inside.set()
+        try:
+            whole(decoder, audio)
+        finally:
+            inside.clear()
+
+    monkeypatch.setattr(ps, "decode_whole", watched)
+    monkeypatch.setattr(spot, "decode_whole", watched)
+    decoder = threading.Thread(target=lambda: [recognizer.decode(pcm, peek=True)  # type: ignore[attr-defined]
+                                               for _ in range(3)], daemon=True)
+    ping: queue.Queue[int] = queue.Queue()
+    pong: queue.Queue[int] = queue.Queue()
+    echoer = threading.Thread(target=lambda: [pong.put(n) for n in iter(ping.get, -1)], daemon=True)
+    echoer.start()
+    decoder.start()
+    assert inside.wait(30)
+    during = calls[0]
+    for n in range(200):
+        ping.put(n)
+        assert pong.get(timeout=30) == n
+    same_decode = inside.is_set() and calls[0] == during
+    ping.put(-1)
+    decoder.join(60)
+    assert same_decode, "the other threads waited for the decode"

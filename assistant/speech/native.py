@@ -27,6 +27,7 @@ import logging
 import math
 import os
 import threading
+from dataclasses import dataclass
 from typing import Any
 
 log = logging.getLogger(__name__)
@@ -54,6 +55,14 @@ _SIGNATURES: dict[str, tuple[Any, list[Any]]] = {
     "ckd_free": (None, [_P]),
     "ps_get_config": (_P, [_P]),
     "ps_config_serialize_json": (ctypes.c_char_p, [_P]),
+    # the grammar decoders (``NativeDecoder.build``)
+    "ps_add_word": (ctypes.c_int, [_P, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_int]),
+    "ps_add_jsgf_string": (ctypes.c_int, [_P, ctypes.c_char_p, ctypes.c_char_p]),
+    "ps_add_allphone_file": (ctypes.c_int, [_P, ctypes.c_char_p, ctypes.c_char_p]),
+    "ps_activate_search": (ctypes.c_int, [_P, ctypes.c_char_p]),
+    "ps_current_search": (ctypes.c_char_p, [_P]),
+    "ps_seg_word": (ctypes.c_char_p, [_P]),
+    "ps_seg_frames": (None, [_P, _I32, _I32]),
 }
 _LIB: ctypes.CDLL | None = None
 
@@ -78,8 +87,31 @@ def _library() -> ctypes.CDLL | None:
     return _LIB
 
 
+@dataclass(frozen=True)
+class Hypothesis:
+    """What ``pocketsphinx.Decoder.hyp`` gives, as far as the recognisers read it."""
+
+    hypstr: str
+    score: float
+
+
+@dataclass(frozen=True)
+class Segment:
+    """What ``pocketsphinx.Decoder.seg`` gives per word: the same values, computed alike."""
+
+    word: str
+    start_frame: int
+    end_frame: int
+    ascore: float  # logmath_exp of the acoustic score, as the binding's Segment
+    lscore: float
+    prob: float
+
+
 class NativeDecoder:
-    """One PocketSphinx decoder (a phone loop) driven through the C interface."""
+    """One PocketSphinx decoder driven through the C interface: the phone loop, and (``build``)
+    every decoder of the recognisers, with the part of the Cython ``Decoder``'s interface they
+    use. ctypes releases the GIL for each call, so a decode no longer stops the process's
+    other threads (sound in and out, the dialog's timers) for its whole length."""
 
     def __init__(self, lib: ctypes.CDLL, config_json: str) -> None:
         self._lib = lib
@@ -97,6 +129,14 @@ class NativeDecoder:
     def load(cls, config_json: str) -> NativeDecoder | None:
         lib = _library()
         return cls(lib, config_json) if lib is not None else None
+
+    @classmethod
+    def build(cls, **config: object) -> NativeDecoder | None:
+        """``pocketsphinx.Decoder(**config)``, through the C interface: the binding's ``Config``
+        fills in the defaults exactly as for its own decoder; None without the C interface."""
+        from pocketsphinx import Config
+
+        return cls.load(Config(**config).dumps())
 
     def __del__(self) -> None:
         ps, self._ps = getattr(self, "_ps", None), None
@@ -125,6 +165,59 @@ class NativeDecoder:
             return str(ctypes.string_at(phones).decode("utf-8"))
         finally:
             self._lib.ckd_free(phones)  # the library's copy, allocated for the caller
+
+    def add_word(self, word: str, phones: str, update: bool = True) -> None:
+        if self._lib.ps_add_word(self._ps, word.encode("utf-8"), phones.encode("utf-8"),
+                                 int(update)) < 0:
+            raise RuntimeError(f"Failed to add word {word}")
+
+    def add_jsgf_string(self, name: str, jsgf: str) -> None:
+        if self._lib.ps_add_jsgf_string(self._ps, name.encode("utf-8"), jsgf.encode("utf-8")) != 0:
+            raise ValueError("Failed to parse JSGF in decoder")
+
+    def add_allphone_file(self, name: str, path: str) -> None:
+        if self._lib.ps_add_allphone_file(self._ps, name.encode("utf-8"), path.encode()) != 0:
+            raise RuntimeError(f"Failed to set allphone search {name} from {path}")
+
+    def activate_search(self, name: str) -> None:
+        if self._lib.ps_activate_search(self._ps, name.encode("utf-8")) != 0:
+            raise KeyError(f"Unable to set search {name}")
+
+    def current_search(self) -> str:
+        name = self._lib.ps_current_search(self._ps)
+        return name.decode("utf-8") if name is not None else ""
+
+    def reinit_feat(self) -> None:
+        if self._lib.ps_reinit_feat(self._ps, None) < 0:
+            raise RuntimeError("Failed to reinitialize feature extraction")
+
+    def process_raw(self, pcm: bytes, no_search: bool = False, full_utt: bool = False) -> None:
+        if self._lib.ps_process_raw(self._ps, pcm, len(pcm) // 2, int(no_search),
+                                    int(full_utt)) < 0:
+            raise RuntimeError(f"Failed to process {len(pcm) // 2} samples of audio data")
+
+    def hyp(self) -> Hypothesis | None:
+        score = ctypes.c_int32()
+        text = self._lib.ps_get_hyp(self._ps, ctypes.byref(score))
+        if text is None:
+            return None
+        return Hypothesis(text.decode("utf-8"), self._lib.logmath_exp(self._logmath, score.value))
+
+    def seg(self) -> list[Segment]:
+        lib, out = self._lib, []
+        ascr, lscr, lback = ctypes.c_int32(), ctypes.c_int32(), ctypes.c_int32()
+        start, end = ctypes.c_int32(), ctypes.c_int32()
+        seg = lib.ps_seg_iter(self._ps)
+        while seg:  # to the end: the iterator frees itself there
+            word = lib.ps_seg_word(seg).decode("utf-8")
+            lib.ps_seg_frames(seg, ctypes.byref(start), ctypes.byref(end))
+            prob = lib.ps_seg_prob(seg, ctypes.byref(ascr), ctypes.byref(lscr), ctypes.byref(lback))
+            out.append(Segment(word, start.value, end.value,
+                               lib.logmath_exp(self._logmath, ascr.value),
+                               lib.logmath_exp(self._logmath, lscr.value),
+                               lib.logmath_exp(self._logmath, prob)))
+            seg = lib.ps_seg_next(seg)
+        return out
 
     def log_likelihood(self, pcm: bytes, entered: threading.Event | None = None) -> float:
         """Acoustic log-likelihood of the best path through ``pcm`` (a whole utterance of
