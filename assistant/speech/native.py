@@ -1,22 +1,32 @@
-"""The free phone loop, decoded through PocketSphinx's C interface while the grammar decodes.
+"""Every PocketSphinx decoder, driven through the library's C interface, not the Cython binding.
 
-The strict pass decodes each utterance twice: with the command grammar and with a free phone
-loop (the score gate compares the two). The Cython binding holds the GIL for the whole of
-``process_raw``, so two decodes in two threads took as long as one after the other (measured:
-0.33 s both ways). ctypes releases the GIL for every foreign call, so the phone loop, driven
-through the same library's C functions, decodes on the other core while the grammar decodes in
-the calling thread. Measured on "answer on my desk phone" (1.9 s, 4 espeak-ng voices, 5 times
-each, in process): the grammar takes 130 ms and the phone loop 103 ms; the spot recogniser's
-whole decode took 242 ms p50 with one after the other, and 136 ms with them side by side.
+The Cython binding holds the GIL for the whole of ``process_raw``. Two consequences:
+- two decodes in two threads took as long as one after the other (measured: 0.33 s both ways);
+- a decode stopped every other thread of the assistant for its whole length: the sound in and
+  out, the dialog's timers, the Webex poller. In office babble the endpointer's peeks decode up
+  to 6 s of sound: a 2 ms timer in another thread stalled 1171 ms (/tmp probe, three peeks of
+  5 s of babble). Live, in 12 dB babble, the announcement's playback then starved (1.5 s of
+  speech took 7 s, with underruns), the reminder "Still ringing" came while the person spoke,
+  and the command said under it was lost: 2 of 20 calls missed in bench/latency.py, where the
+  same audio replayed in process was understood 40 of 40.
 
-The decoder is built from the same settings as the Cython one (``ps_config_parse_json``): its
-expanded configuration is identical, and it gives the same scores, bit for bit
-(tests/test_speech_native.py). Its feature extraction starts afresh for each utterance
-(``ps_reinit_feat``), so a score depends only on the utterance, not on the ones before it.
+ctypes releases the GIL for every foreign call. So:
+- the strict pass's phone loop decodes on the other core while the grammar decodes in the
+  calling thread. Measured on "answer on my desk phone" (1.9 s, 4 espeak-ng voices, 5 times
+  each, in process): the grammar takes 130 ms and the phone loop 103 ms; the spot recogniser's
+  whole decode took 242 ms p50 with one after the other, and 136 ms with them side by side;
+- the other threads run during a decode: the same probe's longest stall is 8 ms.
+
+A decoder is built from the same settings as the Cython one (the binding's ``Config`` fills in
+the defaults, ``ps_config_parse_json`` reads them): its expanded configuration is identical, and
+it gives the same transcripts and scores, bit for bit (tests/test_speech_native.py; 160 decodes
+of bench/commit_replay.py's stress set, quiet and 12 dB babble, whole and as peeks). Its
+feature extraction starts afresh for each utterance (``ps_reinit_feat``), so a score depends
+only on the utterance, not on the ones before it.
 
 When the library or one of its functions cannot be found, ``NativeDecoder.load`` returns None
 (and when the library refuses to build it, raises RuntimeError): the engine then builds the
-phone loop with the Cython binding, and the recogniser decodes it after the grammar, as before.
+decoders with the Cython binding, and the recogniser decodes the phone loop after the grammar.
 """
 
 from __future__ import annotations
