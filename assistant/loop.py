@@ -241,9 +241,11 @@ class Assistant:
             if was_speaking and not speaking:
                 listener.reset()  # the person's next words never join the assistant's last ones
             was_speaking = speaking
-            if not frame or not self.dialog.listening:
+            if frame and not self.dialog.listening:
                 listener.reset()
                 continue
+            # b"": a gap (the assistant spoke, or the microphone went away); the listener starts
+            # afresh, and gives what it had heard complete before it (spot_endpointing.KEEP_AT_GAP)
             transcript = listener.feed(frame)
             if transcript is None:
                 continue

@@ -232,3 +232,19 @@ def test_a_decode_lets_the_assistants_other_threads_run(
     ping.put(-1)
     decoder.join(60)
     assert same_decode, "the other threads waited for the decode"
+
+
+def test_at_exit_decodes_under_way_are_waited_for_and_new_ones_refused(
+        engine: PocketSphinxEngine, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A decode runs without the GIL: the interpreter must not finish under it (a crash at
+    exit). ``native._wait_for_decodes`` runs at exit."""
+    phones = engine.new_phone_loop()
+    assert isinstance(phones, NativeDecoder)
+    pcm = corpus.babble(5000, seed=5, talkers=3)
+    side = phones.start(pcm)  # under way in its own thread
+    monkeypatch.setattr(native, "_closing", False)
+    native._wait_for_decodes()
+    assert native._in_flight == 0, "returned while a decode was under way"
+    assert side.result() < 0.0  # it finished, and with a result
+    with pytest.raises(RuntimeError, match="stopping"):
+        phones.log_likelihood(pcm)

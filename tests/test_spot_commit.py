@@ -207,3 +207,27 @@ def test_floor_percentile_is_numpys(n: int) -> None:
     for q in (0, 10, 50, 90, 100):
         assert spot_endpointing.percentile(levels, q) == pytest.approx(
             float(np.percentile(levels, q)), abs=1e-9)
+
+
+@pytest.mark.parametrize(("said", "heard"), [
+    ("answer on my desk phone", ("answer", "desk phone")),
+    ("answer on my", None),  # unfinished: thrown away, as before
+])
+def test_a_complete_command_outlasts_the_assistant_speaking_in_the_commit_wait(
+    spotting_engine: PocketSphinxEngine, said: str, heard: tuple[str, str | None] | None,
+) -> None:
+    """``KEEP_AT_GAP``: the microphone is deaf while the assistant speaks (a gap, b""). A
+    command finished and heard complete before the assistant started (its reminder, say) is
+    acted on when the gap ends, not lost; anything unfinished is still thrown away."""
+    listener = SpottingListener(spotting_engine.recognizer(), SpeechSettings())
+    pcm = quiet_room(voiced(synthesize(said, "en-us", 160)), 1000, 140)  # inside the wait
+    before = [t for i in range(0, len(pcm) - FRAME_BYTES + 1, FRAME_BYTES)
+              if (t := listener.feed(pcm[i : i + FRAME_BYTES])) is not None]
+    assert before == [], "acted on before the commit wait was over"
+    assert listener._peeked is not None, "heard in the pause before the gap"
+    kept = listener.feed(b"")
+    if heard is None:
+        assert kept is None
+    else:
+        assert kept is not None and kept.accepted and intent_device(kept) == heard
+    assert not listener._in_speech and listener._peeked is None  # a fresh start after it
