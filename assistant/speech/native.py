@@ -39,8 +39,8 @@ import logging
 import math
 import os
 import threading
-from dataclasses import dataclass
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 log = logging.getLogger(__name__)
@@ -88,16 +88,22 @@ _in_flight = 0
 _closing = False
 
 
+_depth = threading.local()  # decodes this thread is inside (a phone-loop decode holds two)
+
+
 @contextlib.contextmanager
 def _decoding() -> Iterator[None]:
     global _in_flight
+    depth = getattr(_depth, "n", 0)
     with _FLIGHT:
-        if _closing:
+        if _closing and depth == 0:  # one under way may finish
             raise RuntimeError("the recogniser is stopping")
         _in_flight += 1
+    _depth.n = depth + 1
     try:
         yield
     finally:
+        _depth.n = depth
         with _FLIGHT:
             _in_flight -= 1
             _FLIGHT.notify_all()
@@ -271,28 +277,16 @@ class NativeDecoder:
         """Acoustic log-likelihood of the best path through ``pcm`` (a whole utterance of
         16 kHz 16-bit audio), 0.0 when there is none: the same sum as
         ``pocketsphinx._path_score``. ``entered`` is set just before the decode proper."""
-        lib, ps = self._lib, self._ps
         with self._busy, _decoding():
-            if lib.ps_reinit_feat(ps, None) < 0:
-                raise RuntimeError("Failed to reset the phone loop's feature extraction")
+            self.reinit_feat()
             self.start_utt()
             if entered is not None:
                 entered.set()
-            if lib.ps_process_raw(ps, pcm, len(pcm) // 2, 0, 1) < 0:
-                raise RuntimeError(f"Failed to process {len(pcm) // 2} samples of audio data")
-            if lib.ps_end_utt(ps) < 0:
-                raise RuntimeError("Failed to stop utterance processing")
-            score = ctypes.c_int32()
-            if lib.ps_get_hyp(ps, ctypes.byref(score)) is None:
+            self.process_raw(pcm, False, True)
+            self.end_utt()
+            if self.hyp() is None:
                 return 0.0
-            total = 0.0
-            ascr, lscr, lback = ctypes.c_int32(), ctypes.c_int32(), ctypes.c_int32()
-            seg = lib.ps_seg_iter(ps)
-            while seg:
-                lib.ps_seg_prob(seg, ctypes.byref(ascr), ctypes.byref(lscr), ctypes.byref(lback))
-                total += math.log(max(lib.logmath_exp(self._logmath, ascr.value), 1e-300))
-                seg = lib.ps_seg_next(seg)
-            return total
+            return sum(math.log(max(s.ascore, 1e-300)) for s in self.seg())
 
     def start(self, pcm: bytes) -> Decode:
         """Decode ``pcm`` in a thread of its own; returns once the decode is under way."""

@@ -105,13 +105,9 @@ def _decoder(**config: object) -> object:
     (``cmu_pronunciations``). The bundled 135,000-word dictionary took 22 MB in every decoder,
     and the recogniser has three.
 
-    Built through PocketSphinx's C interface (``native.NativeDecoder.build``): the Cython
-    binding holds the GIL for the whole of a decode, so a 5 s utterance in office babble
-    stopped every other thread of the assistant for up to 1.2 s (measured: a 2 ms timer in
-    another thread stalled 1171 ms), and live the announcement's playback starved (it took
-    7 s for 1.5 s of speech, and the reminder then spoke over the command: 2 of 20 calls
-    missed in 12 dB babble, where the same audio replayed in process was understood 40 of 40).
-    Where the C interface cannot load, the binding's decoder, as before."""
+    Built through PocketSphinx's C interface (``native.NativeDecoder.build``), which lets the
+    assistant's other threads run while it decodes (the binding holds the GIL: why, and what it
+    cost live, in ``native``); where that cannot load, the binding's decoder."""
     try:
         native = NativeDecoder.build(**_DECODER_DEFAULTS, **config)
     except RuntimeError as exc:  # the C interface refused: the binding still works

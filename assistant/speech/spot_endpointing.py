@@ -161,6 +161,8 @@ TALK_GOES_ON = True
 # 160 commands, right / wrong / missed 80/31/49 -> 92/13/55, false actions 5 -> 1; figures in
 # docs/templates.md.
 CARRY_AT_LIMIT = True
+CARRY_MAX_MS = 4000
+CARRY_PRE_ROLL_FRAMES = 10  # 200 ms of the dip go with it
 # A gap in the sound (the microphone is deaf while the assistant speaks) used to throw the
 # utterance away. When the person had finished a command and a peek had heard it, complete,
 # the assistant starting to speak inside the commit wait (its reminder "Still ringing: ...",
@@ -169,8 +171,6 @@ CARRY_AT_LIMIT = True
 # command is kept and acted on when the gap ends (after the assistant's sentence). Anything
 # else, an unfinished or growing command, a squeezed one, is still thrown away.
 KEEP_AT_GAP = True
-CARRY_MAX_MS = 4000
-CARRY_PRE_ROLL_FRAMES = 10  # 200 ms of the dip go with it
 
 
 def percentile(values: Iterable[float], q: float) -> float:
