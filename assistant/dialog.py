@@ -74,6 +74,12 @@ PREFERENCE_INTENTS = (
     Intent.SLOWER, Intent.FASTER, Intent.LOUDER, Intent.QUIETER,
     Intent.BEEPS_OFF, Intent.BEEPS_ON, Intent.SHORTER, Intent.LONGER,
 )
+# A reminder due, or a listening window ending, while the microphone hears a voice waits for
+# the voice to stop, at most this long: the assistant does not talk over the person (the
+# microphone is deaf while it speaks, so a command it cuts is lost), and a window does not
+# close on a command being said. Bounded, since in a chatty room a voice is heard most of the
+# time; a command is at most ``max_utterance_seconds`` (6 s) long and mostly 1-3 s.
+VOICE_HOLD_SECONDS = 4.0
 RATE_STEP_WPM = 25
 RATE_RANGE_WPM = (100, 350)
 VOLUME_STEP = 0.2
@@ -133,6 +139,7 @@ class Dialog:
         self._verbosity = settings.verbosity
         self.barge_in = barge_in  # resolved: on, stop or off (never auto)
         self._announce_at = 0.0  # when a call still ringing is announced again
+        self._voice_heard = False  # the microphone hears a voice (an utterance is under way)
         if self._remembered.value.sleeping:  # "stop listening" lasts across restarts
             self.state = State.SLEEPING
 
@@ -227,15 +234,25 @@ class Dialog:
             return True
         return False
 
+    def on_voice(self, heard: bool) -> None:
+        """The microphone began to hear a voice (an utterance started), or no longer does."""
+        self._voice_heard = heard
+
+    def _waits_for_voice(self, due: float) -> bool:
+        """Something due at ``due`` waits while a voice is heard, at most VOICE_HOLD_SECONDS."""
+        return self._voice_heard and self._clock() < due + VOICE_HOLD_SECONDS
+
     def on_tick(self) -> None:
         self._collect()
         self._announce_again()
         if self._voice.is_deaf():  # windows start when the assistant has finished speaking
             self._deadline = self._clock() + self._window_seconds
             return
-        if self.state in (State.FOLLOW_UP, State.AWAKE) and self._clock() >= self._deadline:
+        if self._clock() < self._deadline or self._waits_for_voice(self._deadline):
+            return
+        if self.state in (State.FOLLOW_UP, State.AWAKE):
             self._enter(State.RINGING if self.ringing else State.IDLE)
-        elif self.state is State.ASKING and self._clock() >= self._deadline:
+        elif self.state is State.ASKING:
             self._asking = None
             if self.ringing:  # never a silent time-out: the person hears where they are
                 self._say(self._messages.say("question_timeout"))
@@ -284,7 +301,7 @@ class Dialog:
             return
         if self._voice.is_deaf():  # counted from the end of the last sentence
             self._announce_at = self._clock() + seconds
-        elif self._clock() >= self._announce_at:
+        elif self._clock() >= self._announce_at and not self._waits_for_voice(self._announce_at):
             self._announce_at = self._clock() + seconds
             self._say(self._messages.say("ring_again", caller=self.ringing[-1].remote.spoken()))
 

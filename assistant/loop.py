@@ -55,6 +55,11 @@ class Heard:
 
 
 @dataclass(frozen=True)
+class VoiceHeard:
+    heard: bool  # the microphone began to hear a voice (True) or stopped hearing it (False)
+
+
+@dataclass(frozen=True)
 class DeviceNotice:
     name: str
     fields: dict[str, Any]
@@ -129,7 +134,7 @@ class Assistant:
         self._engine = engine
         self.dialog = dialog
         self._events = events
-        self._queue: queue.Queue[CallEvent | Heard | DeviceNotice | KeyPress] = queue.Queue()
+        self._queue: queue.Queue[CallEvent | Heard | VoiceHeard | DeviceNotice | KeyPress] = queue.Queue()
         self.crashed: set[str] = set()  # names of threads that ended by a failure
         self._recognizer: Recognizer | None = None  # built ahead, for the first microphone part
 
@@ -204,10 +209,10 @@ class Assistant:
                 if self._voice is not None:
                     self._voice.earcon("error", wait=False)
 
-    def _dispatch(self, item: CallEvent | Heard | DeviceNotice | KeyPress) -> None:
+    def _dispatch(self, item: CallEvent | Heard | VoiceHeard | DeviceNotice | KeyPress) -> None:
         self._safely(lambda: self._deliver(item))
 
-    def _deliver(self, item: CallEvent | Heard | DeviceNotice | KeyPress) -> None:
+    def _deliver(self, item: CallEvent | Heard | VoiceHeard | DeviceNotice | KeyPress) -> None:
         if isinstance(item, KeyPress):
             self.dialog.on_key(item.key)
         elif isinstance(item, CallEvent):
@@ -215,6 +220,8 @@ class Assistant:
         elif isinstance(item, Heard):
             if self.dialog.listening:
                 self.dialog.on_heard(item.transcript, speaking=item.speaking)
+        elif isinstance(item, VoiceHeard):
+            self.dialog.on_voice(item.heard)
         elif item.name == "microphone_back":
             self.dialog.on_microphone_back()
         elif item.name == "error":
@@ -229,26 +236,35 @@ class Assistant:
         recognizer, self._recognizer = self._recognizer or self._engine.recognizer(), None
         listener = new_listener(recognizer, self._settings.speech)
         was_speaking = False
+        hearing = False  # what the dialog was last told (VoiceHeard)
         release_in = 0  # frames until the recogniser gives back the last utterance's memory
-        for frame in microphone.frames():
-            if stop.is_set():
-                break
-            speaking = self._voice is not None and bool(self._voice.is_deaf())
-            if release_in > 0 and not speaking:
-                release_in -= 1
-                if release_in == 0:  # off the answer's path, and never under the voice
-                    recognizer.release()
-            if was_speaking and not speaking:
-                listener.reset()  # the person's next words never join the assistant's last ones
-            was_speaking = speaking
-            if frame and not self.dialog.listening:
-                listener.reset()
-                continue
-            # b"": a gap (the assistant spoke, or the microphone went away); the listener starts
-            # afresh, and gives what it had heard complete before it (spot_endpointing.KEEP_AT_GAP)
-            transcript = listener.feed(frame)
-            if transcript is None:
-                continue
-            if transcript.text.strip():
-                self._queue.put(Heard(transcript, speaking))
-            release_in = RELEASE_AFTER_FRAMES
+        try:
+            for frame in microphone.frames():
+                if stop.is_set():
+                    break
+                speaking = self._voice is not None and bool(self._voice.is_deaf())
+                if release_in > 0 and not speaking:
+                    release_in -= 1
+                    if release_in == 0:  # off the answer's path, and never under the voice
+                        recognizer.release()
+                if was_speaking and not speaking:
+                    listener.reset()  # the person's next words never join the assistant's last ones
+                was_speaking = speaking
+                if frame and not self.dialog.listening:
+                    listener.reset()
+                    transcript = None
+                else:
+                    # b"": a gap (the assistant spoke, or the microphone went away); the listener
+                    # starts afresh, and gives what it had heard complete before it
+                    # (spot_endpointing.KEEP_AT_GAP)
+                    transcript = listener.feed(frame)
+                if transcript is not None:
+                    if transcript.text.strip():
+                        self._queue.put(Heard(transcript, speaking))
+                    release_in = RELEASE_AFTER_FRAMES
+                if listener.hearing != hearing:  # after the transcript: it reaches the dialog first
+                    hearing = listener.hearing
+                    self._queue.put(VoiceHeard(hearing))
+        finally:
+            if hearing:
+                self._queue.put(VoiceHeard(False))

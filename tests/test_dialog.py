@@ -433,6 +433,86 @@ def test_a_call_ringing_for_25_seconds_is_announced_again_twice(rig: Rig) -> Non
     assert rig.voice.said.count("Still ringing: Dana Smith.") == 2
 
 
+def ticks(rig: Rig, seconds: float) -> None:
+    for _ in range(round(seconds * 10)):
+        rig.clock.now += 0.1
+        rig.dialog.on_tick()
+
+
+def test_the_reminder_waits_while_the_person_is_heard_then_comes_when_they_stop(rig: Rig) -> None:
+    """The reminder is due 10 s after the announcement; the person started talking at 9.5 s.
+    The microphone is deaf while the assistant speaks, so talking over them would lose what
+    they say: it waits until the voice stops."""
+    rig.emulator.ring(name="Dana Smith")
+    rig.poll()
+    ticks(rig, 9.5)
+    rig.dialog.on_voice(True)
+    ticks(rig, 2.0)  # 1.5 s past due
+    assert "Still ringing: Dana Smith." not in rig.voice.said
+    rig.dialog.on_voice(False)  # talk that was not a command (or not heard as one)
+    ticks(rig, 0.1)
+    assert rig.voice.said.count("Still ringing: Dana Smith.") == 1
+
+
+def test_a_voice_heard_on_and_on_delays_the_reminder_by_at_most_the_hold(rig: Rig) -> None:
+    """In a chatty room a voice is heard almost all the time: the reminder still comes,
+    VOICE_HOLD_SECONDS late at most."""
+    from assistant.dialog import VOICE_HOLD_SECONDS
+
+    rig.emulator.ring(name="Dana Smith")
+    rig.poll()
+    rig.dialog.on_voice(True)
+    ticks(rig, 10.0 + VOICE_HOLD_SECONDS - 0.2)
+    assert "Still ringing: Dana Smith." not in rig.voice.said
+    ticks(rig, 0.3)
+    assert rig.voice.said.count("Still ringing: Dana Smith.") == 1
+
+
+def test_a_command_said_when_the_reminder_was_due_is_acted_on_without_the_reminder(rig: Rig) -> None:
+    call_id = rig.emulator.ring(name="Dana Smith")
+    rig.poll()
+    ticks(rig, 9.0)
+    rig.dialog.on_voice(True)
+    ticks(rig, 2.0)
+    rig.hear("answer on my desk phone")  # the loop gives the transcript before the voice's end
+    rig.dialog.on_voice(False)
+    ticks(rig, 1.0)
+    assert [a["json"] for a in rig.webex_requests("/calls/answer")] == [
+        {"callId": call_id, "endpointId": rig.endpoint_id("Cisco 8865 (Desk phone)")}]
+    assert "Still ringing: Dana Smith." not in rig.voice.said
+    assert rig.voice.said[-1] == "The call was answered. Your desk phone has it."
+
+
+def test_the_question_stays_open_while_its_answer_is_being_said(rig: Rig) -> None:
+    """"Which phone?" times out after 6 s; an answer begun at 5.5 s and heard at 7 s is taken,
+    and the time-out is not said over it."""
+    call_id = rig.emulator.ring(name="Dana Smith")
+    rig.poll()
+    rig.hear("answer on the phone")
+    assert rig.dialog.state is State.ASKING
+    ticks(rig, 5.5)
+    rig.dialog.on_voice(True)
+    ticks(rig, 1.5)
+    assert rig.dialog.state is State.ASKING
+    assert not rig.voice.said[-1].startswith("I didn't hear which device")
+    rig.hear("desk phone")
+    rig.dialog.on_voice(False)
+    assert [a["json"] for a in rig.webex_requests("/calls/answer")] == [
+        {"callId": call_id, "endpointId": rig.endpoint_id("Cisco 8865 (Desk phone)")}]
+
+
+def test_the_question_times_out_after_the_hold_when_a_voice_goes_on(rig: Rig) -> None:
+    from assistant.dialog import VOICE_HOLD_SECONDS
+
+    rig.emulator.ring(name="Dana Smith")
+    rig.poll()
+    rig.hear("answer on the phone")
+    rig.dialog.on_voice(True)
+    ticks(rig, 6.0 + VOICE_HOLD_SECONDS + 0.2)
+    assert rig.dialog.state is State.RINGING
+    assert rig.voice.said[-1].startswith("I didn't hear which device")
+
+
 def test_stop_listening_lasts_across_a_restart_and_a_ring_says_how_to_wake(
     emulator: Any, tmp_path: Any
 ) -> None:

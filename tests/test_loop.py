@@ -302,3 +302,37 @@ def test_a_command_finished_before_the_assistant_spoke_over_the_wait_is_acted_on
     # (in "always" mode the dialog then wants its wake phrase first; what matters is that the
     # command reached it: without KEEP_AT_GAP nothing is heard at all)
     assert heard["text"] == "answer on my desk phone", heard
+
+
+def test_the_dialog_hears_that_a_voice_began_and_ended_around_its_transcript(
+    emulator: Emulator, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The microphone part tells the dialog when a voice starts and stops (a reminder or the end
+    of a window waits for it), and the transcript reaches the dialog before the voice's end, so a
+    reminder due meanwhile never comes before the command it waited for."""
+    from fixtures_speech import synthesize
+
+    from assistant.config import ListenMode
+    from assistant.dialog import Dialog
+
+    order: list[str] = []
+    real_voice, real_heard = Dialog.on_voice, Dialog.on_heard
+
+    def on_voice(self: Dialog, heard: bool) -> None:
+        order.append("voice" if heard else "quiet")
+        real_voice(self, heard)
+
+    def on_heard(self: Dialog, heard: Any, speaking: bool = False) -> None:
+        order.append(heard.text)
+        real_heard(self, heard, speaking)
+
+    monkeypatch.setattr(Dialog, "on_voice", on_voice)
+    monkeypatch.setattr(Dialog, "on_heard", on_heard)
+    settings = settings_for(emulator.url, emulator.token, tmp_path)
+    settings = settings.replace("dialog", listen_mode=ListenMode.ALWAYS)
+    with Running(settings, SpeakingMicrophone(synthesize("answer on my headset"))) as run:
+        run.wait_event("heard", HANG_SECONDS)
+        deadline = time.monotonic() + HANG_SECONDS
+        while order[-1:] != ["quiet"] and time.monotonic() < deadline:
+            time.sleep(0.02)
+    assert order == ["voice", "answer on my headset", "quiet"], order

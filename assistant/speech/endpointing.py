@@ -53,6 +53,11 @@ class Listener:
         self.noise_floor = 100.0
         self.reset()
 
+    @property
+    def hearing(self) -> bool:
+        """An utterance is under way: speech is being heard."""
+        return self._in_speech
+
     def reset(self) -> None:
         self.recognizer.reset()
         self._pre: collections.deque[bytes] = collections.deque(maxlen=PRE_ROLL_FRAMES)

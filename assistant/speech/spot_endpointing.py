@@ -219,6 +219,11 @@ class SpottingListener:
             self._floor = percentile(self._levels, FLOOR_PERCENTILE) if self._levels else 0.0
         return self._floor
 
+    @property
+    def hearing(self) -> bool:
+        """An utterance is under way: a voice louder than the room is being heard."""
+        return self._in_speech
+
     def reset(self) -> None:
         self.recognizer.reset()
         self._recent: collections.deque[tuple[bytes, float]] = collections.deque(
