@@ -45,8 +45,11 @@ noise (a hissing microphone) at 12 dB. ``--suppress LEVEL``: ``[speech] noise_su
 (``--suppress 0`` against the default: what noise suppression gains). ``--gate FILE``: another
 spotting gate (``bench/gate.py --out FILE``) in place of the shipped one.
 
-``--set NAME=VALUE`` overrides a constant of ``spot_endpointing``; the endpointer as it was
-before the early peek: ``--set PEEK_AFTER_MS=200 --set SQUEEZED_FRAMES_PER_PHONE=0``.
+``--set NAME=VALUE`` overrides a constant of ``spot_endpointing`` (VALUE is JSON); the
+endpointer as it was before the early peek: ``--set PEEK_AFTER_MS=200 --set
+SQUEEZED_FRAMES_PER_PHONE=0``. ``--set pocketsphinx.NAME=VALUE`` overrides one of the
+recogniser's, e.g. ``--set 'pocketsphinx.STRICT_BEAMS={"beam": 1e-60, "pbeam": 1e-60, "wbeam":
+1e-40}'``.
 """
 
 from __future__ import annotations
@@ -69,7 +72,7 @@ from fixtures_speech import DEVICE_PHRASES, synthesize  # noqa: E402
 
 from assistant.config import Recognition, SpeechSettings  # noqa: E402
 from assistant.intents import CommandLanguage  # noqa: E402
-from assistant.speech import spot_endpointing  # noqa: E402
+from assistant.speech import pocketsphinx, spot_endpointing  # noqa: E402
 from assistant.speech.endpointing import new_listener  # noqa: E402
 from assistant.speech.pocketsphinx import NOISE_SUPPRESSION, PocketSphinxEngine  # noqa: E402
 from assistant.speech.spotting import Gate  # noqa: E402
@@ -473,8 +476,9 @@ def main() -> int:
                         help="model clock: decode ms per ms of audio decoded (default 0.1)")
     parser.add_argument("--seeds", type=int, default=1,
                         help="every case this many times, each with other babble")
-    parser.add_argument("--set", action="append", default=[], metavar="NAME=MS",
-                        help="override a spot_endpointing constant (to compare settings)")
+    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                        help="override a constant of spot_endpointing, or of pocketsphinx with "
+                             "'pocketsphinx.NAME' (to compare settings; VALUE is JSON)")
     parser.add_argument("--suppress", type=int, default=NOISE_SUPPRESSION, metavar="LEVEL",
                         help="[speech] noise_suppression of the recogniser (default: the "
                              f"assistant's, {NOISE_SUPPRESSION})")
@@ -486,8 +490,13 @@ def main() -> int:
     if args.gate:
         GATE = Gate.from_dict(json.loads(Path(args.gate).read_text(encoding="utf-8")))
     for item in args.set:
-        name, value = item.split("=")
-        setattr(spot_endpointing, name, float(value))
+        name, value = item.split("=", 1)
+        module = spot_endpointing
+        if name.startswith("pocketsphinx."):  # e.g. pocketsphinx.STRICT_BEAMS={"beam": 1e-60, ...}
+            module, name = pocketsphinx, name.removeprefix("pocketsphinx.")
+        if not hasattr(module, name):
+            parser.error(f"{module.__name__} has no {name}")
+        setattr(module, name, json.loads(value))
     if args.continuous:
         results = run_continuous(args.rooms.split(","), args.mode.split(","), args.seeds)
     elif args.talk:

@@ -69,6 +69,7 @@ FILLERS = ("<sil>", "<s>", "</s>", "(NULL)", "SIL")
 # command words lost to garbage at the edges. Beams 1e-60: same accuracy as 1e-80, 2.5x faster.
 SPOTTING_PHONES = ["AH", "IY", "AA", "UW", "S", "F", "N", "M", "T", "K", "L", "R", "ER", "SH", "AY"]
 SPOTTING_BEAMS = {"beam": 1e-60, "pbeam": 1e-60, "wbeam": 1e-40}
+STRICT_BEAMS = {"beam": 1e-80, "pbeam": 1e-80, "wbeam": 1e-60}  # the strict grammar's
 # The assistant's own wording as decoys (``decoys=True``, spot mode, off by default): its
 # sentences compete with the commands in both the strict and the spotting grammar
 # (grammar.decoy_sentences), so that hearing itself is no command; their slots ({caller}) are
@@ -408,7 +409,7 @@ class PocketSphinxEngine(SpeechEngine):
     def new_grammar_decoder(self, decoys: bool = False, peeks: bool = False) -> object:
         """The strict grammar (with the decoy sentences when ``decoys``), active; with ``peeks``
         also the search "peek" (``peek_jsgf``, the same decoys)."""
-        decoder = _decoder(lm=None, beam=1e-80, pbeam=1e-80, wbeam=1e-60, wip=WIP, topn=TOPN)
+        decoder = _decoder(lm=None, wip=WIP, topn=TOPN, **STRICT_BEAMS)
         if peeks:
             decoder.add_word(UNSAID, UNSAID_PHONES, False)  # type: ignore[attr-defined]
             self._with_grammar(decoder, self.peek_jsgf, "peek")
