@@ -297,10 +297,12 @@ class Dialog:
     def _announce_again(self) -> None:
         """A call that keeps ringing is named again every ``reannounce_seconds`` (name only)."""
         seconds = self._settings.reannounce_seconds
-        if not seconds or not self.ringing or self.state not in (State.RINGING, State.SLEEPING):
+        if not seconds or not self.ringing:
             return
-        if self._voice.is_deaf():  # counted from the end of the last sentence
-            self._announce_at = self._clock() + seconds
+        if self._voice.is_deaf():  # counted from the end of the last sentence, in every state
+            self._announce_at = self._clock() + seconds  # (a ring in the follow-up window too)
+        elif self.state not in (State.RINGING, State.SLEEPING):
+            return
         elif self._clock() >= self._announce_at and not self._waits_for_voice(self._announce_at):
             self._announce_at = self._clock() + seconds
             self._say(self._messages.say("ring_again", caller=self.ringing[-1].remote.spoken()))

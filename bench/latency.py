@@ -21,6 +21,11 @@ never used, with four wordings that name the desk phone, rotating: festival's ke
 of this project), espeak-ng en-us+Mike and en-gb-x-rp+f4 (voice and variant pairs no corpus
 has) and flite's rms (in the tuning corpus, never live).
 
+``--pause SECONDS`` (not part of ``make bench``): the command starts this long after the
+announcement (default 0.8). With ``--pause 9.6`` it is being said when the reminder "Still
+ringing: Dana Smith." falls due (``reannounce_seconds``, 10 s after the announcement and the
+0.5 s of deafness after it): the reminder must wait for the person, not cut the command.
+
 ``--rooms pink12`` (not part of ``make bench``): a fan's pink noise 12 dB below the command
 instead of babble. ``--suppress LEVEL`` sets ``[speech] noise_suppression`` (the default: the
 assistant's).
@@ -358,8 +363,10 @@ def _wait_event(session: LiveSession, since: float, name: str, prefix: str,
 
 
 def run_trial(session: LiveSession, number: int, voice: str, wav: tuple[Path, float],
-              speaker: Monitor, mic: Monitor | None, timeout: float) -> dict[str, Any]:
-    """One call: ring, wait for the announcement, say the command, see what happened."""
+              speaker: Monitor, mic: Monitor | None, timeout: float,
+              pause: float = PAUSE_BEFORE_COMMAND_SECONDS) -> dict[str, Any]:
+    """One call: ring, wait for the announcement, ``pause``, say the command, see what
+    happened (and whether the assistant spoke over the command: ``talked_over``)."""
     trial: dict[str, Any] = {"trial": number, "voice": voice, "outcome": "missed",
                              "answered": False, "early": False}
     ring_t = time.time()
@@ -367,7 +374,7 @@ def run_trial(session: LiveSession, number: int, voice: str, wav: tuple[Path, fl
     if _wait_event(session, ring_t, "spoken", "Call from", 30) is None:
         trial["error"] = "no announcement"
         return _end_call(session, call_id, trial)
-    time.sleep(PAUSE_BEFORE_COMMAND_SECONDS)
+    time.sleep(pause)
     started = time.time()
     session.play_into_mic(wav[0])
     end_of_speech = started + wav[1]
@@ -380,6 +387,8 @@ def run_trial(session: LiveSession, number: int, voice: str, wav: tuple[Path, fl
             and r["path"].startswith("/v1/telephony/calls/")
             and (r.get("json") or {}).get("callId") == call_id]
     trial["heard"] = [r["text"] for r in _events_after(session, ring_t, "heard")]
+    trial["talked_over"] = any(started <= r["t"] < end_of_speech
+                               for r in _events_after(session, ring_t, "speaking"))
     if not ours:
         return _end_call(session, call_id, trial)
     first = ours[0]
@@ -423,7 +432,8 @@ def summarize(mode: str, room: str, trials: list[dict[str, Any]]) -> dict[str, A
     right = [t for t in trials if t["outcome"] == "right"]
     row: dict[str, Any] = {"mode": mode, "room": room, "trials": len(trials),
                            "answered": sum(t["answered"] for t in trials),
-                           "acted_early": sum(t["early"] for t in trials)}
+                           "acted_early": sum(t["early"] for t in trials),
+                           "talked_over": sum(bool(t.get("talked_over")) for t in trials)}
     row.update({o: sum(t["outcome"] == o for t in trials) for o in OUTCOMES})
     for key in ("to_request_ms", "to_first_audio_ms", "to_speaking_ms"):
         row[key] = stats([t[key] for t in right if key in t])
@@ -431,17 +441,18 @@ def summarize(mode: str, room: str, trials: list[dict[str, Any]]) -> dict[str, A
 
 
 def run(modes: list[str], rooms: list[str], trials: int, engine: str = "pocketsphinx",
-        timeout: float = 7.0, other: bool = False, suppress: int | None = None
-        ) -> dict[str, Any]:
+        timeout: float = 7.0, other: bool = False, suppress: int | None = None,
+        pause: float = PAUSE_BEFORE_COMMAND_SECONDS) -> dict[str, Any]:
     """Every (mode, room): ``trials`` trials; the JSON-able results. ``other``: the voices and
     wordings of ``--voices other``; ``suppress``: ``[speech] noise_suppression`` (None: the
     default)."""
     with workdir("latency-") as work:
-        return _run(work, modes, rooms, trials, engine, timeout, other, suppress)
+        return _run(work, modes, rooms, trials, engine, timeout, other, suppress, pause)
 
 
 def _run(work: Path, modes: list[str], rooms: list[str], trials: int, engine: str,
-         timeout: float, other: bool = False, suppress: int | None = None) -> dict[str, Any]:
+         timeout: float, other: bool = False, suppress: int | None = None,
+         pause: float = PAUSE_BEFORE_COMMAND_SECONDS) -> dict[str, Any]:
     wavs = other_wavs(work) if other else command_wavs(work, COMMAND, VOICES)
     order = list(wavs)  # trial n takes the n-th (mod len) in the order they were made
     babbles = {room: babble_for(work, [w[0] for w in wavs.values()], snr,
@@ -467,7 +478,7 @@ def _run(work: Path, modes: list[str], rooms: list[str], trials: int, engine: st
                     for number in range(trials):
                         voice = order[number % len(order)]
                         trial = run_trial(session, number + 1, voice, wavs[voice], speaker, mic,
-                                          timeout)
+                                          timeout, pause)
                         done.append({"mode": mode, "room": room, **trial})
                         print(_trial_line(done[-1]), flush=True)
                 finally:
@@ -483,6 +494,7 @@ def _run(work: Path, modes: list[str], rooms: list[str], trials: int, engine: st
             "voice_source": "voices the live benchmark never used (festival, espeak-ng, flite)"
             if other else "espeak-ng voices", "right_device":
             RIGHT_DEVICE, "trials_per_room": trials, "timeout_seconds": timeout,
+            "pause_before_command_seconds": pause,
             "rooms": {r: ROOMS[r] for r in rooms}, "babble_source":
             "; ".join(label for _, label in babbles.values()),
             "command_end_bias_ms": stats(biases), "rows": rows, "trials": all_trials}
@@ -497,6 +509,7 @@ def _trial_line(t: dict[str, Any]) -> str:
     times = "  ".join(f"{k[3:-3]} {t[k]:.0f} ms" for k in
                       ("to_request_ms", "to_first_audio_ms", "to_speaking_ms") if k in t)
     early = " before the command" if t["early"] else ""
+    early += " (spoke over the command)" if t.get("talked_over") else ""
     return (f"{t['mode']:<6} {t['room']:<9} #{t['trial']:<3} {t['voice']:<9} {outcome}{early}"
             f"  {times}")
 
@@ -517,6 +530,9 @@ def main() -> int:
                         help="run the assistant from this copy of the project (a before/after)")
     parser.add_argument("--suppress", type=int, metavar="LEVEL",
                         help="[speech] noise_suppression (default: the assistant's default)")
+    parser.add_argument("--pause", type=float, default=PAUSE_BEFORE_COMMAND_SECONDS,
+                        help="seconds from the announcement to the command (9.6: the reminder "
+                             f"falls due while it is said; default {PAUSE_BEFORE_COMMAND_SECONDS})")
     args = parser.parse_args()
     if args.code is not None:
         LiveSession.code = args.code.resolve()
@@ -525,7 +541,7 @@ def main() -> int:
     if unknown:
         parser.error(f"unknown room {unknown[0]!r}; known: {', '.join(ROOMS)}")
     results = run(args.modes.split(","), rooms, args.trials, args.engine, args.timeout,
-                  args.voices == "other", args.suppress)
+                  args.voices == "other", args.suppress, args.pause)
     from report import latency_section
 
     print("\n".join(latency_section(results)))

@@ -454,6 +454,27 @@ def test_the_reminder_waits_while_the_person_is_heard_then_comes_when_they_stop(
     assert rig.voice.said.count("Still ringing: Dana Smith.") == 1
 
 
+def test_a_call_ringing_in_the_follow_up_window_is_reminded_10_s_after_its_announcement(
+        rig: Rig) -> None:
+    """The reminder counts from the end of the last sentence in every state. Counted from the
+    ring instead, a call that rang while the confirmation of the one before was still being said
+    was reminded 8 s after its announcement, live over a command begun at 9.6 s."""
+    rig.emulator.ring(name="Dana Smith")
+    rig.poll()
+    rig.hear("answer on my desk phone")
+    assert rig.dialog.state is State.FOLLOW_UP
+    rig.emulator.ring(name="Lee Park")
+    rig.poll()
+    assert rig.voice.said[-1].startswith("Call from Lee Park")
+    rig.voice.speaking = True  # the announcement plays for 2 s
+    ticks(rig, 2.0)
+    rig.voice.speaking = False
+    ticks(rig, 9.8)
+    assert "Still ringing: Lee Park." not in rig.voice.said
+    ticks(rig, 0.3)
+    assert rig.voice.said.count("Still ringing: Lee Park.") == 1
+
+
 def test_a_voice_heard_on_and_on_delays_the_reminder_by_at_most_the_hold(rig: Rig) -> None:
     """In a chatty room a voice is heard almost all the time: the reminder still comes,
     VOICE_HOLD_SECONDS late at most."""
