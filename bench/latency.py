@@ -508,9 +508,9 @@ def _trial_line(t: dict[str, Any]) -> str:
         outcome += f" ({t['error']})"
     times = "  ".join(f"{k[3:-3]} {t[k]:.0f} ms" for k in
                       ("to_request_ms", "to_first_audio_ms", "to_speaking_ms") if k in t)
-    early = " before the command" if t["early"] else ""
-    early += " (spoke over the command)" if t.get("talked_over") else ""
-    return (f"{t['mode']:<6} {t['room']:<9} #{t['trial']:<3} {t['voice']:<9} {outcome}{early}"
+    notes = " before the command" if t["early"] else ""
+    notes += " (spoke over the command)" if t.get("talked_over") else ""
+    return (f"{t['mode']:<6} {t['room']:<9} #{t['trial']:<3} {t['voice']:<9} {outcome}{notes}"
             f"  {times}")
 
 
