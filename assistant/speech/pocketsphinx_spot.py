@@ -112,6 +112,12 @@ def _last_gap(spans: list[np.ndarray]) -> float:
     return max(medians) - medians[-1] if medians else 0.0
 
 
+def _from_end_ms(words: list[Segment], first: int, total: int) -> float:
+    """How long before the end of the decoded audio (``total`` 10 ms frames) the last of
+    ``words`` (decoded from frame ``first`` on) started."""
+    return float((total - first - words[-1].start) * 10) if words else 0.0
+
+
 def _all_said(words: list[Segment], levels: np.ndarray) -> bool:
     spans = _word_levels(words, levels)
     means = [float(10 * np.log10(np.mean(10 ** (x / 10)))) for x in spans]
@@ -205,6 +211,7 @@ class SpottingRecognizer(Recognizer):
             start, end = trim_span(raw)
             around = raw[start:end]
             pcm, offset = focus(around)
+            decoded_from, total = start // FRAME_BYTES + offset, len(raw) // FRAME_BYTES
             levels = frame_levels_db(pcm)
             heard = pcm  # what the decoders hear: the focused audio, steady noise suppressed
             if (self.engine.noise_suppression
@@ -224,6 +231,7 @@ class SpottingRecognizer(Recognizer):
             if strict.accepted and strict.command is not None:
                 strict.decode_ms, strict.audio_ms = watch.ms + strict.decode_ms, audio_ms
                 strict.details = {"strict": 1.0, "last_word_rate": self._last_rate(said),
+                                  "last_start_ms": _from_end_ms(said, decoded_from, total),
                                   "last_gap": _last_gap(_word_levels(said, levels))}
                 return strict
             release(self.strict.grammar)  # its history is read: the spotting pass reuses the memory
@@ -263,6 +271,7 @@ class SpottingRecognizer(Recognizer):
         values["confidence"] = confidence
         shown = text if accepted or confidence >= REPORT_ABOVE else ""
         values |= {"spotted": float(len(words)), "last_word_rate": self._last_rate(words),
+                   "last_start_ms": _from_end_ms(words, decoded_from, total),
                    "last_gap": _last_gap(_word_levels(words, levels))}
         return Transcript(shown, accepted, command, round(confidence, 3), watch.ms, audio_ms,
                           device_only, details=values)
