@@ -199,12 +199,18 @@ def test_chatter_that_starts_in_a_quiet_room_does_not_silence_commands(
     # ran into the limit, but what comes after that is the room, and the person's command in it
     # counts (a first version held the rule until a 900 ms pause, which chatter never leaves).
     monkeypatch.setattr(spot_endpointing, "TALK_GOES_ON", True)
+    monkeypatch.setattr(spot_endpointing, "CARRY_VOICE_AT_LIMIT", False)
     parts = [(3000, QUIET), (16000, TALK), (1500, ROOM_RMS)]  # cut at ~6 s and ~12 s
     recognizer = Scripted([decline()])
     heard = hear(recognizer, parts, room=ROOM_RMS)
-    # cut at the limit, then cut (or, the voice heard at the cut, carried:
-    # CARRY_VOICE_AT_LIMIT) as the talk goes on, then the command
-    assert len(heard) >= 3 and recognizer.asked == 1
+    assert len(heard) == 3 and recognizer.asked == 1
+    assert [t.accepted for t in heard] == [False, False, True]
+    # with the voice heard at the second cut carried on (CARRY_VOICE_AT_LIMIT), the talk is
+    # cut, then carried at each limit while it goes on: still only the command is acted on
+    monkeypatch.setattr(spot_endpointing, "CARRY_VOICE_AT_LIMIT", True)
+    recognizer = Scripted([decline()])
+    heard = hear(recognizer, parts, room=ROOM_RMS)
+    assert len(heard) == 5 and recognizer.asked == 1  # one cut, three carries, the command
     assert [t.accepted for t in heard] == [False] * (len(heard) - 1) + [True]
 
 

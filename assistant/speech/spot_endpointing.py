@@ -35,7 +35,7 @@ import math
 from collections.abc import Iterable, Iterator
 import numpy as np
 
-from assistant.audio_io import SAMPLE_RATE_HZ
+from assistant.audio_io import SAMPLE_RATE_HZ, duration_ms
 from assistant.config import SpeechSettings
 from assistant.speech.base import Recognizer, Transcript
 
@@ -395,7 +395,7 @@ class SpottingListener:
         transcript: Transcript = peek(pad)
         start = (transcript.details or {}).get("last_start_ms")
         if start is not None:  # LAST_WORD_HEARD_MS: the voice went this long before the end
-            gone = self._quiet_ms + len(pad) / 2 / SAMPLE_RATE_HZ * 1000
+            gone = self._quiet_ms + duration_ms(pad)
             transcript.details = dict(transcript.details or {}) | {"heard_ms": start - gone}
         return transcript
 
