@@ -23,7 +23,8 @@ other commands in voices of three synthesizers, and commands with a hesitation i
 no constant of the endpointer was chosen on (``holdout_cases``).
 
 ``--stress`` replays 3 hesitations and 3 plain commands in each of the corpus's 18 voice
-groups (``stress_cases``), with the outcomes split by kind.
+groups (``stress_cases``), with the outcomes split by kind. ``--pauses 1500,2000,2500,3000``:
+hesitations longer than an utterance is held open (``spot_endpointing.JOIN_UNFINISHED``).
 
 ``--talk`` replays instead talk that is not a command (the corpus's office sentences, most of
 them with command words, and the assistant's own sentences) in every voice group: any command
@@ -251,7 +252,8 @@ def replay(listener: Any, pcm: bytes, end_ms: float, rtf: float) -> dict[str, An
                       "ok": result.accepted,
                       "rate": (result.details or {}).get("last_word_rate"),
                       "gap": round((result.details or {}).get("last_gap", -1), 1),
-                      "start": (result.details or {}).get("last_start_ms")})
+                      "start": (result.details or {}).get("last_start_ms"),
+                      "unfinished": result.unfinished})
         return result
 
     if original is not None:
@@ -319,7 +321,7 @@ def run(rooms: list[str], rtf: float, seeds: int = 1, holdout: bool = False,
                     "model_ms": round(r.get("model_ms", float("nan")), 1),
                     "wall_ms": round(r.get("wall_ms", float("nan")), 1),
                     "peeks": [(round(p["quiet_ms"]), round(p["ms"]), p["text"], p["ok"], p["rate"],
-                               p["gap"], p["start"]) for p in r["peeks"]]}
+                               p["gap"], p["start"], p["unfinished"]) for p in r["peeks"]]}
             trials.append(line)
             print(json.dumps(line), flush=True)
         row = {"room": room, **counts, "commit_ms_p50": percentile(commit, 50),
@@ -460,6 +462,7 @@ def run_continuous(rooms: list[str], modes: list[str], seeds: int,
 
 
 def main() -> int:
+    global SUPPRESS, GATE, STRESS_PAUSES
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--holdout", action="store_true",
                         help="hesitations in other voices (holdout_cases) instead of the cases")
@@ -489,9 +492,14 @@ def main() -> int:
                              f"assistant's, {NOISE_SUPPRESSION})")
     parser.add_argument("--gate", metavar="FILE",
                         help="spotting gate JSON (as bench/gate.py writes) instead of the shipped one")
+    parser.add_argument("--pauses", metavar="MS,MS",
+                        help="the hesitations' pauses of --stress and --continuous (default: "
+                             + ",".join(map(str, STRESS_PAUSES)) + "); e.g. 1500,2000,2500,3000 "
+                             "for pauses longer than an utterance is held open")
     args = parser.parse_args()
-    global SUPPRESS, GATE
     SUPPRESS = args.suppress
+    if args.pauses:
+        STRESS_PAUSES = tuple(int(ms) for ms in args.pauses.split(","))
     if args.gate:
         GATE = Gate.from_dict(json.loads(Path(args.gate).read_text(encoding="utf-8")))
     for item in args.set:

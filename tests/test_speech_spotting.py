@@ -290,3 +290,22 @@ def test_the_recogniser_says_where_the_last_word_began(
     assert bool(suppressed) == (room == "pink")
     said_ms = after_ms + len(device) // 32  # "headset" began this long before the end
     assert abs(t.details["last_start_ms"] - said_ms) <= 150, (t.details, said_ms)
+
+
+# espeak en-us+m7 had its first half answered on the app before WHOLE_HEARD
+@pytest.mark.parametrize("speaker", [SPEAKERS[0], SPEAKERS[1], SPEAKERS[4]], ids=lambda s: s.id)
+def test_a_hesitation_longer_than_an_utterance_is_joined(
+    spotting_engine: PocketSphinxEngine, speaker: corpus.Speaker,
+) -> None:
+    # "answer on my ... (2 s) ... desk phone" in a quiet room: the first half ends an utterance
+    # of its own (the pause outlasts SQUEEZED_PAUSE_MS) and is no command, not "answer on my
+    # app"; the device name after it completes it.
+    first = corpus.synthesize(speaker, "answer on my")
+    device = corpus.synthesize(speaker, "desk phone")
+    speech = first + bytes(32 * 2000) + device
+    stream = corpus.mix(speech, bytes(len(speech) + 3 * 32000), None, 1000)
+    listener = SpottingListener(spotting_engine.recognizer(), SpeechSettings())
+    heard = list(listener.listen(frames(stream)))
+    assert [t.unfinished for t in heard] == ["answer on my", ""]
+    assert [(t.text, t.command.intent.value, t.command.device) for t in heard if t.command] == [
+        ("answer on my desk phone", "answer", "desk phone")]

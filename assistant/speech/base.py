@@ -29,6 +29,8 @@ class Transcript:
     audio_ms: float  # length of the audio fed
     device_only: str | None = None  # accepted bare device answer ("the desk phone")
     details: dict[str, float] | None = None  # the engine's measurements (gate features, scores)
+    # A peek that found a command unfinished: the words said before it stopped ("answer on my")
+    unfinished: str = ""
 
     def as_json(self) -> dict[str, object]:
         return {

@@ -288,6 +288,7 @@ class PocketSphinxRecognizer(Recognizer):
             finally:
                 phone_ll = side.result() if side is not None else None
             unfinished = UNSAID in text.split()
+            said = " ".join(text.split()[: text.split().index(UNSAID)]) if unfinished else ""
             if unfinished or any(w.startswith((GARBAGE_PREFIX, DECOY_PREFIX)) for w in text.split()):
                 text = ""  # unfinished, the garbage path or one of the assistant's own sentences
             if phone_ll is None:
@@ -300,7 +301,8 @@ class PocketSphinxRecognizer(Recognizer):
         confidence = round(1.0 / (1.0 + math.exp(-margin)), 3)
         log.debug("pocketsphinx: %r score %.1f accepted %s", text, score, accepted)
         transcript = Transcript(text, accepted, command, confidence, watch.ms, audio_ms, device_only,
-                                details={"unfinished": 1.0} if unfinished else None)
+                                details={"unfinished": 1.0} if unfinished else None,
+                                unfinished=said)
         transcript.score = score  # type: ignore[attr-defined]  # for bench/accuracy.py
         return transcript
 

@@ -118,6 +118,11 @@ def _from_end_ms(words: list[Segment], first: int, total: int) -> float:
     return float((total - first - words[-1].start) * 10) if words else 0.0
 
 
+def _stopped_at(unsaid: list[Segment], first: int, total: int) -> dict[str, float]:
+    """Where an unfinished command stopped (its ``UNSAID``), as ``_from_end_ms``."""
+    return {"unsaid_start_ms": _from_end_ms(unsaid, first, total)} if unsaid else {}
+
+
 def _all_said(words: list[Segment], levels: np.ndarray) -> bool:
     spans = _word_levels(words, levels)
     means = [float(10 * np.log10(np.mean(10 ** (x / 10)))) for x in spans]
@@ -222,7 +227,10 @@ class SpottingRecognizer(Recognizer):
             self.strict.accept(heard)
             strict = self.strict.final("peek" if peek else "commands")
             if (strict.details or {}).get("unfinished"):
-                return Transcript("", False, None, None, watch.ms, audio_ms, details=strict.details)
+                stop = [s for s in segments(self.strict.grammar) if s.word == UNSAID][:1]
+                return Transcript("", False, None, None, watch.ms, audio_ms,
+                                  details=dict(strict.details or {}) | _stopped_at(
+                                      stop, decoded_from, total), unfinished=strict.unfinished)
             path = segments(self.strict.grammar) if strict.accepted else []
             said = [s for s in path if _is_word(s)]
             if strict.accepted and (not _all_said(said, levels)
@@ -237,8 +245,12 @@ class SpottingRecognizer(Recognizer):
             release(self.strict.grammar)  # its history is read: the spotting pass reuses the memory
             spotted = self._decode("spotting_peek" if peek else "spotting", heard)
             if any(s.word == UNSAID for s in spotted):
+                at = [s.word for s in spotted].index(UNSAID)
+                before = " ".join(s.word for s in spotted[:at] if _is_word(s))
                 return Transcript("", False, None, None, watch.ms, audio_ms,
-                                  details={"unfinished": 1.0})
+                                  details={"unfinished": 1.0} | _stopped_at(
+                                      spotted[at : at + 1], decoded_from, total),
+                                  unfinished=before)
             if any(s.word.startswith(DECOY_PREFIX) for s in spotted):
                 log.debug("spotted one of the assistant's own sentences: %s",
                           " ".join(s.word for s in spotted if _is_word(s)))

@@ -198,6 +198,28 @@ KEEP_AT_GAP = True
 # Held out (--first-seed 7 --seeds 2, 80 commands per room): 20 dB 56/9/15, 4 -> 59/5/16, 2;
 # 12 dB 41/14/25, 1 -> 42/12/26, 0 (docs/templates.md).
 CARRY_VOICE_AT_LIMIT = True
+# A hesitation inside a command ("answer on my ... desk phone"):
+# - The voice went after the first half and did not come back before the utterance ended (the
+#   pause outlasted SQUEEZED_PAUSE_MS). Decided whole as a command, it was fitted with the
+#   shortest device, "app": "answer on my ... (2 s)" answered on the app. Now the whole, when
+#   decided after a squeezed or unfinished peek, loses the words that came after the voice went
+#   (``WHOLE_HEARD``): a last word begun less than LAST_WORD_HEARD_MS before (as for a peek),
+#   or whatever follows the words of an unfinished peek that stopped as the voice went (one
+#   that stopped earlier took a short device that was said, "app", for the stop). What is left
+#   is the command if it is one ("decline it", "it" begun as the voice went: "decline"), else
+#   nothing is. (Deciding the whole as a peek, where a command may stop before its device, also
+#   lost plain commands the peeks took for the start of a longer one: "take it" as "take it on".)
+# - A bare device name that begins within JOIN_WITHIN_MS of the voice going then completes that
+#   first half (``JOIN_UNFINISHED``); otherwise it is no command unless the assistant asked
+#   "Which phone?". Anything decided in between, or a gap (the assistant spoke), forgets it.
+#   Nothing is said to the person meanwhile (the first half has no text).
+# - The voice came back after a peek that found the first half unfinished, and the whole is
+#   rejected (with talk around, the room fills the pause): what came after that peek is decided
+#   on its own, and a bare device name there completes the first half (``JOIN_INSIDE``).
+WHOLE_HEARD = True
+JOIN_UNFINISHED = True
+JOIN_WITHIN_MS = 4000.0
+JOIN_INSIDE = True
 
 
 def percentile(values: Iterable[float], q: float) -> float:
@@ -229,6 +251,10 @@ class SpottingListener:
         if growing is None:
             growing = _growing_commands(language.sentences()) if language is not None else set()
         self.growing = growing  # commands that are the start of a longer command
+        self.language = language
+        self._first_half = ""  # JOIN_UNFINISHED: the unfinished command an utterance ended with,
+        self._first_half_ms = 0.0  # how long ago the voice went after it, and the pause until
+        self._first_half_pause: float | None = None  # a voice was heard again
         self._levels: collections.deque[float] = collections.deque(maxlen=FLOOR_WINDOW_FRAMES)
         self._floor: float | None = None  # floor_db of the levels as they are
         self._room = b""  # a recent frame of the room at its floor (nobody close talking)
@@ -266,10 +292,13 @@ class SpottingListener:
         self._peeked: Transcript | None = None
         self._complete_peek: Transcript | None = None  # KEEP_LAST_COMPLETE
         self._kept_peak_db = 0.0  # the utterance's loudest level when it was kept
+        self._rest_from: int | None = None  # JOIN_INSIDE: the voice back after an unfinished peek
+        self._rest_after = ""  # ... which heard this
 
     def feed(self, frame: bytes) -> Transcript | None:
         """One frame in; a Transcript when an utterance has ended."""
         if not frame:  # a gap in the sound (the assistant spoke, the microphone went away)
+            self._first_half = ""
             kept = self._peeked if KEEP_AT_GAP and self._in_speech and not self._continues else None
             self.reset()
             self._talk = False
@@ -278,6 +307,7 @@ class SpottingListener:
                 return kept
             return None  # a fresh start
         ms = len(frame) / 2 / SAMPLE_RATE_HZ * 1000
+        self._first_half_ms += ms
         level = frame_db(frame)
         self._levels.append(level)
         self._floor = None
@@ -306,6 +336,9 @@ class SpottingListener:
             self._back_at.append(max(0, len(self._frames) - 1 - CARRY_PRE_ROLL_FRAMES))
         self._quiet_ms = 0.0 if foreground else self._quiet_ms + ms
         if foreground:  # the voice is back: what was heard so far is stale
+            if self._peeked is not None and self._peeked.unfinished:
+                self._rest_from = max(0, len(self._frames) - 1 - CARRY_PRE_ROLL_FRAMES)
+                self._rest_after = self._peeked.unfinished
             self._peeked = None
         if self._speech_ms >= self.settings.max_utterance_seconds * 1000:
             quiet = self._floor_at_start <= self._peak_db - QUIET_ROOM_DB
@@ -344,6 +377,8 @@ class SpottingListener:
         if self._loud < START_FRAMES:
             return
         self._in_speech = True
+        if self._first_half and self._first_half_pause is None:
+            self._first_half_pause = self._first_half_ms
         self._peak_db = smooth
         self._floor_at_start = self.floor_db  # 6 s of talk raise the floor: the room before it
         self._continues = self._talk and self._gone_ms < PAUSE_MS
@@ -358,6 +393,7 @@ class SpottingListener:
         self._back_at = []
         self._peeked = None
         self._complete_peek = None
+        self._rest_from = None
 
     def _begin(self, frames: list[bytes]) -> None:
         """The utterance so far is ``frames`` (the recogniser was reset)."""
@@ -392,11 +428,88 @@ class SpottingListener:
             return Transcript("", False, None, None, 0.0, 0.0)
         room, missing = self._room, _bytes(PEEK_AS_IF_MS - self._quiet_ms)
         pad = (room * (missing // len(room) + 1))[:missing] if room and missing > 0 else b""
-        transcript: Transcript = peek(pad)
-        start = (transcript.details or {}).get("last_start_ms")
-        if start is not None:  # LAST_WORD_HEARD_MS: the voice went this long before the end
-            gone = self._quiet_ms + duration_ms(pad)
-            transcript.details = dict(transcript.details or {}) | {"heard_ms": start - gone}
+        return self._heard(peek(pad), duration_ms(pad))
+
+    def _heard(self, transcript: Transcript, pad_ms: float) -> Transcript:
+        """``transcript`` with ``details["heard_ms"]``: how long its last word had been heard
+        when the voice went (``LAST_WORD_HEARD_MS``); ``pad_ms`` of the room were added."""
+        details = transcript.details or {}
+        gone = self._quiet_ms + pad_ms  # the voice went this long before the end
+        if "last_start_ms" in details:
+            details = details | {"heard_ms": details["last_start_ms"] - gone}
+        if "unsaid_start_ms" in details:  # an unfinished command: where it stopped
+            details = details | {"unsaid_heard_ms": details["unsaid_start_ms"] - gone}
+        transcript.details = details or transcript.details
+        return transcript
+
+    def _as_said(self, transcript: Transcript, peeked: Transcript) -> Transcript:
+        """The whole, decided after ``peeked`` (squeezed or unfinished), without the words that
+        came after the voice went (``WHOLE_HEARD``): what is left, if it is a command ("decline
+        it" with "it" begun as the voice went: "decline"), or no command."""
+        if self._said_on(transcript, peeked):
+            said = peeked.unfinished.split()
+        elif self._began_after_voice(transcript):
+            said = transcript.text.split()[:-1]
+        else:
+            return transcript
+        command = self.language.parse(" ".join(said)) if said and self.language else None
+        log.debug("%r: words after the voice went; said: %r", transcript.text, " ".join(said))
+        if command is None:
+            return Transcript("", False, None, transcript.confidence, transcript.decode_ms,
+                              transcript.audio_ms)
+        return Transcript(" ".join(said), True, command, transcript.confidence,
+                          transcript.decode_ms, transcript.audio_ms, details=transcript.details)
+
+    @staticmethod
+    def _said_on(transcript: Transcript, peeked: Transcript) -> bool:
+        """``transcript`` is the words of ``peeked``, an unfinished command that stopped as the
+        voice went (not before: a short last word, "app", can be taken for the stop), and more:
+        more than the voice said."""
+        stopped = (peeked.details or {}).get("unsaid_heard_ms", math.inf)
+        return (bool(peeked.unfinished) and stopped < LAST_WORD_HEARD_MS
+                and transcript.text.startswith(f"{peeked.unfinished} "))
+
+    @staticmethod
+    def _began_after_voice(transcript: Transcript) -> bool:
+        return (transcript.details or {}).get("heard_ms", math.inf) < LAST_WORD_HEARD_MS
+
+    def _completed(self, transcript: Transcript, why: str) -> Transcript:
+        """``transcript``, or the first half of a command completed by a bare device name in it
+        or after it (``JOIN_UNFINISHED``, ``JOIN_INSIDE``); remembers an unfinished end."""
+        halves = [(self._first_half, self._first_half_pause)] if self._first_half else []
+        self._first_half = ""
+        if (not transcript.accepted and JOIN_UNFINISHED and JOIN_INSIDE and self._rest_after
+                and self._rest_from is not None and not transcript.unfinished):
+            self.recognizer.reset()  # the whole may have been decided by a peek: still buffered
+            for frame in self._frames[self._rest_from :]:  # what came after the unfinished peek
+                self.recognizer.accept(frame)
+            rest = self.recognizer.final()
+            log.debug("rejected whole; after its unfinished %r: %r", self._rest_after, rest.text)
+            if rest.accepted and rest.device_only:
+                halves, transcript = [(self._rest_after, 0.0), *halves], rest
+        if not transcript.accepted:
+            unfinished = transcript.unfinished or (self._peeked.unfinished if why == "pause"
+                                                   and self._peeked is not None else "")
+            if unfinished and JOIN_UNFINISHED:  # the voice went inside a command: its first half
+                self._first_half, self._first_half_ms = unfinished, self._quiet_ms
+                self._first_half_pause = None
+                # no text: the person may be finding the device's name, nothing is said to them
+                return Transcript("", False, None, transcript.confidence, transcript.decode_ms,
+                                  transcript.audio_ms, details=transcript.details,
+                                  unfinished=unfinished)
+            return transcript
+        if not (JOIN_UNFINISHED and transcript.device_only and self.language is not None):
+            return transcript
+        for first, pause in halves:
+            for rest_text in (transcript.text, transcript.device_only):
+                command = self.language.parse(f"{first} {rest_text}")
+                if command is not None and pause is not None and pause <= JOIN_WITHIN_MS:
+                    log.debug("%r completes the unfinished %r (a pause of %.0f ms)", rest_text,
+                              first, pause)
+                    return Transcript(f"{first} {rest_text}", True, command,
+                                      transcript.confidence, transcript.decode_ms,
+                                      transcript.audio_ms, details=dict(transcript.details or {})
+                                      | {"joined_after_ms": pause})
         return transcript
 
     def _complete(self, transcript: Transcript) -> bool:
@@ -413,18 +526,23 @@ class SpottingListener:
         if transcript is None or not transcript.accepted:
             return False
         rate = (transcript.details or {}).get("last_word_rate", math.inf)
-        heard = (transcript.details or {}).get("heard_ms", math.inf)
-        return rate <= SQUEEZED_FRAMES_PER_PHONE or heard < LAST_WORD_HEARD_MS
+        return rate <= SQUEEZED_FRAMES_PER_PHONE or SpottingListener._began_after_voice(transcript)
 
     def _finish(self, why: str, transcript: Transcript | None = None) -> Transcript:
         log.debug("utterance ended: %s", why)
         if transcript is None:
             # a squeezed peek is stale: the whole utterance, with the quiet after it, decides
             peeked = self._peeked
-            transcript = self.recognizer.final() if peeked is None or self._squeezed(peeked) else peeked
+            if peeked is None or not self._squeezed(peeked):
+                transcript = self.recognizer.final() if peeked is None else peeked
+            else:
+                transcript = self._heard(self.recognizer.final(), 0.0)
+                if WHOLE_HEARD and transcript.accepted:
+                    transcript = self._as_said(transcript, peeked)
             if not transcript.accepted and self._complete_peek is not None and KEEP_LAST_COMPLETE:
                 log.debug("utterance rejected whole: the last complete command heard in it")
                 transcript = self._complete_peek
+        transcript = self._completed(transcript, why)
         if self._continues:
             log.debug("not a command: %r goes on with talk that ran into the hard limit",
                       transcript.text)
