@@ -208,3 +208,11 @@ def test_a_word_the_whole_fitted_after_the_voice_went_is_dropped() -> None:
     recognizer = Scripted([unfinished("decline the", stopped_ms=500.0)], [decline_it])
     parts: list[tuple[int, float | None]] = [(1000, QUIET_RMS), (900, VOICE_RMS), (2500, QUIET_RMS)]
     assert heard(run(recognizer, parts)) == [("decline", "decline", None)]
+
+
+def test_inside_the_utterance_a_device_that_completes_nothing_stays_unheard() -> None:
+    # "decline ... desk phone", the whole rejected: the rest alone is a bare device name, but
+    # "decline desk phone" is no command, so the utterance stays rejected (not a bare device)
+    recognizer = Scripted([unfinished("decline"), rejected()], [bare("desk phone")])
+    assert heard(run(recognizer, hesitation(1000))) == []
+    assert len(recognizer.decided_ms) == 1, "the rest was never decided: the test tests nothing"

@@ -485,8 +485,9 @@ class SpottingListener:
                 self.recognizer.accept(frame)
             rest = self.recognizer.final()
             log.debug("rejected whole; after its unfinished %r: %r", self._rest_after, rest.text)
-            if rest.accepted and rest.device_only:
-                halves, transcript = [(self._rest_after, 0.0), *halves], rest
+            joined = self._joined(rest, [(self._rest_after, 0.0), *halves])
+            if joined is not rest:  # a bare device name that completes nothing stays unheard
+                return joined
         if not transcript.accepted:
             unfinished = transcript.unfinished or (self._peeked.unfinished if why == "pause"
                                                    and self._peeked is not None else "")
@@ -498,7 +499,13 @@ class SpottingListener:
                                   transcript.audio_ms, details=transcript.details,
                                   unfinished=unfinished)
             return transcript
-        if not (JOIN_UNFINISHED and transcript.device_only and self.language is not None):
+        return self._joined(transcript, halves)
+
+    def _joined(self, transcript: Transcript, halves: list[tuple[str, float | None]]) -> Transcript:
+        """``transcript``, a bare device name, completing the first of ``halves`` (first half,
+        pause before the device) it can; else ``transcript`` itself."""
+        if not (JOIN_UNFINISHED and transcript.accepted and transcript.device_only
+                and self.language is not None):
             return transcript
         for first, pause in halves:
             for rest_text in (transcript.text, transcript.device_only):
