@@ -452,13 +452,18 @@ class SpottingListener:
             said = transcript.text.split()[:-1]
         else:
             return transcript
-        command = self.language.parse(" ".join(said)) if said and self.language else None
         log.debug("%r: words after the voice went; said: %r", transcript.text, " ".join(said))
+        return self._as_command(" ".join(said), transcript) or Transcript(
+            "", False, None, transcript.confidence, transcript.decode_ms, transcript.audio_ms)
+
+    def _as_command(self, text: str, heard: Transcript,
+                    details: dict[str, float] | None = None) -> Transcript | None:
+        """``text`` as an accepted command, with ``heard``'s measures; None if it is none."""
+        command = self.language.parse(text) if text and self.language is not None else None
         if command is None:
-            return Transcript("", False, None, transcript.confidence, transcript.decode_ms,
-                              transcript.audio_ms)
-        return Transcript(" ".join(said), True, command, transcript.confidence,
-                          transcript.decode_ms, transcript.audio_ms, details=transcript.details)
+            return None
+        return Transcript(text, True, command, heard.confidence, heard.decode_ms, heard.audio_ms,
+                          details=details if details is not None else heard.details)
 
     @staticmethod
     def _said_on(transcript: Transcript, peeked: Transcript) -> bool:
@@ -504,19 +509,18 @@ class SpottingListener:
     def _joined(self, transcript: Transcript, halves: list[tuple[str, float | None]]) -> Transcript:
         """``transcript``, a bare device name, completing the first of ``halves`` (first half,
         pause before the device) it can; else ``transcript`` itself."""
-        if not (JOIN_UNFINISHED and transcript.accepted and transcript.device_only
-                and self.language is not None):
+        if not (JOIN_UNFINISHED and transcript.accepted and transcript.device_only):
             return transcript
         for first, pause in halves:
-            for rest_text in (transcript.text, transcript.device_only):
-                command = self.language.parse(f"{first} {rest_text}")
-                if command is not None and pause is not None and pause <= JOIN_WITHIN_MS:
-                    log.debug("%r completes the unfinished %r (a pause of %.0f ms)", rest_text,
-                              first, pause)
-                    return Transcript(f"{first} {rest_text}", True, command,
-                                      transcript.confidence, transcript.decode_ms,
-                                      transcript.audio_ms, details=dict(transcript.details or {})
-                                      | {"joined_after_ms": pause})
+            if pause is None or pause > JOIN_WITHIN_MS:
+                continue
+            for rest in (transcript.text, transcript.device_only):
+                joined = self._as_command(f"{first} {rest}", transcript,
+                                          dict(transcript.details or {}) | {"joined_after_ms": pause})
+                if joined is not None:
+                    log.debug("%r completes the unfinished %r (a pause of %.0f ms)", rest, first,
+                              pause)
+                    return joined
         return transcript
 
     def _complete(self, transcript: Transcript) -> bool:
