@@ -199,13 +199,13 @@ class Dialog:
         endpoint = self._endpoint_for(command)
         self._events.emit(
             "heard",
-            text=heard.text,
+            text=heard.text or getattr(heard, "left_unfinished", ""),
             intent=command.intent.value if command else None,
             device=endpoint.name if endpoint else None,
             accepted=command is not None,
         )
         if command is None:
-            self._misunderstood()
+            self._misunderstood(getattr(heard, "left_unfinished", ""))
         elif self.state is State.ACTING:
             self._say(self._messages.say("busy"))  # one request at a time; nothing is lost
         elif self.state is State.SLEEPING:
@@ -421,7 +421,15 @@ class Dialog:
             return None
         return self.directory.resolve(command.device).endpoint
 
-    def _misunderstood(self) -> None:
+    def _misunderstood(self, left_unfinished: str = "") -> None:
+        """No command heard. ``left_unfinished``: the person began one and stopped before its
+        device ("answer on my …"): the device is asked for."""
+        if (left_unfinished and self.state is State.RINGING and self.ringing
+                and self.directory.endpoints
+                and self._language.device_intent(left_unfinished) is Intent.ANSWER):
+            every = self.directory.endpoints
+            self._answer_on(self.ringing[-1], Resolution("ambiguous", "", None, list(every)))
+            return
         if self.state is State.ASKING and self._asking is not None:
             count = self._misheard.get("asking", 0)
             if count < self._settings.reprompts:  # the question is asked again, never dropped

@@ -137,6 +137,23 @@ class CommandLanguage:
                 return device
         return None
 
+    def device_intent(self, said: str) -> Intent | None:
+        """The intent of a command ``said`` up to its device ("answer on my" → ANSWER), or
+        into its device's name ("answer on my desk"); None when more than a device is missing
+        or nothing is ("decline the", "decline")."""
+        words = normalize(said).split()
+        if not words:
+            return None
+        for phrase in self.device_phrases():
+            device = phrase.split()
+            for said_of_it in range(len(device)):  # the device's first words already said
+                if said_of_it and words[-said_of_it:] != device[:said_of_it]:
+                    continue
+                command = self.parse(" ".join(words + device[said_of_it:]))
+                if command is not None and command.device is not None:
+                    return command.intent
+        return None
+
     def is_utterance(self, text: str) -> bool:
         """True when ``text`` is a command or a bare device answer (what the grammar allows)."""
         return any(True for _ in self._matches(text))

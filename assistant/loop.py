@@ -259,7 +259,7 @@ class Assistant:
                     # (spot_endpointing.KEEP_AT_GAP)
                     transcript = listener.feed(frame)
                 if transcript is not None:
-                    if transcript.text.strip():
+                    if transcript.text.strip() or transcript.left_unfinished:
                         self._queue.put(Heard(transcript, speaking))
                     release_in = RELEASE_AFTER_FRAMES
                 if listener.hearing != hearing:  # after the transcript: it reaches the dialog first

@@ -72,7 +72,7 @@ import speech_corpus as corpus  # noqa: E402
 from fixtures_speech import DEVICE_PHRASES, synthesize  # noqa: E402
 
 from assistant.config import Recognition, SpeechSettings  # noqa: E402
-from assistant.intents import CommandLanguage  # noqa: E402
+from assistant.intents import CommandLanguage, Intent  # noqa: E402
 from assistant.speech import pocketsphinx, spot_endpointing  # noqa: E402
 from assistant.speech.endpointing import new_listener  # noqa: E402
 from assistant.speech.pocketsphinx import NOISE_SUPPRESSION, PocketSphinxEngine  # noqa: E402
@@ -259,6 +259,7 @@ def replay(listener: Any, pcm: bytes, end_ms: float, rtf: float) -> dict[str, An
     if original is not None:
         recognizer.peek = timed_peek
     wall, model, fed, out = 0.0, 0.0, 0.0, None
+    left: list[str] = []  # commands left unfinished (Transcript.left_unfinished)
     try:
         listener.reset()
         for i in range(0, len(pcm) - FRAME_BYTES + 1, FRAME_BYTES):
@@ -268,6 +269,8 @@ def replay(listener: Any, pcm: bytes, end_ms: float, rtf: float) -> dict[str, An
             transcript = listener.feed(pcm[i : i + FRAME_BYTES])
             wall += (time.perf_counter() - t0) * 1000
             model += charge
+            if transcript is not None and transcript.left_unfinished:
+                left.append(transcript.left_unfinished)
             if transcript is not None and transcript.accepted:
                 out = {"transcript": transcript, "commit_ms": fed - end_ms,
                        "wall_ms": wall - end_ms, "model_ms": model - end_ms}
@@ -275,10 +278,18 @@ def replay(listener: Any, pcm: bytes, end_ms: float, rtf: float) -> dict[str, An
     finally:
         if original is not None:
             recognizer.peek = original
-    result: dict[str, Any] = {"peeks": peeks}
+    result: dict[str, Any] = {"peeks": peeks, "asked": asks(listener, left)}
     if out is not None:
         result.update(out)
     return result
+
+
+def asks(listener: Any, left: list[str]) -> int:
+    """How many of ``left`` (commands left unfinished) the dialog answers with "Which device?"
+    while a call rings: an answer left without its device (dialog ``_misunderstood``)."""
+    language = getattr(listener, "language", None)
+    return sum(1 for said in left
+               if language is not None and language.device_intent(said) is Intent.ANSWER)
 
 
 def percentile(values: list[float], p: float) -> float | None:
@@ -296,7 +307,7 @@ def run(rooms: list[str], rtf: float, seeds: int = 1, holdout: bool = False,
     listener = spot_endpointing.SpottingListener(engine.recognizer(), SpeechSettings())
     rows, trials = [], []
     for room in rooms:
-        counts = {"right": 0, "wrong": 0, "missed": 0}
+        counts = {"right": 0, "wrong": 0, "missed": 0, "missed_asked": 0}
         kinds = {kind: {"right": 0, "wrong": 0, "missed": 0} for kind in ("hesitation", "plain")}
         commit, model, wall, decode, n_peeks = [], [], [], [], []
         chosen = stress_cases() if stress else holdout_cases() if holdout else cases()
@@ -308,6 +319,7 @@ def run(rooms: list[str], rtf: float, seeds: int = 1, holdout: bool = False,
             outcome = ("missed" if t is None else
                        "right" if got == (case.intent, case.device) else "wrong")
             counts[outcome] += 1
+            counts["missed_asked"] += outcome == "missed" and r["asked"] > 0
             kinds["hesitation" if " .." in case.label else "plain"][outcome] += 1
             decode += [p["ms"] for p in r["peeks"]]
             n_peeks.append(len(r["peeks"]))
@@ -316,7 +328,7 @@ def run(rooms: list[str], rtf: float, seeds: int = 1, holdout: bool = False,
                 model.append(r["model_ms"])
                 wall.append(r["wall_ms"])
             line = {"room": room, "case": case.label, "outcome": outcome,
-                    "heard": t.text if t else None,
+                    "heard": t.text if t else None, "asked": r["asked"],
                     "commit_ms": round(r.get("commit_ms", float("nan")), 1),
                     "model_ms": round(r.get("model_ms", float("nan")), 1),
                     "wall_ms": round(r.get("wall_ms", float("nan")), 1),
@@ -354,17 +366,20 @@ def run_talk(rooms: list[str], modes: list[str], per_group: int = TALK_PER_GROUP
         listener = mode_listener(mode)
         for room in rooms:
             counts = {"office": [0, 0], "prompt": [0, 0]}  # [said, accepted]
-            accepted = []
+            accepted, asked = [], []
             for seed, case in enumerate(chosen):
                 pcm, _ = stream_for(case, ROOMS[room], seed, after_ms, room)
-                t = replay(listener, pcm, 0.0, rtf).get("transcript")
+                r = replay(listener, pcm, 0.0, rtf)
+                t = r.get("transcript")
+                if r["asked"]:  # "Which device?" while a call rings: a question, not an action
+                    asked.append(case.label)
                 kind = "prompt" if case.label.rsplit(" [", 1)[0] in prompts else "office"
                 counts[kind][0] += 1
                 if t is not None:
                     counts[kind][1] += 1
                     accepted.append({"said": case.label, "heard": t.text})
                 line = {"mode": mode, "room": room, "case": case.label,
-                        "heard": t.text if t else None}
+                        "heard": t.text if t else None, "asked": r["asked"]}
                 trials.append(line)
                 print(json.dumps(line), flush=True)
             said = sum(n for n, _ in counts.values())
@@ -372,6 +387,7 @@ def run_talk(rooms: list[str], modes: list[str], per_group: int = TALK_PER_GROUP
             rows.append({"mode": mode, "room": room, "said": said, "accepted": wrong,
                          "false_accept_rate": round(wrong / max(said, 1), 4),
                          "office": counts["office"], "prompts": counts["prompt"],
+                         "asked_which_device": len(asked), "asked_examples": asked[:12],
                          "accepted_examples": accepted[:12]})
     return {"rows": rows, "trials": trials, "per_group": per_group}
 
@@ -414,7 +430,7 @@ def run_continuous(rooms: list[str], modes: list[str], seeds: int,
             if snr is None:
                 raise SystemExit("--continuous: a babble room (babble20, babble12, babble6)")
             counts = {"right": 0, "wrong": 0, "missed": 0, "false_actions": 0,
-                      "device_only": 0}
+                      "device_only": 0, "asked_at_command": 0, "asked_in_talk": 0}
             cpu, audio_s, commit = 0.0, 0.0, []
             for seed in range(first_seed, first_seed + seeds):
                 pcm, spans = continuous_stream(snr, seed)
@@ -425,6 +441,11 @@ def run_continuous(rooms: list[str], modes: list[str], seeds: int,
                     transcript = listener.feed(pcm[i : i + FRAME_BYTES])
                     if transcript is not None and transcript.accepted:
                         accepted.append(((i // FRAME_BYTES + 1) * FRAME_MS, transcript))
+                    if transcript is not None and asks(listener, [transcript.left_unfinished]):
+                        at = (i // FRAME_BYTES + 1) * FRAME_MS  # "Which device?" while ringing
+                        near = any(s0 <= at <= end + CONTINUOUS_WINDOW_MS + spot_endpointing
+                                   .JOIN_WITHIN_MS for s0, end, _ in spans)
+                        counts["asked_at_command" if near else "asked_in_talk"] += 1
                 cpu += time.process_time() - start
                 audio_s += len(pcm) / 32000
                 decided: set[int] = set()

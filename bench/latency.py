@@ -386,7 +386,9 @@ def run_trial(session: LiveSession, number: int, voice: str, wav: tuple[Path, fl
     ours = [r for r in session.emulator.requests() if r["method"] == "POST"
             and r["path"].startswith("/v1/telephony/calls/")
             and (r.get("json") or {}).get("callId") == call_id]
-    trial["heard"] = [r["text"] for r in _events_after(session, ring_t, "heard")]
+    heard = _events_after(session, ring_t, "heard")
+    trial["heard"] = [r["text"] for r in heard]
+    trial["heard_accepted"] = [bool(r.get("accepted")) for r in heard]  # a miss: gate or dialog
     trial["talked_over"] = any(started <= r["t"] < end_of_speech
                                for r in _events_after(session, ring_t, "speaking"))
     if not ours:

@@ -211,6 +211,38 @@ def test_not_understood_reprompts_once_then_stays_quiet(rig: Rig) -> None:
     assert rig.voice.said[1:] == ["Sorry, I didn't catch that. Say answer, answer on a device, or decline."]
 
 
+def left_unfinished(words: str) -> SimpleNamespace:
+    """What the listener gives when a command begun was left unfinished ("answer on my …" and
+    no device within the wait, spot_endpointing.JOIN_WITHIN_MS)."""
+    return SimpleNamespace(text="", accepted=False, command=None, left_unfinished=words)
+
+
+def test_an_answer_left_without_its_device_asks_which_device_then_answers(rig: Rig) -> None:
+    call_id = rig.emulator.ring(name="Dana Smith")
+    rig.poll()
+    rig.dialog.on_heard(left_unfinished("answer on my"))
+    assert rig.voice.said[-1] == ("Which device: computer, desk phone, reception phone or "
+                                  "lobby phone?")
+    assert rig.dialog.state is State.ASKING and rig.webex_requests("/calls/answer") == []
+    assert json.loads(rig.events.getvalue().splitlines()[-2])["text"] == "answer on my"
+    rig.hear("headset")
+    assert [a["json"] for a in rig.webex_requests("/calls/answer")] == [
+        {"callId": call_id, "endpointId": rig.endpoint_id("Webex Desktop Application")}]
+
+
+def test_another_command_left_unfinished_is_a_reprompt(rig: Rig) -> None:
+    rig.emulator.ring(name="Dana Smith")
+    rig.poll()
+    rig.dialog.on_heard(left_unfinished("send the call"))  # "… to voicemail" never came
+    assert rig.voice.said[1:] == ["Sorry, I didn't catch that. Say answer, answer on a device, or decline."]
+    assert rig.dialog.state is State.RINGING
+
+
+def test_an_answer_left_unfinished_with_no_call_ringing_asks_nothing(rig: Rig) -> None:
+    rig.dialog.on_heard(left_unfinished("answer on my"))
+    assert rig.voice.said == [] and rig.dialog.state is State.IDLE
+
+
 def test_private_caller_and_waiting_calls(rig: Rig) -> None:
     rig.emulator.ring(name="Dana Smith", privacy=True)
     rig.poll()

@@ -91,17 +91,32 @@ def test_decline_by_voice(
 def test_ambiguous_phone_is_asked_then_answered(
     pulse: Any, emulator_process: EmulatorProcess, start_listen: Callable[..., ListenProcess]
 ) -> None:
-    listen = start_listen(emulator_process.url)
-    call_id = _ring_and_wait_for_prompt(listen, emulator_process)
-    _say(pulse, "answer on the phone")
-    listen.wait_for("spoken", lambda r: r["text"].startswith("Which phone:"))
+    _asked_then_answered(pulse, start_listen(emulator_process.url), emulator_process,
+                         "answer on the phone", "Which phone:")
+
+
+def _asked_then_answered(pulse: Any, listen: ListenProcess, emulator: EmulatorProcess,
+                         said: str, question: str) -> None:
+    """A call rings; ``said`` is answered with ``question``, and "desk phone" answers there."""
+    call_id = _ring_and_wait_for_prompt(listen, emulator)
+    _say(pulse, said)
+    listen.wait_for("spoken", lambda r: r["text"].startswith(question))
     time.sleep(DEAF_MARGIN_SECONDS)
-    assert emulator_process.requests("/calls/answer") == []
+    assert emulator.requests("/calls/answer") == []
     _say(pulse, "desk phone")
     listen.wait_for("spoken", lambda r: r["text"] == ANSWERED_ON_DESK_PHONE)
-    assert [a["json"] for a in emulator_process.requests("/calls/answer")] == [
-        {"callId": call_id, "endpointId": emulator_process.endpoint_id("Cisco 8865 (Desk phone)")}
+    assert [a["json"] for a in emulator.requests("/calls/answer")] == [
+        {"callId": call_id, "endpointId": emulator.endpoint_id("Cisco 8865 (Desk phone)")}
     ]
+
+
+def test_an_answer_left_without_its_device_is_asked_for_it(
+    pulse: Any, emulator_process: EmulatorProcess, start_listen: Callable[..., ListenProcess]
+) -> None:
+    # "answer on my" and then nothing: no action, and no silence either: once the wait for a
+    # device is over (spot_endpointing.JOIN_WITHIN_MS) the assistant asks which device
+    _asked_then_answered(pulse, start_listen(emulator_process.url), emulator_process,
+                         "answer on my", "Which device:")
 
 
 def test_call_answered_elsewhere_mid_prompt_sends_nothing(

@@ -129,6 +129,71 @@ def test_a_device_said_too_long_after_is_a_bare_device() -> None:
     assert heard(run(recognizer, hesitation(pause))) == [("desk phone", None, "desk phone")]
 
 
+def left(transcripts: list[Transcript]) -> list[tuple[str, str]]:
+    """The waits for a device that ended: (text, what was left unfinished) each."""
+    return [(t.text, t.left_unfinished) for t in transcripts if t.left_unfinished]
+
+
+def test_when_no_device_comes_the_wait_ends_with_what_was_left_unfinished() -> None:
+    # "answer on my" and then nothing: once JOIN_WITHIN_MS have passed since the voice went, a
+    # transcript says what was left (the dialog asks for the device), at that moment and once
+    recognizer = Scripted([unfinished("answer on my")], [rejected()])
+    parts: list[tuple[int, float | None]] = [(1000, QUIET_RMS), (900, VOICE_RMS)]
+    assert left(run(recognizer, [*parts, (int(spot_endpointing.JOIN_WITHIN_MS) - 100, QUIET_RMS)])) == []
+    recognizer = Scripted([unfinished("answer on my")], [rejected()])
+    out = run(recognizer, [*parts, (int(spot_endpointing.JOIN_WITHIN_MS) + 100, QUIET_RMS),
+                           (3000, QUIET_RMS)])
+    assert left(out) == [("", "answer on my")]
+    assert heard(out) == [] and not out[-1].accepted
+
+
+def test_an_utterance_that_completes_nothing_ends_the_wait() -> None:
+    # "answer on my", then talk that is no command: that transcript says what was left
+    recognizer = Scripted([unfinished("answer on my"), rejected()], [rejected()])
+    out = run(recognizer, hesitation(2000))
+    assert [(t.text, t.left_unfinished) for t in out] == [("", ""), ("", "answer on my")]
+
+
+def command(text: str, intent: Intent, device: str | None = None) -> Transcript:
+    return Transcript(text, True, Command(intent, device, text), 0.9, 0.0, 0.0,
+                      details={"last_word_rate": 12.0})
+
+
+def test_while_a_first_half_waits_for_its_device_another_command_is_not_acted_on() -> None:
+    # "answer on my ... app", the device alone decoded as "hang up" (espeak en-029+f1 said
+    # "headset" and was heard "hang up it"): not acted on, it ends the wait as no command
+    recognizer = Scripted([unfinished("answer on my"), command("hang up", Intent.HANGUP)],
+                          [rejected()])
+    out = run(recognizer, hesitation(2000))
+    assert heard(out) == [] and left(out) == [("hang up", "answer on my")]
+    # the command said again from the start, with its device, and cancel are acted on
+    for said in (command("answer on my headset", Intent.ANSWER, "headset"),
+                 command("cancel", Intent.CANCEL)):
+        recognizer = Scripted([unfinished("answer on my"), said], [rejected()])
+        out = run(recognizer, hesitation(2000))
+        assert heard(out) == [(said.text, said.command.intent.value, said.command.device)]
+        assert left(out) == []
+
+
+def test_without_the_wait_the_other_command_is_acted_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(spot_endpointing, "WAIT_FOR_DEVICE", False)
+    recognizer = Scripted([unfinished("answer on my"), command("hang up", Intent.HANGUP)],
+                          [rejected()])
+    assert heard(run(recognizer, hesitation(2000))) == [("hang up", "hangup", None)]
+
+
+def test_a_first_half_that_wants_no_device_does_not_hold_other_commands() -> None:
+    recognizer = Scripted([unfinished("send the call"), decline()], [rejected()])
+    out = run(recognizer, hesitation(2000))  # "… to voicemail" never came; "decline" did
+    assert heard(out) == [("decline", "decline", None)] and left(out) == []
+
+
+def test_a_joined_command_leaves_nothing_unfinished() -> None:
+    recognizer = Scripted([unfinished("answer on my"), bare("desk phone")], [rejected()])
+    out = run(recognizer, [*hesitation(2000), (6000, QUIET_RMS)])
+    assert heard(out) == [("answer on my desk phone", "answer", "desk phone")] and left(out) == []
+
+
 def test_the_assistant_speaking_in_between_forgets_the_first_half() -> None:
     parts = hesitation(2000)
     parts.insert(3, (0, None))
@@ -139,8 +204,9 @@ def test_the_assistant_speaking_in_between_forgets_the_first_half() -> None:
 def test_a_command_acted_on_in_between_forgets_the_first_half() -> None:
     parts = hesitation(2000)
     parts[3:3] = [(600, VOICE_RMS), (2000, QUIET_RMS)]
-    recognizer = Scripted([unfinished("answer on my"), decline(), bare("desk phone")], [rejected()])
-    assert heard(run(recognizer, parts)) == [("decline", "decline", None),
+    cancel = command("cancel", Intent.CANCEL)
+    recognizer = Scripted([unfinished("answer on my"), cancel, bare("desk phone")], [rejected()])
+    assert heard(run(recognizer, parts)) == [("cancel", "cancel", None),
                                              ("desk phone", None, "desk phone")]
 
 

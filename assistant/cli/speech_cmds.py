@@ -171,6 +171,8 @@ def _listen_through(engine: SpeechEngine, speech: SpeechSettings, wav: WavFile,
             yield pending
 
     for transcript in listener.listen(frames()):
+        if transcript.left_unfinished and not transcript.audio_ms:
+            continue  # not an utterance: the wait for the rest of one ended
         utterances += 1
         decode_ms += transcript.decode_ms
         if _better(transcript, chosen):

@@ -31,6 +31,9 @@ class Transcript:
     details: dict[str, float] | None = None  # the engine's measurements (gate features, scores)
     # A peek that found a command unfinished: the words said before it stopped ("answer on my")
     unfinished: str = ""
+    # A command begun and left unfinished: no device came within the time a hesitation is given
+    # (spot_endpointing.JOIN_WITHIN_MS), and this transcript ends the wait ("answer on my").
+    left_unfinished: str = ""
 
     def as_json(self) -> dict[str, object]:
         return {

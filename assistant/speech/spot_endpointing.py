@@ -30,6 +30,7 @@ talking, the room is never silent, so an utterance never ended. Here:
 from __future__ import annotations
 
 import collections
+import dataclasses
 import logging
 import math
 from collections.abc import Iterable, Iterator
@@ -37,6 +38,7 @@ import numpy as np
 
 from assistant.audio_io import SAMPLE_RATE_HZ, duration_ms
 from assistant.config import SpeechSettings
+from assistant.intents import Intent
 from assistant.speech.base import Recognizer, Transcript
 
 log = logging.getLogger(__name__)
@@ -216,10 +218,19 @@ CARRY_VOICE_AT_LIMIT = True
 # - The voice came back after a peek that found the first half unfinished, and the whole is
 #   rejected (with talk around, the room fills the pause): what came after that peek is decided
 #   on its own, and a bare device name there completes the first half (``JOIN_INSIDE``).
+# - No device came within JOIN_WITHIN_MS, or what came is no command: the transcript that ends
+#   the wait says what was left unfinished (``Transcript.left_unfinished``), and the dialog asks
+#   "Which device?" while a call rings (nothing is left silent).
+# - While a first half waits for its device, another command is not acted on
+#   (``WAIT_FOR_DEVICE``): said alone after a pause, the device was often decoded as a short
+#   command ("app" as "hang up", "answer", "repeat"; "headset" as "pick up"). It ends the wait as
+#   no command (the dialog asks for the device). Acted on as before: the same command with a
+#   device (said again from the start), and cancel.
 WHOLE_HEARD = True
 JOIN_UNFINISHED = True
 JOIN_WITHIN_MS = 4000.0
 JOIN_INSIDE = True
+WAIT_FOR_DEVICE = True
 
 
 def percentile(values: Iterable[float], q: float) -> float:
@@ -319,6 +330,10 @@ class SpottingListener:
         if not self._in_speech:
             self._gone_ms += ms
             self._wait_for_start(frame, level, smooth)
+            if (self._first_half and self._first_half_pause is None
+                    and self._first_half_ms > JOIN_WITHIN_MS):  # no voice came to complete it
+                return self._left(Transcript("", False, None, None, 0.0, 0.0),
+                                  [(self._first_half, None)])
             return None
         if smooth > self._peak_db + RESTART_ABOVE_DB:
             self._restart()
@@ -503,8 +518,34 @@ class SpottingListener:
                 return Transcript("", False, None, transcript.confidence, transcript.decode_ms,
                                   transcript.audio_ms, details=transcript.details,
                                   unfinished=unfinished)
+        joined = self._joined(transcript, halves)
+        if joined is transcript and joined.command is not None and self._waits(joined, halves):
+            log.debug("%r while %r waits for its device: not acted on", joined.text, halves[0][0])
+            joined = Transcript(joined.text, False, None, joined.confidence, joined.decode_ms,
+                                joined.audio_ms, details=joined.details)
+        return joined if joined.command is not None else self._left(joined, halves)
+
+    def _waits(self, transcript: Transcript, halves: list[tuple[str, float | None]]) -> bool:
+        """``WAIT_FOR_DEVICE``: ``transcript``, a command, came while the first of ``halves``
+        waits for its device, and is neither that command with a device nor cancel."""
+        if not (WAIT_FOR_DEVICE and halves and self.language is not None
+                and transcript.command is not None):
+            return False
+        first, pause = halves[0]
+        wanted = self.language.device_intent(first)
+        command = transcript.command
+        return (pause is not None and pause <= JOIN_WITHIN_MS and wanted is not None
+                and not (command.intent is wanted and command.device is not None)
+                and command.intent is not Intent.CANCEL)
+
+    def _left(self, transcript: Transcript, halves: list[tuple[str, float | None]]) -> Transcript:
+        """``transcript``, no command, ends the wait for the rest of the first of ``halves``:
+        it says so (``Transcript.left_unfinished``), and the dialog asks for the rest."""
+        self._first_half = ""
+        if not halves:
             return transcript
-        return self._joined(transcript, halves)
+        log.debug("the unfinished %r was left so", halves[0][0])
+        return dataclasses.replace(transcript, left_unfinished=halves[0][0])
 
     def _joined(self, transcript: Transcript, halves: list[tuple[str, float | None]]) -> Transcript:
         """``transcript``, a bare device name, completing the first of ``halves`` (first half,
@@ -558,7 +599,7 @@ class SpottingListener:
             log.debug("not a command: %r goes on with talk that ran into the hard limit",
                       transcript.text)
             transcript = Transcript("", False, None, None, transcript.decode_ms,
-                                    transcript.audio_ms)
+                                    transcript.audio_ms, left_unfinished=transcript.left_unfinished)
         self._gone_ms = self._quiet_ms
         if why == "complete command":  # a dip in the talk: what follows it may still be talk
             self._talk = self._continues
