@@ -195,6 +195,9 @@ class Dialog:
         command = heard.command if heard.accepted else None
         if self.state is State.ASKING and command is None and heard.accepted:
             command = self._device_answer(heard.text)
+        elif (self.state is State.ASKING and command is not None
+              and command.intent is Intent.ANSWER and command.device is None):
+            command = None  # "Which device?" is not answered by "answer": a device misheard
         command = self._after_wake_phrase(heard.text, command)
         endpoint = self._endpoint_for(command)
         self._events.emit(

@@ -225,6 +225,9 @@ def test_an_answer_left_without_its_device_asks_which_device_then_answers(rig: R
                                   "lobby phone?")
     assert rig.dialog.state is State.ASKING and rig.webex_requests("/calls/answer") == []
     assert json.loads(rig.events.getvalue().splitlines()[-2])["text"] == "answer on my"
+    rig.hear("answer")  # a device said alone is easily heard as "answer": asked again
+    assert rig.webex_requests("/calls/answer") == [] and rig.dialog.state is State.ASKING
+    assert rig.voice.said[-1].startswith("Sorry, I didn't catch that. Which device:")
     rig.hear("headset")
     assert [a["json"] for a in rig.webex_requests("/calls/answer")] == [
         {"callId": call_id, "endpointId": rig.endpoint_id("Webex Desktop Application")}]
