@@ -278,7 +278,7 @@ def replay(listener: Any, pcm: bytes, end_ms: float, rtf: float) -> dict[str, An
     finally:
         if original is not None:
             recognizer.peek = original
-    result: dict[str, Any] = {"peeks": peeks, "asked": asks(listener, left)}
+    result: dict[str, Any] = {"peeks": peeks, "asked": asks(listener, left), "left": left}
     if out is not None:
         result.update(out)
     return result
@@ -379,7 +379,7 @@ def run_talk(rooms: list[str], modes: list[str], per_group: int = TALK_PER_GROUP
                     counts[kind][1] += 1
                     accepted.append({"said": case.label, "heard": t.text})
                 line = {"mode": mode, "room": room, "case": case.label,
-                        "heard": t.text if t else None, "asked": r["asked"]}
+                        "heard": t.text if t else None, "asked": r["asked"], "left": r["left"]}
                 trials.append(line)
                 print(json.dumps(line), flush=True)
             said = sum(n for n, _ in counts.values())
