@@ -396,13 +396,16 @@ class Dialog:
             )
 
     def _device_answer(self, text: str) -> Command | None:
-        """A short answer to "Which phone?": a device phrase that names one of the candidates."""
+        """A short answer to "Which phone?": a device phrase that names one of the candidates,
+        or several of them ("phone" to "Which device?": asked again, about those only)."""
         assert self._asking is not None
         phrase = self._language.parse_device_only(text)
         if phrase is None:
             return None
         resolution = self.directory.resolve(phrase)
         if resolution.kind == "device" and resolution.endpoint in self._asking[2]:
+            return Command(self._asking[0], phrase, text)
+        if resolution.kind == "ambiguous" and all(e in self._asking[2] for e in resolution.candidates):
             return Command(self._asking[0], phrase, text)
         return None
 

@@ -228,6 +228,18 @@ def test_an_answer_left_without_its_device_asks_which_device_then_answers(rig: R
     rig.hear("answer")  # a device said alone is easily heard as "answer": asked again
     assert rig.webex_requests("/calls/answer") == [] and rig.dialog.state is State.ASKING
     assert rig.voice.said[-1].startswith("Sorry, I didn't catch that. Which device:")
+    rig.hear("phone")  # several of them: asked about those only
+    assert rig.voice.said[-1] == "Which phone: desk phone, reception phone or lobby phone?"
+    assert rig.webex_requests("/calls/answer") == [] and rig.dialog.state is State.ASKING
+    rig.hear("desk phone")
+    assert [a["json"] for a in rig.webex_requests("/calls/answer")] == [
+        {"callId": call_id, "endpointId": rig.endpoint_id("Cisco 8865 (Desk phone)")}]
+
+
+def test_the_app_by_its_alias_answers_which_device(rig: Rig) -> None:
+    call_id = rig.emulator.ring(name="Dana Smith")
+    rig.poll()
+    rig.dialog.on_heard(left_unfinished("take it on my"))
     rig.hear("headset")
     assert [a["json"] for a in rig.webex_requests("/calls/answer")] == [
         {"callId": call_id, "endpointId": rig.endpoint_id("Webex Desktop Application")}]
