@@ -402,10 +402,8 @@ class Dialog:
         phrase = self._language.parse_device_only(text)
         if phrase is None:
             return None
-        resolution = self.directory.resolve(phrase)
-        if resolution.kind == "device" and resolution.endpoint in self._asking[2]:
-            return Command(self._asking[0], phrase, text)
-        if resolution.kind == "ambiguous" and all(e in self._asking[2] for e in resolution.candidates):
+        named = self.directory.resolve(phrase).candidates  # one device, or several
+        if named and all(e in self._asking[2] for e in named):
             return Command(self._asking[0], phrase, text)
         return None
 

@@ -332,8 +332,7 @@ class SpottingListener:
             self._wait_for_start(frame, level, smooth)
             if (self._first_half and self._first_half_pause is None
                     and self._first_half_ms > JOIN_WITHIN_MS):  # no voice came to complete it
-                return self._left(Transcript("", False, None, None, 0.0, 0.0),
-                                  [(self._first_half, None)])
+                return self._left(Transcript("", False, None, None, 0.0, 0.0), self._first_half)
             return None
         if smooth > self._peak_db + RESTART_ABOVE_DB:
             self._restart()
@@ -521,9 +520,10 @@ class SpottingListener:
         joined = self._joined(transcript, halves)
         if joined is transcript and joined.command is not None and self._waits(joined, halves):
             log.debug("%r while %r waits for its device: not acted on", joined.text, halves[0][0])
-            joined = Transcript(joined.text, False, None, joined.confidence, joined.decode_ms,
-                                joined.audio_ms, details=joined.details)
-        return joined if joined.command is not None else self._left(joined, halves)
+            joined = dataclasses.replace(joined, accepted=False, command=None)
+        if joined.command is not None:
+            return joined
+        return self._left(joined, halves[0][0] if halves else "")
 
     def _waits(self, transcript: Transcript, halves: list[tuple[str, float | None]]) -> bool:
         """``WAIT_FOR_DEVICE``: ``transcript``, a command, came while the first of ``halves``
@@ -538,14 +538,14 @@ class SpottingListener:
                 and not (command.intent is wanted and command.device is not None)
                 and command.intent is not Intent.CANCEL)
 
-    def _left(self, transcript: Transcript, halves: list[tuple[str, float | None]]) -> Transcript:
-        """``transcript``, no command, ends the wait for the rest of the first of ``halves``:
-        it says so (``Transcript.left_unfinished``), and the dialog asks for the rest."""
+    def _left(self, transcript: Transcript, first: str) -> Transcript:
+        """``transcript``, no command, ends the wait for the rest of ``first`` (if any): it says
+        so (``Transcript.left_unfinished``), and the dialog asks for the rest."""
         self._first_half = ""
-        if not halves:
+        if not first:
             return transcript
-        log.debug("the unfinished %r was left so", halves[0][0])
-        return dataclasses.replace(transcript, left_unfinished=halves[0][0])
+        log.debug("the unfinished %r was left so", first)
+        return dataclasses.replace(transcript, left_unfinished=first)
 
     def _joined(self, transcript: Transcript, halves: list[tuple[str, float | None]]) -> Transcript:
         """``transcript``, a bare device name, completing the first of ``halves`` (first half,
