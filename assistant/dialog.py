@@ -84,6 +84,14 @@ RATE_STEP_WPM = 25
 RATE_RANGE_WPM = (100, 350)
 VOLUME_STEP = 0.2
 VOLUME_RANGE = (0.2, 2.0)
+# While "Which device?" is open, only these are acted on: a device alone (the answer), "answer
+# on <device>", cancel, and what only speaks. A device said alone is short, and the grammar has
+# short commands: after a pause, "app" was heard as "hang up", "answer" or "repeat", "headset"
+# as "hang up it" or "pick up", "desk phone" as "who is calling" (8 of 54 in a quiet room,
+# bench/commit_replay.py --stress --pauses). Acted on, "hang up" would turn the caller away while
+# the person was naming a device; held, the question is asked again with the way out (cancel).
+ASKING_TAKES = frozenset({Intent.ANSWER, Intent.CANCEL, Intent.HELP, Intent.REPEAT, Intent.WHO,
+                          Intent.DEVICES})
 RINGING_CONTROLS = {Intent.DECLINE: "decline", Intent.IGNORE: "ignore", Intent.VOICEMAIL: "voicemail"}
 CALL_CONTROLS = {
     Intent.HANGUP: "hangup",
@@ -195,9 +203,11 @@ class Dialog:
         command = heard.command if heard.accepted else None
         if self.state is State.ASKING and command is None and heard.accepted:
             command = self._device_answer(heard.text)
-        elif (self.state is State.ASKING and command is not None
-              and command.intent is Intent.ANSWER and command.device is None):
-            command = None  # "Which device?" is not answered by "answer": a device misheard
+        held = False
+        if (self.state is State.ASKING and command is not None
+                and (command.intent not in ASKING_TAKES
+                     or command.intent is Intent.ANSWER and command.device is None)):
+            command, held = None, True  # a device misheard as another command: asked again
         command = self._after_wake_phrase(heard.text, command)
         endpoint = self._endpoint_for(command)
         self._events.emit(
@@ -208,7 +218,7 @@ class Dialog:
             accepted=command is not None,
         )
         if command is None:
-            self._misunderstood(getattr(heard, "left_unfinished", ""))
+            self._misunderstood(getattr(heard, "left_unfinished", ""), held)
         elif self.state is State.ACTING:
             self._say(self._messages.say("busy"))  # one request at a time; nothing is lost
         elif self.state is State.SLEEPING:
@@ -425,9 +435,10 @@ class Dialog:
             return None
         return self.directory.resolve(command.device).endpoint
 
-    def _misunderstood(self, left_unfinished: str = "") -> None:
+    def _misunderstood(self, left_unfinished: str = "", held: bool = False) -> None:
         """No command heard. ``left_unfinished``: the person began one and stopped before its
-        device ("answer on my …"): the device is asked for."""
+        device ("answer on my …"): the device is asked for. ``held``: a command heard while
+        asking, not acted on (``ASKING_TAKES``): the question is asked again, with the way out."""
         if (left_unfinished and self.state is State.RINGING and self.ringing
                 and self.directory.endpoints
                 and self._language.device_intent(left_unfinished) is Intent.ANSWER):
@@ -438,7 +449,8 @@ class Dialog:
             count = self._misheard.get("asking", 0)
             if count < self._settings.reprompts:  # the question is asked again, never dropped
                 self._misheard["asking"] = count + 1
-                self._say(self._messages.say("reprompt_question", question=self._asked))
+                key = "question_first" if held else "reprompt_question"
+                self._say(self._messages.say(key, question=self._asked))
                 self._deadline = self._clock() + self._window_seconds
             return
         if self.state is not State.RINGING or not self.ringing:

@@ -227,13 +227,37 @@ def test_an_answer_left_without_its_device_asks_which_device_then_answers(rig: R
     assert json.loads(rig.events.getvalue().splitlines()[-2])["text"] == "answer on my"
     rig.hear("answer")  # a device said alone is easily heard as "answer": asked again
     assert rig.webex_requests("/calls/answer") == [] and rig.dialog.state is State.ASKING
-    assert rig.voice.said[-1].startswith("Sorry, I didn't catch that. Which device:")
+    assert rig.voice.said[-1].startswith("First say which device, or say cancel. Which device:")
     rig.hear("phone")  # several of them: asked about those only
     assert rig.voice.said[-1] == "Which phone: desk phone, reception phone or lobby phone?"
     assert rig.webex_requests("/calls/answer") == [] and rig.dialog.state is State.ASKING
     rig.hear("desk phone")
     assert [a["json"] for a in rig.webex_requests("/calls/answer")] == [
         {"callId": call_id, "endpointId": rig.endpoint_id("Cisco 8865 (Desk phone)")}]
+
+
+def test_while_asking_a_call_action_is_not_taken_and_cancel_is_the_way_out(rig: Rig) -> None:
+    """A device said alone was heard as "hang up" or "decline" after a pause: acted on, the
+    caller would be turned away while the person named a device."""
+    call_id = rig.emulator.ring(name="Dana Smith")
+    rig.poll()
+    rig.hear("answer on the phone")
+    question = rig.voice.said[-1]
+    for heard in ("hang up", "decline the call", "send it to voicemail", "put the call on hold"):
+        rig.hear(heard)
+        assert rig.voice.said[-1] == "First say which device, or say cancel. " + question
+        assert rig.dialog.state is State.ASKING
+        heard_event = json.loads(rig.events.getvalue().splitlines()[-1])
+        assert heard_event["event"] == "heard" and heard_event["accepted"] is False
+        rig.dialog._misheard.clear()  # noqa: SLF001  each one on its own (reprompts: 1)
+    assert [r for r in rig.emulator.requests() if r["method"] == "POST"] == []
+    rig.hear("who is calling")  # only speaks: taken, and the question stays open
+    assert rig.voice.said[-1] == "Call from Dana Smith." and rig.dialog.state is State.ASKING
+    rig.hear("cancel")
+    assert rig.voice.said[-1] == "OK, nothing was done." and rig.dialog.state is State.RINGING
+    rig.hear("decline the call")
+    assert [r["json"] for r in rig.webex_requests("/calls/reject")] == [
+        {"callId": call_id, "action": "busy"}]
 
 
 def test_the_app_by_its_alias_answers_which_device(rig: Rig) -> None:
