@@ -31,6 +31,11 @@ them with command words, and the assistant's own sentences) in every voice group
 the endpointer commits is a false accept, counted per room (``talk_cases``). ``--mode naive``
 replays through the baseline (strict grammar, no rejection, silence endpointing).
 
+``--replies`` replays instead device names said alone in every voice group, the reply to
+"Which device?" (``reply_cases``), and counts them as the dialog takes them while it asks
+(``dialog.ASKING_TAKES``): right, wrong device, another command acted on, asked again, missed;
+``other_commands_heard`` names the commands the devices were heard as.
+
 ``--continuous`` replays instead one long stream of office babble per seed (``--seeds``, 3
 talkers, never pausing) with ``CONTINUOUS_COMMANDS`` commands of the stress set said in it at
 random times, 3-8 s apart, as an office is: the room holds utterances open, so commands start
@@ -392,6 +397,82 @@ def run_talk(rooms: list[str], modes: list[str], per_group: int = TALK_PER_GROUP
     return {"rows": rows, "trials": trials, "per_group": per_group}
 
 
+REPLY_DEVICES = STRESS_DEVICES + ("the desk phone", "my headset", "the lobby phone")
+REPLIES_PER_GROUP = 4
+
+
+def reply_cases(per_group: int = REPLIES_PER_GROUP, seed: int = 21) -> list[Case]:
+    """In every voice group: ``per_group`` device names said alone, as the reply to "Which
+    device?" (``REPLY_DEVICES``)."""
+    rng = np.random.default_rng(seed)
+    groups: dict[str, list[Any]] = {}
+    for spk in corpus.speakers():
+        groups.setdefault(spk.group, []).append(spk)
+    language = CommandLanguage.load("en", DEVICE_PHRASES)
+    out = []
+    for group, speakers in sorted(groups.items()):
+        for _ in range(per_group):
+            spk = speakers[int(rng.integers(len(speakers)))]
+            said = REPLY_DEVICES[int(rng.integers(len(REPLY_DEVICES)))]
+            out.append(Case(f"{said} [{spk.id}]", corpus.synthesize(spk, said), "_device",
+                            language.parse_device_only(said), group))
+    return out
+
+
+def run_replies(rooms: list[str], rtf: float = 0.1) -> dict[str, Any]:
+    """``reply_cases`` through the spot endpointer, as the dialog takes them while it asks
+    "Which device?" (``dialog.ASKING_TAKES``): ``right`` (the device, or "answer on" it),
+    ``wrong_device``, ``acted_other`` (a command the question takes: cancel, or one that only
+    speaks), ``asked_again`` (another command, held: the question again; before ASKING_TAKES a
+    call action was acted on; or a name of several devices, "phone": the question narrows),
+    ``missed`` (nothing accepted: the question again);
+    ``other_commands_heard``: every command the devices were heard as."""
+    from assistant.dialog import ASKING_TAKES
+    from assistant.speech.grammar import _generic
+
+    engine = PocketSphinxEngine(CommandLanguage.load("en", DEVICE_PHRASES),
+                                recognition=Recognition.SPOT, noise_suppression=SUPPRESS,
+                                gate=GATE)
+    phrases = engine.language.device_phrases()
+    app = {"headset", "webex app", "computer", "app"}  # one endpoint: "headset" is its alias
+
+    def same(a: str | None, b: str | None) -> bool:
+        return a == b or (a in app and b in app)
+
+    listener = spot_endpointing.SpottingListener(engine.recognizer(), SpeechSettings())
+    rows, trials = [], []
+    for room in rooms:
+        counts = dict.fromkeys(("right", "wrong_device", "acted_other", "asked_again", "missed"), 0)
+        heard_as: dict[str, int] = {}
+        for seed, case in enumerate(reply_cases()):
+            pcm, end_ms = stream_for(case, ROOMS[room], seed, room=room)
+            t = replay(listener, pcm, end_ms, rtf).get("transcript")
+            command = None if t is None else t.command
+            device = t.device_only if t is not None and command is None else None
+            if command is not None and command.intent is Intent.ANSWER and command.device:
+                device = command.device
+            if t is None:
+                outcome = "missed"
+            elif device is not None and _generic(device, phrases):  # "phone": the question narrows
+                outcome = "asked_again"
+            elif device is not None:
+                outcome = "right" if same(device, case.device) else "wrong_device"
+            else:
+                assert command is not None
+                intent = command.intent
+                heard_as[intent.value] = heard_as.get(intent.value, 0) + 1
+                outcome = ("acted_other" if intent in ASKING_TAKES and intent is not Intent.ANSWER
+                           else "asked_again")
+            counts[outcome] += 1
+            line = {"room": room, "case": case.label, "outcome": outcome,
+                    "heard": t.text if t else None}
+            trials.append(line)
+            print(json.dumps(line), flush=True)
+        rows.append({"room": room, "said": len(reply_cases()), **counts,
+                     "other_commands_heard": heard_as})
+    return {"rows": rows, "trials": trials, "per_group": REPLIES_PER_GROUP}
+
+
 CONTINUOUS_COMMANDS = 40
 CONTINUOUS_WINDOW_MS = 3000
 CONTINUOUS_GAP_MS = (3000, 8000)
@@ -492,6 +573,8 @@ def main() -> int:
                              "(stress_cases) instead of the cases")
     parser.add_argument("--talk", action="store_true",
                         help="talk that is not a command (talk_cases): count false accepts")
+    parser.add_argument("--replies", action="store_true",
+                        help="device names said alone, as replies to 'Which device?'")
     parser.add_argument("--continuous", action="store_true",
                         help="commands at random times in minutes of babble (continuous_stream)")
     parser.add_argument("--mode", default="spot",
@@ -534,6 +617,8 @@ def main() -> int:
     if args.continuous:
         results = run_continuous(args.rooms.split(","), args.mode.split(","), args.seeds,
                                  args.first_seed)
+    elif args.replies:
+        results = run_replies(args.rooms.split(","), rtf=args.rtf)
     elif args.talk:
         results = run_talk(args.rooms.split(","), args.mode.split(","), rtf=args.rtf)
     else:
