@@ -447,10 +447,12 @@ class Dialog:
             return
         if self.state is State.ASKING and self._asking is not None:
             count = self._misheard.get("asking", 0)
-            if count < self._settings.reprompts:  # the question is asked again, never dropped
+            if held:  # a command was heard, and nothing done: never without a word
+                self._say(self._messages.say("question_first", question=self._asked))
+                self._deadline = self._clock() + self._window_seconds
+            elif count < self._settings.reprompts:  # the question is asked again, never dropped
                 self._misheard["asking"] = count + 1
-                key = "question_first" if held else "reprompt_question"
-                self._say(self._messages.say(key, question=self._asked))
+                self._say(self._messages.say("reprompt_question", question=self._asked))
                 self._deadline = self._clock() + self._window_seconds
             return
         if self.state is not State.RINGING or not self.ringing:
