@@ -89,7 +89,7 @@ VOLUME_RANGE = (0.2, 2.0)
 # short commands: after a pause, "app" was heard as "hang up", "answer" or "repeat", "headset"
 # as "hang up it" or "pick up", "desk phone" as "who is calling" (8 of 54 in a quiet room,
 # bench/commit_replay.py --stress --pauses). Acted on, "hang up" would turn the caller away while
-# the person was naming a device; held, the question is asked again with the way out (cancel).
+# the person was naming a device; held, the devices are said again with the way out (cancel).
 ASKING_TAKES = frozenset({Intent.ANSWER, Intent.CANCEL, Intent.HELP, Intent.REPEAT, Intent.WHO,
                           Intent.DEVICES})
 RINGING_CONTROLS = {Intent.DECLINE: "decline", Intent.IGNORE: "ignore", Intent.VOICEMAIL: "voicemail"}
@@ -438,7 +438,7 @@ class Dialog:
     def _misunderstood(self, left_unfinished: str = "", held: bool = False) -> None:
         """No command heard. ``left_unfinished``: the person began one and stopped before its
         device ("answer on my …"): the device is asked for. ``held``: a command heard while
-        asking, not acted on (``ASKING_TAKES``): the question is asked again, with the way out."""
+        asking, not acted on (``ASKING_TAKES``): the devices are said again, with the way out."""
         if (left_unfinished and self.state is State.RINGING and self.ringing
                 and self.directory.endpoints
                 and self._language.device_intent(left_unfinished) is Intent.ANSWER):
@@ -448,7 +448,7 @@ class Dialog:
         if self.state is State.ASKING and self._asking is not None:
             count = self._misheard.get("asking", 0)
             if held:  # a command was heard, and nothing done: never without a word
-                self._say(self._messages.say("question_first", question=self._asked))
+                self._say(self._help())  # "Say which device: … Or say cancel."
                 self._deadline = self._clock() + self._window_seconds
             elif count < self._settings.reprompts:  # the question is asked again, never dropped
                 self._misheard["asking"] = count + 1

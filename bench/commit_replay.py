@@ -26,6 +26,9 @@ no constant of the endpointer was chosen on (``holdout_cases``).
 groups (``stress_cases``), with the outcomes split by kind. ``--pauses 1500,2000,2500,3000``:
 hesitations longer than an utterance is held open (``spot_endpointing.JOIN_UNFINISHED``).
 
+``--case-seed N`` draws other ``--stress`` and ``--talk`` cases than those the settings were
+chosen on (held out); ``--per-group N``: office sentences per voice group for ``--talk``.
+
 ``--talk`` replays instead talk that is not a command (the corpus's office sentences, most of
 them with command words, and the assistant's own sentences) in every voice group: any command
 the endpointer commits is a false accept, counted per room (``talk_cases``). ``--mode naive``
@@ -171,6 +174,8 @@ def holdout_cases() -> list[Case]:
     return out
 
 
+# The cases the settings were chosen on; --case-seed draws others (held out) for --stress and --talk
+CASE_SEEDS = {"stress": 11, "talk": 13}
 STRESS_FIRST = ("answer on my", "answer the call on my", "pick up on the", "take it on my",
                 "answer it using the", "please answer on my")
 STRESS_DEVICES = ("headset", "desk phone", "webex app", "reception phone", "lobby phone",
@@ -178,10 +183,11 @@ STRESS_DEVICES = ("headset", "desk phone", "webex app", "reception phone", "lobb
 STRESS_PAUSES = (250, 350, 450, 600, 750)
 
 
-def stress_cases(per_group: int = 3, seed: int = 11) -> list[Case]:
+def stress_cases(per_group: int = 3, seed: int | None = None) -> list[Case]:
     """In every voice group of the corpus: ``per_group`` hesitations (a random first part,
-    pause and device) and ``per_group`` plain commands (any phrasing of the corpus)."""
-    rng = np.random.default_rng(seed)
+    pause and device) and ``per_group`` plain commands (any phrasing of the corpus). ``seed``:
+    other cases (default ``CASE_SEEDS["stress"]``, the ones the settings were chosen on)."""
+    rng = np.random.default_rng(CASE_SEEDS["stress"] if seed is None else seed)
     groups: dict[str, list[Any]] = {}
     for spk in corpus.speakers():
         groups.setdefault(spk.group, []).append(spk)
@@ -208,10 +214,11 @@ def stress_cases(per_group: int = 3, seed: int = 11) -> list[Case]:
 TALK_PER_GROUP = 4  # office sentences per voice group; and one of the assistant's own sentences
 
 
-def talk_cases(per_group: int = TALK_PER_GROUP, seed: int = 13) -> list[Case]:
+def talk_cases(per_group: int = TALK_PER_GROUP, seed: int | None = None) -> list[Case]:
     """In every voice group: ``per_group`` office sentences that are not commands (most with
-    command words in them) and one of the assistant's own sentences, each said once."""
-    rng = np.random.default_rng(seed)
+    command words in them) and one of the assistant's own sentences, each said once. ``seed``:
+    other sentences and voices (default ``CASE_SEEDS["talk"]``)."""
+    rng = np.random.default_rng(CASE_SEEDS["talk"] if seed is None else seed)
     groups: dict[str, list[Any]] = {}
     for spk in corpus.speakers():
         groups.setdefault(spk.group, []).append(spk)
@@ -573,6 +580,11 @@ def main() -> int:
                              "(stress_cases) instead of the cases")
     parser.add_argument("--talk", action="store_true",
                         help="talk that is not a command (talk_cases): count false accepts")
+    parser.add_argument("--case-seed", type=int, metavar="N",
+                        help="other --stress and --talk cases than those the settings were chosen "
+                             "on (held out; e.g. 12 for --stress, 17 for --talk)")
+    parser.add_argument("--per-group", type=int, default=TALK_PER_GROUP, metavar="N",
+                        help=f"--talk: office sentences per voice group (default {TALK_PER_GROUP})")
     parser.add_argument("--replies", action="store_true",
                         help="device names said alone, as replies to 'Which device?'")
     parser.add_argument("--continuous", action="store_true",
@@ -602,6 +614,8 @@ def main() -> int:
                              "for pauses longer than an utterance is held open")
     args = parser.parse_args()
     SUPPRESS = args.suppress
+    if args.case_seed is not None:
+        CASE_SEEDS.update(stress=args.case_seed, talk=args.case_seed)
     if args.pauses:
         STRESS_PAUSES = tuple(int(ms) for ms in args.pauses.split(","))
     if args.gate:
@@ -620,7 +634,8 @@ def main() -> int:
     elif args.replies:
         results = run_replies(args.rooms.split(","), rtf=args.rtf)
     elif args.talk:
-        results = run_talk(args.rooms.split(","), args.mode.split(","), rtf=args.rtf)
+        results = run_talk(args.rooms.split(","), args.mode.split(","), args.per_group,
+                           rtf=args.rtf)
     else:
         results = run(args.rooms.split(","), args.rtf, args.seeds, args.holdout, args.stress)
     for row in results["rows"]:

@@ -227,7 +227,8 @@ def test_an_answer_left_without_its_device_asks_which_device_then_answers(rig: R
     assert json.loads(rig.events.getvalue().splitlines()[-2])["text"] == "answer on my"
     rig.hear("answer")  # a device said alone is easily heard as "answer": asked again
     assert rig.webex_requests("/calls/answer") == [] and rig.dialog.state is State.ASKING
-    assert rig.voice.said[-1].startswith("First say which device, or say cancel. Which device:")
+    assert rig.voice.said[-1] == ("Say which device: computer, desk phone, reception phone or "
+                                  "lobby phone. Or say cancel.")
     rig.hear("phone")  # several of them: asked about those only
     assert rig.voice.said[-1] == "Which phone: desk phone, reception phone or lobby phone?"
     assert rig.webex_requests("/calls/answer") == [] and rig.dialog.state is State.ASKING
@@ -243,9 +244,10 @@ def test_while_asking_a_call_action_is_not_taken_and_cancel_is_the_way_out(rig: 
     rig.poll()
     rig.hear("answer on the phone")
     question = rig.voice.said[-1]
+    again = "Say which device: desk phone, reception phone or lobby phone. Or say cancel."
     for heard in ("hang up", "decline the call", "send it to voicemail", "put the call on hold"):
         rig.hear(heard)
-        assert rig.voice.said[-1] == "First say which device, or say cancel. " + question
+        assert rig.voice.said[-1] == again
         assert rig.dialog.state is State.ASKING
         heard_event = json.loads(rig.events.getvalue().splitlines()[-1])
         assert heard_event["event"] == "heard" and heard_event["accepted"] is False
@@ -254,7 +256,7 @@ def test_while_asking_a_call_action_is_not_taken_and_cancel_is_the_way_out(rig: 
     rig.dialog.on_heard(SimpleNamespace(text="banana", accepted=False, command=None))
     assert rig.voice.said[-1] == "Sorry, I didn't catch that. " + question  # a miss: once
     rig.hear("hang up")
-    assert rig.voice.said[-1] == "First say which device, or say cancel. " + question
+    assert rig.voice.said[-1] == again
     rig.hear("who is calling")  # only speaks: taken, and the question stays open
     assert rig.voice.said[-1] == "Call from Dana Smith." and rig.dialog.state is State.ASKING
     rig.hear("cancel")

@@ -282,3 +282,35 @@ def test_inside_the_utterance_a_device_that_completes_nothing_stays_unheard() ->
     recognizer = Scripted([unfinished("decline"), rejected()], [bare("desk phone")])
     assert heard(run(recognizer, hesitation(1000))) == []
     assert len(recognizer.decided_ms) == 1, "the rest was never decided: the test tests nothing"
+
+
+def spotted_half(words: str) -> Transcript:
+    """``unfinished``, found by the spotting pass (a command's start anywhere inside talk)."""
+    half = unfinished(words)
+    return Transcript("", False, None, None, 0.0, 0.0,
+                      details=dict(half.details or {}) | {"spotting": 1.0}, unfinished=words)
+
+
+def test_in_a_quiet_room_a_first_half_only_the_spotting_pass_found_is_not_held() -> None:
+    # "the kitchen sink is blocked", said plainly while a call rang, was spotted as "pick up
+    # using desk …": the person's first halves there are the strict pass's
+    recognizer = Scripted([spotted_half("answer on my"), bare("desk phone")], [rejected()])
+    out = run(recognizer, hesitation(2000))
+    assert heard(out) == [("desk phone", None, "desk phone")] and left(out) == []
+    recognizer = Scripted([spotted_half("answer on my")], [rejected()])
+    out = run(recognizer, [(1000, QUIET_RMS), (900, VOICE_RMS), (6000, QUIET_RMS)])
+    assert left(out) == [], "no question about it either"
+
+
+def test_with_talk_around_a_first_half_the_spotting_pass_found_is_held() -> None:
+    room = 300.0  # 20 dB under the voice: not a quiet room
+    parts = [(ms, room if rms == QUIET_RMS else rms) for ms, rms in hesitation(2000)]
+    recognizer = Scripted([spotted_half("answer on my"), bare("desk phone")], [rejected()])
+    assert heard(run(recognizer, parts)) == [("answer on my desk phone", "answer", "desk phone")]
+
+
+def test_without_the_rule_the_quiet_rooms_spotted_half_is_held(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(spot_endpointing, "QUIET_HALVES_STRICT", False)
+    recognizer = Scripted([spotted_half("answer on my"), bare("desk phone")], [rejected()])
+    assert heard(run(recognizer, hesitation(2000))) == [
+        ("answer on my desk phone", "answer", "desk phone")]

@@ -248,7 +248,7 @@ class SpottingRecognizer(Recognizer):
                 at = [s.word for s in spotted].index(UNSAID)
                 before = " ".join(s.word for s in spotted[:at] if _is_word(s))
                 return Transcript("", False, None, None, watch.ms, audio_ms,
-                                  details={"unfinished": 1.0} | _stopped_at(
+                                  details={"unfinished": 1.0, "spotting": 1.0} | _stopped_at(
                                       spotted[at : at + 1], decoded_from, total),
                                   unfinished=before)
             if any(s.word.startswith(DECOY_PREFIX) for s in spotted):
