@@ -183,14 +183,20 @@ STRESS_DEVICES = ("headset", "desk phone", "webex app", "reception phone", "lobb
 STRESS_PAUSES = (250, 350, 450, 600, 750)
 
 
+def voice_groups() -> dict[str, list[Any]]:
+    """The corpus's speakers by voice group."""
+    groups: dict[str, list[Any]] = {}
+    for spk in corpus.speakers():
+        groups.setdefault(spk.group, []).append(spk)
+    return groups
+
+
 def stress_cases(per_group: int = 3, seed: int | None = None) -> list[Case]:
     """In every voice group of the corpus: ``per_group`` hesitations (a random first part,
     pause and device) and ``per_group`` plain commands (any phrasing of the corpus). ``seed``:
     other cases (default ``CASE_SEEDS["stress"]``, the ones the settings were chosen on)."""
     rng = np.random.default_rng(CASE_SEEDS["stress"] if seed is None else seed)
-    groups: dict[str, list[Any]] = {}
-    for spk in corpus.speakers():
-        groups.setdefault(spk.group, []).append(spk)
+    groups = voice_groups()
     commands = corpus.commands()
     out = []
     for group, speakers in sorted(groups.items()):
@@ -219,9 +225,7 @@ def talk_cases(per_group: int = TALK_PER_GROUP, seed: int | None = None) -> list
     command words in them) and one of the assistant's own sentences, each said once. ``seed``:
     other sentences and voices (default ``CASE_SEEDS["talk"]``)."""
     rng = np.random.default_rng(CASE_SEEDS["talk"] if seed is None else seed)
-    groups: dict[str, list[Any]] = {}
-    for spk in corpus.speakers():
-        groups.setdefault(spk.group, []).append(spk)
+    groups = voice_groups()
     talk, prompts = corpus.off_domain(), corpus.prompts()
     out = []
     for group, speakers in sorted(groups.items()):
@@ -412,9 +416,7 @@ def reply_cases(per_group: int = REPLIES_PER_GROUP, seed: int = 21) -> list[Case
     """In every voice group: ``per_group`` device names said alone, as the reply to "Which
     device?" (``REPLY_DEVICES``)."""
     rng = np.random.default_rng(seed)
-    groups: dict[str, list[Any]] = {}
-    for spk in corpus.speakers():
-        groups.setdefault(spk.group, []).append(spk)
+    groups = voice_groups()
     language = CommandLanguage.load("en", DEVICE_PHRASES)
     out = []
     for group, speakers in sorted(groups.items()):
@@ -434,36 +436,33 @@ def run_replies(rooms: list[str], rtf: float = 0.1) -> dict[str, Any]:
     call action was acted on; or a name of several devices, "phone": the question narrows),
     ``missed`` (nothing accepted: the question again);
     ``other_commands_heard``: every command the devices were heard as."""
+    from assistant.cli.speech_cmds import DEFAULT_SCENARIO_ENDPOINTS
+    from assistant.config import DevicesSettings
+    from assistant.devices import DeviceDirectory
     from assistant.dialog import ASKING_TAKES
-    from assistant.speech.grammar import _generic
 
-    engine = PocketSphinxEngine(CommandLanguage.load("en", DEVICE_PHRASES),
-                                recognition=Recognition.SPOT, noise_suppression=SUPPRESS,
-                                gate=GATE)
-    phrases = engine.language.device_phrases()
-    app = {"headset", "webex app", "computer", "app"}  # one endpoint: "headset" is its alias
-
-    def same(a: str | None, b: str | None) -> bool:
-        return a == b or (a in app and b in app)
-
-    listener = spot_endpointing.SpottingListener(engine.recognizer(), SpeechSettings())
+    directory = DeviceDirectory.build(DEFAULT_SCENARIO_ENDPOINTS, DevicesSettings().aliases)
+    listener = mode_listener(Recognition.SPOT.value)
+    chosen = reply_cases()
     rows, trials = [], []
     for room in rooms:
         counts = dict.fromkeys(("right", "wrong_device", "acted_other", "asked_again", "missed"), 0)
         heard_as: dict[str, int] = {}
-        for seed, case in enumerate(reply_cases()):
+        for seed, case in enumerate(chosen):
             pcm, end_ms = stream_for(case, ROOMS[room], seed, room=room)
             t = replay(listener, pcm, end_ms, rtf).get("transcript")
             command = None if t is None else t.command
             device = t.device_only if t is not None and command is None else None
             if command is not None and command.intent is Intent.ANSWER and command.device:
                 device = command.device
+            named = directory.resolve(device) if device is not None else None
             if t is None:
                 outcome = "missed"
-            elif device is not None and _generic(device, phrases):  # "phone": the question narrows
+            elif named is not None and named.kind == "ambiguous":  # "phone": the question narrows
                 outcome = "asked_again"
-            elif device is not None:
-                outcome = "right" if same(device, case.device) else "wrong_device"
+            elif named is not None:
+                right = directory.resolve(case.device or "").endpoint
+                outcome = "right" if named.endpoint == right else "wrong_device"
             else:
                 assert command is not None
                 intent = command.intent
@@ -475,7 +474,7 @@ def run_replies(rooms: list[str], rtf: float = 0.1) -> dict[str, Any]:
                     "heard": t.text if t else None}
             trials.append(line)
             print(json.dumps(line), flush=True)
-        rows.append({"room": room, "said": len(reply_cases()), **counts,
+        rows.append({"room": room, "said": len(chosen), **counts,
                      "other_commands_heard": heard_as})
     return {"rows": rows, "trials": trials, "per_group": REPLIES_PER_GROUP}
 

@@ -286,6 +286,11 @@ class SpottingListener:
         self.reset()
 
     @property
+    def quiet_room(self) -> bool:
+        """The room's floor is QUIET_ROOM_DB under the utterance's voice: nobody else talking."""
+        return self.floor_db <= self._peak_db - QUIET_ROOM_DB
+
+    @property
     def floor_db(self) -> float:
         """The room's level (once per frame: it is asked for on every frame, in silence too)."""
         if self._floor is None:
@@ -377,7 +382,7 @@ class SpottingListener:
         if self._quiet_ms >= PAUSE_MS and not (
                 self._squeezed(self._peeked) and self._quiet_ms < SQUEEZED_PAUSE_MS):
             return self._finish("pause")
-        quiet_room = floor <= self._peak_db - QUIET_ROOM_DB
+        quiet_room = self.quiet_room
         if self._peeked is None and self._quiet_ms >= (
                 PEEK_AFTER_MS if quiet_room else PEEK_AFTER_NOISY_MS):
             self._peeked = self._peek()
@@ -521,7 +526,7 @@ class SpottingListener:
                                                    and self._peeked is not None else "")
             found = transcript if transcript.unfinished else self._peeked
             if (QUIET_HALVES_STRICT and found is not None and (found.details or {}).get("spotting")
-                    and self.floor_db <= self._peak_db - QUIET_ROOM_DB):
+                    and self.quiet_room):
                 log.debug("a quiet room's first half %r from the spotting pass: not held", unfinished)
                 unfinished = ""
             if unfinished and JOIN_UNFINISHED:  # the voice went inside a command: its first half
