@@ -58,7 +58,8 @@ spotting gate (``bench/gate.py --out FILE``) in place of the shipped one.
 endpointer as it was before the early peek: ``--set PEEK_AFTER_MS=200 --set
 SQUEEZED_FRAMES_PER_PHONE=0``. ``--set pocketsphinx.NAME=VALUE`` overrides one of the
 recogniser's, e.g. ``--set 'pocketsphinx.STRICT_BEAMS={"beam": 1e-60, "pbeam": 1e-60, "wbeam":
-1e-40}'``.
+1e-40}'``, and ``--set pocketsphinx_spot.NAME=VALUE`` one of the spotting recogniser's (the
+strict pass without its forced-word check: ``--set pocketsphinx_spot.WORD_FIT_BELOW=-1e9``).
 """
 
 from __future__ import annotations
@@ -81,7 +82,7 @@ from fixtures_speech import DEVICE_PHRASES, synthesize  # noqa: E402
 
 from assistant.config import Recognition, SpeechSettings  # noqa: E402
 from assistant.intents import CommandLanguage, Intent  # noqa: E402
-from assistant.speech import pocketsphinx, spot_endpointing  # noqa: E402
+from assistant.speech import pocketsphinx, pocketsphinx_spot, spot_endpointing  # noqa: E402
 from assistant.speech.endpointing import new_listener  # noqa: E402
 from assistant.speech.pocketsphinx import NOISE_SUPPRESSION, PocketSphinxEngine  # noqa: E402
 from assistant.speech.spotting import Gate  # noqa: E402
@@ -624,6 +625,8 @@ def main() -> int:
         module = spot_endpointing
         if name.startswith("pocketsphinx."):  # e.g. pocketsphinx.STRICT_BEAMS={"beam": 1e-60, ...}
             module, name = pocketsphinx, name.removeprefix("pocketsphinx.")
+        elif name.startswith("pocketsphinx_spot."):  # e.g. pocketsphinx_spot.WORD_FIT_BELOW=-1e9
+            module, name = pocketsphinx_spot, name.removeprefix("pocketsphinx_spot.")
         if not hasattr(module, name):
             parser.error(f"{module.__name__} has no {name}")
         setattr(module, name, json.loads(value))

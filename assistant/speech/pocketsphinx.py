@@ -179,6 +179,9 @@ class BindingPhoneLoop:
         phones = self.decoder.lookup_word(word)  # type: ignore[attr-defined]
         return str(phones) if phones is not None else None
 
+    def seg(self) -> list[object]:
+        return list(self.decoder.seg())  # type: ignore[attr-defined]
+
 
 def _malloc_trim() -> object | None:
     try:
