@@ -44,9 +44,9 @@ from assistant.speech.denoise import FRAME_BYTES, suppress
 from assistant.speech.spotting import (
     Segment,
     features,
+    fit,
     focus,
     frame_levels_db,
-    span_score,
     steady,
     trim_span,
 )
@@ -159,8 +159,7 @@ def _loudest_silence(path: list[Segment], levels: np.ndarray) -> float:
 def _forced(words: list[Segment], loop: list[Segment], phones: dict[str, int]) -> bool:
     """``WORD_FIT_BELOW`` and ``SQUEEZED_FRAMES``: the command ``words`` (their phones per
     word in ``phones``) against the phone loop's path ``loop`` over the same audio."""
-    worst = min(((w.ascore - span_score(loop, w.start, w.end)) / w.frames * 1e3
-                 for w in words), default=0.0)
+    worst = min((fit([w], loop) for w in words), default=0.0)
     squeezed = [w.frames / phones[w.word] for w in words if phones[w.word] >= 3]
     return worst < WORD_FIT_BELOW and min(squeezed, default=math.inf) < SQUEEZED_FRAMES
 

@@ -135,6 +135,15 @@ def span_score(segments: list[Segment], start: int, end: int) -> float:
     return total
 
 
+def fit(words: list[Segment], phone_loop: list[Segment]) -> float:
+    """How much worse ``words`` explain their frames (first word's to last's) than the free
+    phone loop's path does over the same frames: log-likelihood per frame, x1e3 (the gate's
+    ``fit``; ``pocketsphinx_spot`` also judges single words by it)."""
+    start, end = words[0].start, words[-1].end
+    grammar = sum(s.ascore for s in words)
+    return (grammar - span_score(phone_loop, start, end)) / (end - start + 1) * 1e3
+
+
 def _mean_db(levels: np.ndarray) -> float:
     return float(10.0 * np.log10(np.mean(10.0 ** (levels / 10.0)))) if len(levels) else 0.0
 
@@ -158,9 +167,6 @@ def features(
     """
     start, end = words[0].start, words[-1].end
     frames = end - start + 1
-    grammar = sum(s.ascore for s in words)
-    free = span_score(phone_loop, start, end)
-    fit = (grammar - free) / frames * 1e3
     rate = math.log(frames / max(sum(phones.get(s.word, 3) for s in words), 1))
     start, end = start + offset, end + offset
     span_db = _mean_db(levels[start : end + 1])
@@ -168,7 +174,7 @@ def features(
     after = levels[end + 1 : end + 1 + CONTEXT_FRAMES]
     total = max(len(levels), 1)
     return {
-        "fit": fit,
+        "fit": fit(words, phone_loop),
         "rate": rate,
         "min_rate": math.log(min(s.frames / max(phones.get(s.word, 3), 1) for s in words)),
         "before": span_db - _mean_db(before) if len(before) >= 5 else NO_CONTEXT_DB,
