@@ -374,6 +374,19 @@ def test_talk_in_a_quiet_room_is_not_taken_for_a_first_half(
             if t.accepted or t.unfinished or t.left_unfinished] == [], heard
 
 
+def spy_on(monkeypatch: pytest.MonkeyPatch, check: str) -> list[bool]:
+    """What each call of the strict pass's check ``pocketsphinx_spot.<check>`` returned."""
+    fired: list[bool] = []
+    original = getattr(pocketsphinx_spot, check)
+
+    def spy(*args: object) -> bool:
+        fired.append(original(*args))
+        return fired[-1]
+
+    monkeypatch.setattr(pocketsphinx_spot, check, spy)
+    return fired
+
+
 def test_a_command_is_forced_talk_when_one_word_fits_badly_and_a_word_is_squeezed() -> None:
     # pocketsphinx_spot._forced on a scripted path: the phone loop costs 0.01 per frame; a word's
     # fit is how much worse than that its own frames cost (x1e3 per frame).
@@ -412,14 +425,7 @@ def test_talk_the_strict_grammar_forced_onto_a_command_is_rejected(
     clips = [corpus.mix(speech, bytes(len(speech) + 32000), None, 500)
              for speech in (corpus.synthesize(s, text) for text in talk
                             for s in (SPEAKERS[0], SPEAKERS[2], SPEAKERS[3]))]
-    fired: list[bool] = []
-    check = pocketsphinx_spot._forced
-
-    def spy(*args: object) -> bool:
-        fired.append(check(*args))  # type: ignore[arg-type]
-        return fired[-1]
-
-    monkeypatch.setattr(pocketsphinx_spot, "_forced", spy)
+    fired = spy_on(monkeypatch, "_forced")
 
     def heard(pcm: bytes) -> tuple[str, bool]:
         fired.clear()
@@ -473,14 +479,7 @@ def test_talk_that_begins_with_please_is_not_taken_whole_for_a_command(
             ("please close the door when you leave", 1)]
     clips = [corpus.mix(speech, bytes(len(speech) + 32000), None, 500)
              for speech in (corpus.synthesize(SPEAKERS[i], text) for text, i in said)]
-    fired: list[bool] = []
-    check = pocketsphinx_spot._carried
-
-    def spy(*args: object) -> bool:
-        fired.append(check(*args))  # type: ignore[arg-type]
-        return fired[-1]
-
-    monkeypatch.setattr(pocketsphinx_spot, "_carried", spy)
+    fired = spy_on(monkeypatch, "_carried")
 
     def heard(pcm: bytes) -> tuple[str, bool, bool]:
         fired.clear()
