@@ -455,7 +455,7 @@ def test_please_does_not_carry_the_rest_of_a_command() -> None:
     answer, call = word("answer", 40, 30, -6.0), word("call", 90, 30, -5.0)
     # "please" fits (-1); the rest at -5.4 per frame: talk that "please" carried
     assert carried(word("please", 0, 40, -1.0), answer, word("the", 70, 20, -5.0), call)
-    # the same command without "please" is the strict pass's whole-utterance threshold's
+    # without "please" the rest is judged by the strict pass's whole-utterance threshold alone
     assert not carried(answer, word("the", 70, 20, -5.0), call)
     # said well after "please"
     assert not carried(word("please", 0, 40, -1.0), word("answer", 40, 30, -3.0),
@@ -501,8 +501,8 @@ def test_a_command_followed_by_thanks_is_understood(spotting_engine: PocketSphin
     # "thank you", so the spotting pass finds the command before it; talk straight after a
     # command must not count against it (tried as a check against talk, 2 December: it
     # rejected these).
-    said = [("answer on my headset thank you", "headset"), ("answer on my desk phone okay",
-                                                            "desk phone")]
+    said = [("answer on my headset thank you", "headset"),
+            ("answer on my desk phone okay", "desk phone")]
     heard = []
     for text, device in said:
         for speaker in SPEAKERS[:4]:
