@@ -125,6 +125,16 @@ SQUEEZED_FRAMES = 5.5
 # carrying a sentence').
 POLITE = frozenset({"please"})
 PLEASE_FIT_BELOW = -4.5
+# The spotting pass may call talk silence: its grammar charges garbage for talk and nothing for
+# silence, so a sentence's middle or end can go to "<sil>" at full speech level ("webex needs a
+# confirmation before it can do that" spotted as "webex <2.4 s of sil> app", a bare device;
+# "please answer on my headset" as "please <sil> answer"). A pause of at least PAUSE_MIN_FRAMES
+# between the words of a spotted command, or anywhere around a spotted bare device reply (which
+# stands alone), whose loud frames (90th percentile) come within PAUSE_BELOW_DB of the loudest
+# word's frame, was speech: the candidate is rejected. A person's hesitation is quiet, or has
+# only the room in it (office babble 12 dB under the voice: about 16 dB under the loudest word).
+PAUSE_MIN_FRAMES = 40
+PAUSE_BELOW_DB = 8.0
 
 
 def _word_levels(words: list[Segment], levels: np.ndarray) -> list[np.ndarray]:
@@ -157,15 +167,26 @@ def _all_said(words: list[Segment], levels: np.ndarray) -> bool:
                          and _last_gap(spans) <= LAST_WORD_BELOW_DB)
 
 
-def _loudest_silence(path: list[Segment], levels: np.ndarray) -> float:
-    """dB by which the loudest silence of ``path`` (its 90th percentile frame) is under the
-    loudest frame of its words (``math.inf`` when there is no silence to judge)."""
+def _loudest_silence(path: list[Segment], levels: np.ndarray,
+                     min_frames: int = SILENCE_MIN_FRAMES) -> float:
+    """dB by which the loudest silence of ``path`` (its 90th percentile frame; silences of
+    ``min_frames`` or more) is under the loudest frame of its words (``math.inf`` when there
+    is no silence to judge)."""
     words = _word_levels([s for s in path if _is_word(s)], levels)
-    quiet = _word_levels([s for s in path if not _is_word(s) and s.frames >= SILENCE_MIN_FRAMES],
-                         levels)
+    quiet = _word_levels([s for s in path if not _is_word(s) and s.frames >= min_frames], levels)
     if not words or not quiet:
         return math.inf
     return max(float(np.max(x)) for x in words) - max(float(np.percentile(x, 90)) for x in quiet)
+
+
+def _talk_in_pause(spotted: list[Segment], levels: np.ndarray, whole: bool) -> bool:
+    """``PAUSE_BELOW_DB``: the spotting pass's path ``spotted`` has a pause at speech level
+    between its first and last word (``whole``: anywhere in it). Garbage is talk the path
+    owned up to (the gate weighs it), not a pause."""
+    at = [i for i, s in enumerate(spotted) if _is_word(s)]
+    part = spotted if whole else spotted[at[0] : at[-1] + 1] if at else []
+    pauses = [s for s in part if not s.word.startswith(GARBAGE_PREFIX)]
+    return _loudest_silence(pauses, levels, PAUSE_MIN_FRAMES) < PAUSE_BELOW_DB
 
 
 def _forced(words: list[Segment], loop: list[Segment], phones: dict[str, int]) -> bool:
@@ -326,10 +347,13 @@ class SpottingRecognizer(Recognizer):
                                                confident and _all_said(words, levels))
         if device_only is not None and not alone:  # "my headset battery is almost empty"
             accepted, device_only = False, None
+        talk = accepted and _talk_in_pause(spotted, levels, device_only is not None)
+        if talk:  # "webex <sil> app": not reported as heard either, it was talk
+            accepted, command, device_only = False, None, None
         log.debug("spotted %r confidence %.3f accepted %s %s", text, confidence, accepted, values)
         values["confidence"] = confidence
-        shown = text if accepted or confidence >= REPORT_ABOVE else ""
-        values |= {"spotted": float(len(words)), "last_word_rate": self._last_rate(words),
+        shown = text if accepted or (confidence >= REPORT_ABOVE and not talk) else ""
+        values |= {"talk_in_pause": float(talk), "spotted": float(len(words)), "last_word_rate": self._last_rate(words),
                    "last_start_ms": _from_end_ms(words, decoded_from, total),
                    "last_gap": _last_gap(_word_levels(words, levels))}
         return Transcript(shown, accepted, command, round(confidence, 3), watch.ms, audio_ms,
