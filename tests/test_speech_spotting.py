@@ -516,9 +516,10 @@ def test_a_pause_at_speech_level_is_talk() -> None:
         return pocketsphinx_spot._talk_in_pause(spotted, levels, whole)
 
     assert talk(57.0)  # 600 ms between the words, 3 dB under them: talk
+    assert talk(54.0)  # ... 6 dB under
     assert not talk(30.0)  # a hesitation: the room
     assert not talk(48.0)  # ... a loud room (12 dB under the words)
-    assert not talk(57.0, pause_frames=30)  # 300 ms: the words' own gaps and decay
+    assert not talk(57.0, pause_frames=50)  # 500 ms: the words' own gaps and decay
     # After the words: judged only around a bare device reply, which stands alone
     assert not talk(30.0, after_db=57.0)
     assert talk(30.0, after_db=57.0, whole=True)
