@@ -5,7 +5,7 @@ side in one run, into bench/results.json, bench/results.md and the README's benc
                                   [--skip-latency] [--skip-footprint] [--skip-faults]
                                   [--skip-announce] [--skip-selfhear]
 
-``make bench`` runs the recognition parts (accuracy, latency, footprint: 16 to 18 minutes on
+``make bench`` runs the recognition parts (accuracy, latency, footprint: 15 to 18 minutes on
 the 2-core machine, as fast or slow as the hour is); ``make bench-all`` (``--all``) also
 version 0.1's recognition (``strict``) beside them and the dialog's parts (faults,
 announcement, own voice: about 18 minutes more). A dialog part not run is carried over from

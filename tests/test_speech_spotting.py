@@ -536,7 +536,7 @@ def test_the_assistants_own_sentences_are_not_a_device_between_pauses(
     # and called the talk between or after them silence (pocketsphinx_spot.PAUSE_BELOW_DB).
     # Which clips it does that on shifts from machine to machine, so the check is judged on
     # the clips where it fired: at least three, each rejected with it (and not reported as
-    # heard) and each taken for "webex app" without it.
+    # heard) and each accepted without it (as "webex app", here).
     said = ["webex needs a confirmation before it can do that", "webex could not be reached",
             "webex is reachable again", "webex says that device isn't ringing for this call"]
     clips = [corpus.mix(speech, bytes(len(speech) + 32000), None, 500)
@@ -552,7 +552,7 @@ def test_the_assistants_own_sentences_are_not_a_device_between_pauses(
     assert len(caught) >= 3
     assert [heard(pcm)[:2] for pcm in caught] == [("", "")] * len(caught)
     monkeypatch.setattr(pocketsphinx_spot, "PAUSE_BELOW_DB", -math.inf)
-    assert all(heard(pcm)[0] for pcm in caught)  # without the check: heard as a device
+    assert all(heard(pcm)[0] for pcm in caught)  # without the check: accepted
 
 
 def test_a_command_followed_by_thanks_is_understood(spotting_engine: PocketSphinxEngine) -> None:

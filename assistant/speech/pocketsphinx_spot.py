@@ -133,7 +133,7 @@ PLEASE_FIT_BELOW = -4.5
 # stands alone), whose loud frames (90th percentile) come within PAUSE_BELOW_DB of the loudest
 # word's frame, was speech: the candidate is rejected, and not reported as heard. A person's
 # hesitation is quiet, or has only the room in it: office babble 12 dB under the voice put
-# spotted hesitations' pauses 6.7 to 16.8 dB under. Chosen by leave-one-voice-group-out (grid
+# spotted hesitations' pauses 6.7 to 25.9 dB under. Chosen by leave-one-voice-group-out (grid
 # 10-100 frames x 0-16 dB; a false accept as costly as a lost command) on every spotting-pass
 # accept of corpus seeds 0 and 2, of the assistant's sentences, office sentences and commands
 # said plainly, and of hesitations in babble 12 and 6 dB and pink 12 dB: 60 and 7 in 16 of 18
@@ -360,7 +360,8 @@ class SpottingRecognizer(Recognizer):
         log.debug("spotted %r confidence %.3f accepted %s %s", text, confidence, accepted, values)
         values["confidence"] = confidence
         shown = text if accepted or (confidence >= REPORT_ABOVE and not talk) else ""
-        values |= {"talk_in_pause": float(talk), "spotted": float(len(words)), "last_word_rate": self._last_rate(words),
+        values |= {"talk_in_pause": float(talk), "spotted": float(len(words)),
+                   "last_word_rate": self._last_rate(words),
                    "last_start_ms": _from_end_ms(words, decoded_from, total),
                    "last_gap": _last_gap(_word_levels(words, levels))}
         return Transcript(shown, accepted, command, round(confidence, 3), watch.ms, audio_ms,
