@@ -357,11 +357,11 @@ class SpottingRecognizer(Recognizer):
         talk = accepted and _talk_in_pause(spotted, levels, device_only is not None)
         if talk:  # "webex <sil> app": not reported as heard either, it was talk
             accepted, command, device_only = False, None, None
-        log.debug("spotted %r confidence %.3f accepted %s %s", text, confidence, accepted, values)
+        log.debug("spotted %r confidence %.3f accepted %s talk in a pause %s %s", text, confidence,
+                  accepted, talk, values)
         values["confidence"] = confidence
         shown = text if accepted or (confidence >= REPORT_ABOVE and not talk) else ""
-        values |= {"talk_in_pause": float(talk), "spotted": float(len(words)),
-                   "last_word_rate": self._last_rate(words),
+        values |= {"spotted": float(len(words)), "last_word_rate": self._last_rate(words),
                    "last_start_ms": _from_end_ms(words, decoded_from, total),
                    "last_gap": _last_gap(_word_levels(words, levels))}
         return Transcript(shown, accepted, command, round(confidence, 3), watch.ms, audio_ms,
