@@ -61,12 +61,17 @@ def _engine(mode: str) -> Any:
     return _ENGINES[mode]
 
 
+def understood(t: Any, intent: str | None, device: str | None) -> bool:
+    """Transcript ``t`` is the command (``intent`` and ``device``; a bare device reply when
+    ``intent`` is None)."""
+    return bool((t.command and t.command.intent.value == intent and t.command.device == device)
+                or (t.device_only is not None and intent is None and t.device_only == device))
+
+
 def _judge(job: tuple[str, corpus.Item]) -> dict[str, Any]:
     mode, item = job
     t = _engine(mode).transcribe_pcm(item.pcm)
-    right = bool(item.kind == "command" and (
-        (t.command and t.command.intent.value == item.intent and t.command.device == item.device)
-        or (t.device_only is not None and item.intent is None and t.device_only == item.device)))
+    right = item.kind == "command" and understood(t, item.intent, item.device)
     return {"mode": mode, "kind": item.kind, "condition": item.condition, "family": item.family,
             "group": item.group, "said": item.text, "heard": t.text, "accepted": t.accepted,
             "right": right, "decode_ms": t.decode_ms, "audio_ms": t.audio_ms,

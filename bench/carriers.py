@@ -6,7 +6,8 @@
 Every command phrasing of tests/speech_corpus.py, each said by voices of ``--groups`` voice
 groups drawn at random, once plainly and once with carrier words (one of ``CARRIERS`` in
 turn), in the corpus's faint noise floor with 1 s of it before and after. Per mode and form:
-commands understood (intent and device right), wrong accepts, rejected; and per carrier.
+commands understood (intent and device right), wrong accepts, rejected; and, of the carried
+clips, per carrier and per voice group.
 Not part of ``make bench`` (about 4 minutes): it measures what the corpus does not say, a
 person talking around their own command.
 """
@@ -27,31 +28,17 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 import speech_corpus as corpus  # noqa: E402
-from fixtures_speech import DEVICE_PHRASES  # noqa: E402
-
-from assistant.config import Recognition  # noqa: E402
-from assistant.intents import CommandLanguage  # noqa: E402
+from accuracy import _engine, understood  # noqa: E402
+from commit_replay import voice_groups  # noqa: E402
 
 CARRIERS = (("okay", ""), ("um", ""), ("could you", "please"), ("", "thanks"), ("hey", ""),
             ("so", "now"))
-_ENGINES: dict[str, Any] = {}
-
-
-def _engine(mode: str) -> Any:
-    if mode not in _ENGINES:
-        from assistant.speech.pocketsphinx import PocketSphinxEngine
-
-        _ENGINES[mode] = PocketSphinxEngine(CommandLanguage.load("en", DEVICE_PHRASES),
-                                            recognition=Recognition(mode))
-    return _ENGINES[mode]
 
 
 def cases(groups: int, seed: int) -> list[dict[str, Any]]:
     """Each command in ``groups`` random voice groups, plain and with its carrier words."""
     rng = np.random.default_rng(seed)
-    by_group: dict[str, list[Any]] = defaultdict(list)
-    for spk in corpus.speakers():
-        by_group[spk.group].append(spk)
+    by_group = voice_groups()
     names = sorted(by_group)
     out = []
     for k, (text, intent, device) in enumerate(corpus.commands()):
@@ -72,11 +59,7 @@ def _judge(job: tuple[str, dict[str, Any]]) -> dict[str, Any]:
     speech = corpus.synthesize(case["speaker"], case["said"])
     pcm = corpus.mix(speech, bytes((2000 + len(speech) // 32) * 32), None, 1000)
     t = _engine(mode).transcribe_pcm(pcm)
-    right = bool(t.accepted and (
-        (t.command and t.command.intent.value == case["intent"]
-         and t.command.device == case["device"])
-        or (t.device_only is not None and case["intent"] is None
-            and t.device_only == case["device"])))
+    right = t.accepted and understood(t, case["intent"], case["device"])
     return {"mode": mode, "form": case["form"], "carrier": case["carrier"],
             "group": case["group"], "said": case["said"], "heard": t.text,
             "accepted": t.accepted, "right": right,
@@ -87,7 +70,7 @@ def _judge(job: tuple[str, dict[str, Any]]) -> dict[str, Any]:
 def summary(results: list[dict[str, Any]], key: str) -> list[dict[str, Any]]:
     cells: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
     for r in results:
-        if key == "form" or r["form"] == "carried":  # per carrier: the carried clips only
+        if key == "form" or r["form"] == "carried":  # per carrier or voice: carried clips only
             cells[(r["mode"], r[key])].append(r)
     return [{"mode": m, key: k, "commands": len(v), "right": sum(r["right"] for r in v),
              "wrong": sum(r["accepted"] and not r["right"] for r in v),
@@ -116,11 +99,11 @@ def main() -> int:
 
 
 def report(results: list[dict[str, Any]]) -> None:
-    for key in ("form", "carrier"):
-        print(f"\n{'mode':6} {key:22} {'clips':>5} {'right':>6} {'wrong':>6} {'rejected':>8} "
+    for key in ("form", "carrier", "group"):
+        print(f"\n{'mode':6} {key:28} {'clips':>5} {'right':>6} {'wrong':>6} {'rejected':>8} "
               f"{'right by spotting':>17}")
         for row in summary(results, key):
-            print(f"{row['mode']:6} {row[key]:22} {row['commands']:5} {row['right']:6} "
+            print(f"{row['mode']:6} {row[key]:28} {row['commands']:5} {row['right']:6} "
                   f"{row['wrong']:6} {row['rejected']:8} {row['right_by_spotting']:17}")
 
 
