@@ -87,13 +87,62 @@ def load_template_data(language: str) -> dict[str, Any]:
     return data
 
 
+@dataclass(frozen=True)
+class Carriers:
+    """The words people say around a command ("okay, answer on my headset", "hang up,
+    thanks"): a language file's ``carriers`` section. The recogniser allows one of ``before``
+    in front of a command and one of ``after`` behind it; ``strip`` drops them again."""
+
+    before: tuple[str, ...] = ()
+    after: tuple[str, ...] = ()
+
+    @classmethod
+    def load(cls, section: Any) -> Carriers:
+        """From ``{"before": [...], "after": [...]}``; none when ``section`` is empty."""
+        if not section:
+            return cls()
+        if not isinstance(section, dict) or set(section) - {"before", "after"}:
+            raise SpeechError(f"bad carriers section in the command templates: {section!r}",
+                              spoken="My list of commands is damaged.")
+        phrases = {k: tuple(p for p in (normalize(str(x)) for x in section.get(k) or []) if p)
+                   for k in ("before", "after")}
+        return cls(phrases["before"], phrases["after"])
+
+    @property
+    def words(self) -> set[str]:
+        return {w for p in self.before + self.after for w in p.split()}
+
+    def opening(self, text: str) -> str | None:
+        """The carrier phrase ``text`` starts with, when something follows it."""
+        words = normalize(text).split()
+        for phrase in sorted(self.before, key=len, reverse=True):
+            if words[: len(phrase.split())] == phrase.split() and len(words) > len(phrase.split()):
+                return phrase
+        return None
+
+    def strip(self, text: str) -> str:
+        """``text`` without one carrier phrase at its start and one at its end."""
+        words = normalize(text).split()
+        opening = self.opening(text)
+        if opening:
+            words = words[len(opening.split()):]
+        for phrase in sorted(self.after, key=len, reverse=True):
+            n = len(phrase.split())
+            if words[-n:] == phrase.split() and len(words) > n:
+                words = words[:-n]
+                break
+        return " ".join(words)
+
+
 class CommandLanguage:
     """Parses transcripts into commands and lists what can be said."""
 
-    def __init__(self, language: str, intents: Intents, device_list: TextSlotList) -> None:
+    def __init__(self, language: str, intents: Intents, device_list: TextSlotList,
+                 carriers: Carriers | None = None) -> None:
         self.language = language
         self.intents = intents
         self.device_list = device_list
+        self.carriers = carriers or Carriers()
         self._slot_lists: dict[str, Any] = {DEVICE_LIST: device_list}
         self.words: set[str] = {w for s in self.sentences() for w in s.split()}
 
@@ -120,7 +169,7 @@ class CommandLanguage:
                 log.warning("no device phrases: 'answer on <device>' cannot be recognised")
                 phrases = ["headset"]
             device_list = TextSlotList.from_strings(phrases, name=DEVICE_LIST)
-        return cls(language, intents, device_list)
+        return cls(language, intents, device_list, Carriers.load(data.get("carriers")))
 
     def parse(self, text: str) -> Command | None:
         """The command ``text`` says, or None when it is not exactly a command."""
@@ -172,7 +221,12 @@ class CommandLanguage:
 
     def sentences(self, max_per_intent: int | None = None, device_only: bool = True) -> list[str]:
         """Every sentence the templates allow (sampled; the grammar's test set)."""
-        seen: dict[str, None] = {}
+        return list(self.sentences_with_intents(max_per_intent, device_only))
+
+    def sentences_with_intents(self, max_per_intent: int | None = None,
+                               device_only: bool = True) -> dict[str, str]:
+        """``sentences``, each with the name of its intent."""
+        seen: dict[str, str] = {}
         for intent_name, text in sample_intents(
             self.intents,
             slot_lists=self._slot_lists,
@@ -181,8 +235,8 @@ class CommandLanguage:
         ):
             if intent_name == DEVICE_ONLY and not device_only:
                 continue
-            seen.setdefault(normalize(text), None)
-        return list(seen)
+            seen.setdefault(normalize(text), intent_name)
+        return seen
 
     def intent_sentences(self) -> dict[str, list[Expression]]:
         """The template expressions per intent name (for grammar compilers)."""

@@ -6,7 +6,7 @@ import pytest
 from fixtures_speech import COMMANDS, DEVICE_PHRASES, OFF_DOMAIN
 
 from assistant.errors import SpeechError
-from assistant.intents import DEVICE_ONLY, CommandLanguage, Intent, load_template_data
+from assistant.intents import DEVICE_ONLY, Carriers, CommandLanguage, Intent, load_template_data
 
 
 @pytest.mark.parametrize(("text", "intent", "device"), COMMANDS)
@@ -82,3 +82,26 @@ def test_unknown_language_is_a_speech_error() -> None:
 def test_dont_answer_declines(en_language: CommandLanguage, text: str) -> None:
     command = en_language.parse(text)
     assert command is not None and command.intent is Intent.DECLINE, text
+
+
+def test_carrier_words_around_a_command_are_dropped(en_language: CommandLanguage) -> None:
+    # People wrap a command in their own words: "okay, answer on my headset, thanks".
+    strip = en_language.carriers.strip
+    assert strip("Okay, answer on my headset, thanks.") == "answer on my headset"
+    assert strip("hang up thank you") == "hang up"
+    assert strip("so put the call on hold now") == "put the call on hold"
+    assert strip("okay okay decline") == "okay decline"  # one phrase on each side, no more
+    assert strip("thanks") == "thanks" and strip("okay") == "okay"  # nothing left: as said
+    assert strip("slow down please") == "slow down"
+    command = en_language.parse(strip("um send it to voicemail please"))
+    assert command is not None and command.intent is Intent.VOICEMAIL
+    assert en_language.parse("okay answer on my headset") is None  # the parser stays exact
+
+
+def test_carriers_come_from_the_language_file() -> None:
+    assert CommandLanguage.load("ko", DEVICE_PHRASES).carriers == Carriers()  # none in Korean
+    english = CommandLanguage.load("en", DEVICE_PHRASES).carriers
+    assert "okay" in english.before and "thank you" in english.after
+    assert "could you" not in english.before  # measured: let office talk in (docs/templates.md)
+    with pytest.raises(SpeechError, match="carriers"):
+        Carriers.load({"before": ["okay"], "middle": ["um"]})

@@ -115,11 +115,13 @@ def test_talk_the_grammar_passed_off_as_silence_is_rejected(
     # tones", the rest a pause as loud as the words): pocketsphinx_spot.SILENCE_BELOW_DB.
     # Which clips the grammar explains that way shifts from machine to machine (on one,
     # "please take a seat in the meeting room" in the first voice came out as all words, no
-    # silence), so the check is judged on every clip of three sentences in three voices where
-    # the strict pass did it: at least two such clips, each rejected with the check and each
-    # taken for a command without it.
+    # silence; with the person's own words in the grammar, "turn off the beeps thank you"),
+    # so the check is judged on every clip of four sentences in three voices where the strict
+    # pass did it: at least two such clips, each rejected with the check and each taken for a
+    # command without it.
     talk = ["turn off the lights in the kitchen", "please take a seat in the meeting room",
-            "please do not call after nine in the evening"]
+            "please do not call after nine in the evening",
+            "they declined the invitation to dinner"]
     clips = [corpus.mix(speech, bytes(len(speech) + 32000), None, 500)
              for speech in (corpus.synthesize(s, text) for text in talk for s in SPEAKERS[:3])]
     loudest: list[float] = []
@@ -450,8 +452,9 @@ def test_please_does_not_carry_the_rest_of_a_command() -> None:
         return pocketsphinx_spot.Segment(text, start, start + frames - 1,
                                          frames * (-0.01 + fit / 1e3))
 
-    def carried(*words: pocketsphinx_spot.Segment) -> bool:
-        return pocketsphinx_spot._carried(list(words), loop)
+    def carried(*words: pocketsphinx_spot.Segment,
+                around: tuple[pocketsphinx_spot.Segment, ...] = ()) -> bool:
+        return pocketsphinx_spot._carried(list(words), loop, list(around))
 
     answer, call = word("answer", 40, 30, -6.0), word("call", 90, 30, -5.0)
     # "please" fits (-1); the rest at -5.4 per frame: talk that "please" carried
@@ -465,6 +468,15 @@ def test_please_does_not_carry_the_rest_of_a_command() -> None:
     assert carried(word("slow", 0, 30, -6.0), word("down", 30, 30, -5.0),
                    word("please", 60, 40, -0.5))
     assert not carried(word("please", 0, 40, -9.0))  # nothing but "please": not this check
+    # the person's own words around the command are held to the same: "okay" fits, the rest
+    # at -5.4 was talk; said well, it stands
+    assert carried(answer, word("the", 70, 20, -5.0), call, around=(word("okay", 0, 40, -1.0),))
+    assert not carried(word("answer", 40, 30, -3.0), word("the", 70, 20, -4.0),
+                       word("call", 90, 30, -3.0), around=(word("okay", 0, 40, -1.0),))
+    # ... and a carrier word that took talk ("thank you" over "to comment on the rumours")
+    # fits its own frames worse than pocketsphinx_spot.WORD_FIT_BELOW
+    assert carried(word("answer", 40, 30, -3.0), around=(word("thank", 120, 50, -9.0),))
+    assert not carried(word("answer", 40, 30, -3.0), around=(word("thank", 120, 50, -7.0),))
 
 
 def test_talk_that_begins_with_please_is_not_taken_whole_for_a_command(
@@ -556,10 +568,10 @@ def test_the_assistants_own_sentences_are_not_a_device_between_pauses(
 
 
 def test_a_command_followed_by_thanks_is_understood(spotting_engine: PocketSphinxEngine) -> None:
-    # People thank the assistant in the same breath. The strict grammar cannot explain the
-    # "thank you", so the spotting pass finds the command before it; talk straight after a
-    # command must not count against it (tried as a check against talk, 2 December: it
-    # rejected these).
+    # People thank the assistant in the same breath: the strict grammar allows "thank you"
+    # after a command (Carriers); a trailing "okay" it does not allow, and the spotting pass
+    # finds the command before it: talk straight after a command must not count against it
+    # (tried as a check against talk, 2 December: it rejected these).
     said = [("answer on my headset thank you", "headset"),
             ("answer on my desk phone okay", "desk phone")]
     heard = []
@@ -572,3 +584,25 @@ def test_a_command_followed_by_thanks_is_understood(spotting_engine: PocketSphin
             heard.append((got, ("answer", device)))
     assert sum(got == want for got, want in heard) >= 7, heard
     assert all(got in (None, want) for got, want in heard), heard  # never another action
+
+
+def test_a_command_with_the_persons_own_words_around_it_is_understood(
+        spotting_engine: PocketSphinxEngine) -> None:
+    # "okay, answer on my headset": before the carrier words were in the strict grammar
+    # (3 December) the strict pass rejected most of these and the spotting pass's gate took
+    # the words before the command for talk (bench/carriers.py: 53 of 282 understood).
+    said = [("okay answer on my headset", "answer", "headset"),
+            ("um decline the call", "decline", None),
+            ("hey put the call on hold", "hold", None),
+            ("send it to voicemail thanks", "voicemail", None)]
+    heard = []
+    for text, intent, device in said:
+        for speaker in SPEAKERS[:4]:
+            speech = corpus.synthesize(speaker, text)
+            t = spotting_engine.transcribe_pcm(
+                corpus.mix(speech, bytes(len(speech) + 32000), None, 500))
+            got = (t.command.intent.value, t.command.device) if t.accepted and t.command else None
+            heard.append((got, (intent, device)))
+    # Measured: 11 of 16, none wrong; without the carriers in the grammar 9, and 2 wrong.
+    assert sum(got == want for got, want in heard) >= 10, heard
+    assert all(got in (None, want) for got, want in heard), [h for h in heard if h[0] != h[1]]  # never another action

@@ -96,7 +96,9 @@ class SpeechEngine:
 def judge(
     language: CommandLanguage, text: str, confident: bool
 ) -> tuple[bool, Command | None, str | None]:
-    """(accepted, command, device_only) for a transcript: the template language has the last word."""
+    """(accepted, command, device_only) for a transcript: the template language has the last word
+    (after the person's own words around the command are dropped, ``Carriers.strip``)."""
+    text = language.carriers.strip(text) if text else text
     command = language.parse(text) if text else None
     device_only = None if command or not text else language.parse_device_only(text)
     accepted = confident and (command is not None or device_only is not None)

@@ -300,6 +300,10 @@ class PocketSphinxRecognizer(Recognizer):
         confident = score >= self.engine.reject_below or (
             self.engine.recognition is Recognition.NAIVE and bool(text))
         accepted, command, device_only = judge(self.engine.language, text, confident)
+        if command is not None and self.engine.swallowed(text):
+            log.debug("pocketsphinx: %r may be another command's end after %r", command.text,
+                      self.engine.language.carriers.opening(text))
+            accepted, command = False, None
         margin = max(-50.0, min(50.0, (score - self.engine.reject_below) / 10)) if text else -50.0
         confidence = round(1.0 / (1.0 + math.exp(-margin)), 3)
         log.debug("pocketsphinx: %r score %.1f accepted %s", text, score, accepted)
@@ -351,8 +355,9 @@ class PocketSphinxEngine(SpeechEngine):
                 spoken="The embedded recogniser only understands English.",
             )
         self.reject_below = reject_below
-        cmu_pronunciations(language.words | EXTRA_PRONUNCIATIONS.keys())  # one scan of the file
-        self._missing = [w for w in sorted(language.words) if not self._knows(w)]
+        words = language.words | language.carriers.words
+        cmu_pronunciations(words | EXTRA_PRONUNCIATIONS.keys())  # one scan of the file
+        self._missing = [w for w in sorted(words) if not self._knows(w)]
         if self._missing:
             log.warning("pocketsphinx cannot hear: %s", ", ".join(self._missing))
         self.garbage = garbage_words(PHONES)
@@ -379,13 +384,49 @@ class PocketSphinxEngine(SpeechEngine):
         self.peek_jsgf = to_jsgf(language, name="peek", garbage=self.garbage,
                                  garbage_weight=GARBAGE_WEIGHT, unusable=self._missing,
                                  decoys=decoy_list, known=known, decoy_weight=weight,
-                                 unsaid=UNSAID)
+                                 unsaid=UNSAID, carriers=False)  # 17 MB less; see docs
         self.spotting_jsgf, self.spotting_peek_jsgf = (
             to_spotting_jsgf(language, garbage_words(SPOTTING_PHONES), name=name,
                              unusable=self._missing, decoys=decoy_list, known=known,
                              decoy_weight=weight, unsaid=unsaid)
             for name, unsaid in (("spotting", None), ("spotting_peek", UNSAID)))
         self.gate = gate or (Gate.load() if recognition is Recognition.SPOT else None)
+        self._swallowing = self._swallowing_ends() if language.carriers.before else set()
+
+    def _phones(self, sentence: str) -> tuple[str, ...]:
+        return tuple(p for w in sentence.split() for p in (self._pronunciation(w) or "").split())
+
+    def _swallowing_ends(self) -> set[str]:
+        """The commands that are, in phones, the end of a command with another meaning, or
+        end with one, where the carrier word before them may have taken or given the
+        difference ("okay answer the call" for "do not answer the call", "um mute" for
+        "unmute", "hey unmute" for "hey mute"; measured, bench/carriers.py): at most twice the
+        longest carrier's phones."""
+        language = self.language
+        most = 2 * max(len(self._phones(p)) for p in language.carriers.before)
+        meaning = {s: (what, self._phones(s))
+                   for s, what in language.sentences_with_intents(device_only=False).items()}
+        whole: dict[tuple[str, ...], set[str]] = {}
+        ends: dict[tuple[str, ...], set[str]] = {}
+        for what, phones in meaning.values():
+            whole.setdefault(phones, set()).add(what)
+            for cut in range(1, min(most, len(phones) - 1) + 1):
+                ends.setdefault(phones[cut:], set()).add(what)
+        out = set()
+        for sentence, (what, phones) in meaning.items():
+            others = set(ends.get(phones, ()))
+            for cut in range(1, min(most, len(phones) - 1) + 1):
+                others |= whole.get(phones[cut:], set())
+            if others - {what}:
+                out.add(sentence)
+        return out
+
+    def swallowed(self, text: str) -> bool:
+        """A carrier word, then a command that may be the end of another command
+        (``_swallowing_ends``): not to be trusted."""
+        if self.language.carriers.opening(text) is None:
+            return False
+        return self.language.carriers.strip(text) in self._swallowing  # no "thanks" after it
 
     @staticmethod
     def _knows(word: str) -> bool:
@@ -399,8 +440,10 @@ class PocketSphinxEngine(SpeechEngine):
         return prons[0] if prons else None
 
     def _add_words(self, decoder: object) -> None:
-        """The grammar's words: the CMU dictionary's pronunciations, then ours."""
-        for word, prons in sorted(cmu_pronunciations(self.language.words).items()):
+        """The grammar's words (the carrier words too): the CMU dictionary's pronunciations,
+        then ours."""
+        words = self.language.words | self.language.carriers.words
+        for word, prons in sorted(cmu_pronunciations(words).items()):
             for i, phones in enumerate(prons):
                 decoder.add_word(word if i == 0 else f"{word}({i + 1})", phones, False)  # type: ignore[attr-defined]
         for word, prons in EXTRA_PRONUNCIATIONS.items():
