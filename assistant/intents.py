@@ -171,6 +171,11 @@ class CommandLanguage:
             device_list = TextSlotList.from_strings(phrases, name=DEVICE_LIST)
         return cls(language, intents, device_list, Carriers.load(data.get("carriers")))
 
+    @property
+    def spoken_words(self) -> set[str]:
+        """Every word a recogniser must know: the commands' and the carriers'."""
+        return self.words | self.carriers.words
+
     def parse(self, text: str) -> Command | None:
         """The command ``text`` says, or None when it is not exactly a command."""
         for intent_name, device in self._matches(text):

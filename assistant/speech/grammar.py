@@ -23,7 +23,7 @@ from hassil.expression import (
     TextChunk,
 )
 
-from assistant.intents import DEVICE_ONLY, CommandLanguage, normalize
+from assistant.intents import DEVICE_ONLY, Carriers, CommandLanguage, normalize
 
 _RULE_CHARS = re.compile(r"[^a-zA-Z0-9_]")
 
@@ -206,10 +206,8 @@ def to_jsgf(
         device_rule = _rule("intent_" + DEVICE_ONLY)
         replies = [device_rule] if device_rule in intent_rules else []
         intent_rules = ["<to_device> <list_device>", "<unfinished>"] + replies
-    if carriers:
-        lines += _carrier_rules(language, unusable, intent_rules)
-    else:
-        lines.append("<command> = " + " | ".join(intent_rules) + ";")
+    lines += _carrier_rules(language.carriers if carriers else Carriers(), unusable,
+                            intent_rules)
     lines.append("<garbage> = " + " | ".join(garbage) + ";")
     decoy = _decoy_rules(language, decoys, known, slot)
     lines += decoy
@@ -220,10 +218,9 @@ def to_jsgf(
     return "\n".join(lines) + "\n"
 
 
-def _carrier_rules(language: CommandLanguage, unusable: Iterable[str],
+def _carrier_rules(carriers: Carriers, unusable: Iterable[str],
                    intent_rules: list[str]) -> list[str]:
-    """``<command>``: one of the intent rules, then maybe one of the language's carrier phrases
-    (``Carriers``); ``<carried>``: a carrier phrase, then ``<command>``. Phrases with an
+    """``<command>``: one of the intent rules, then maybe one of ``carriers``' phrases; ``<carried>``: a carrier phrase, then ``<command>``. Phrases with an
     ``unusable`` word are left out.
 
     Copies of the commands, not one with optional carriers around it: measured, a command
@@ -235,13 +232,11 @@ def _carrier_rules(language: CommandLanguage, unusable: Iterable[str],
     the call on app"); with the decoder's other grammars, 20 MB more than none."""
     bad = set(unusable)
     before, after = ([p for p in phrases if not bad & set(p.split())]
-                     for phrases in (language.carriers.before, language.carriers.after))
+                     for phrases in (carriers.before, carriers.after))
     command = " | ".join(intent_rules)
-    if not after:
-        lines = [f"<plain> = {command};", "<command> = <plain>;"]
-    else:
-        lines = [f"<plain> = {command};",
-                 f"<command> = /1/ <plain> | /{CARRIER_WEIGHT:g}/ ( <plain> <carrier_after> );"]
+    lines = ([f"<plain> = {command};",
+              f"<command> = /1/ <plain> | /{CARRIER_WEIGHT:g}/ ( <plain> <carrier_after> );"]
+             if after else [f"<command> = {command};"])
     if before:
         lines.append("<carried> = <carrier_before> <command>;")
     lines += [f"<carrier_{side}> = " + " | ".join(phrases) + ";"

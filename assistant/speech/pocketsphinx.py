@@ -355,9 +355,8 @@ class PocketSphinxEngine(SpeechEngine):
                 spoken="The embedded recogniser only understands English.",
             )
         self.reject_below = reject_below
-        words = language.words | language.carriers.words
-        cmu_pronunciations(words | EXTRA_PRONUNCIATIONS.keys())  # one scan of the file
-        self._missing = [w for w in sorted(words) if not self._knows(w)]
+        cmu_pronunciations(language.spoken_words | EXTRA_PRONUNCIATIONS.keys())  # one scan
+        self._missing = [w for w in sorted(language.spoken_words) if not self._knows(w)]
         if self._missing:
             log.warning("pocketsphinx cannot hear: %s", ", ".join(self._missing))
         self.garbage = garbage_words(PHONES)
@@ -442,8 +441,7 @@ class PocketSphinxEngine(SpeechEngine):
     def _add_words(self, decoder: object) -> None:
         """The grammar's words (the carrier words too): the CMU dictionary's pronunciations,
         then ours."""
-        words = self.language.words | self.language.carriers.words
-        for word, prons in sorted(cmu_pronunciations(words).items()):
+        for word, prons in sorted(cmu_pronunciations(self.language.spoken_words).items()):
             for i, phones in enumerate(prons):
                 decoder.add_word(word if i == 0 else f"{word}({i + 1})", phones, False)  # type: ignore[attr-defined]
         for word, prons in EXTRA_PRONUNCIATIONS.items():
