@@ -212,33 +212,31 @@ def to_jsgf(
     decoy = _decoy_rules(language, decoys, known, slot)
     lines += decoy
     either = f"/1/ <command> | /{decoy_weight:g}/ <decoy>" if decoy else "/1/ <command>"
-    if any(line.startswith("<carried> = ") for line in lines):
-        either += f" | /{CARRIER_WEIGHT:g}/ <carried>"
     lines.append(f"public <utterance> = {either} | /{garbage_weight:g}/ <garbage>+;")
     return "\n".join(lines) + "\n"
 
 
 def _carrier_rules(carriers: Carriers, unusable: Iterable[str],
                    intent_rules: list[str]) -> list[str]:
-    """``<command>``: one of the intent rules, then maybe one of ``carriers``' phrases; ``<carried>``: a carrier phrase, then ``<command>``. Phrases with an
-    ``unusable`` word are left out.
+    """``<command>``: one of the intent rules, maybe with one of ``carriers``' phrases before
+    it and one after it ("okay, answer on my headset", "hang up, thanks"); phrases with an
+    ``unusable`` word are left out. Each carrier weighs ``CARRIER_WEIGHT`` against none.
 
-    Copies of the commands, not one with optional carriers around it: measured, a command
-    that may follow "okay" or "um" decoded worse when said alone (the first word's left context
-    is no longer only silence), and 12 of 282 plain commands were lost; and after ``( ... ) (
-    <NULL> | <carrier_after> )`` no silence could follow a command (its last word took the
-    silence after it, and ``_all_said`` in spot mode then rejected "take it"). Four copies in
-    all (with "so ... now" allowed: without it, "so take the call now" came out as "so take
-    the call on app"); with the decoder's other grammars, 20 MB more than none."""
+    One copy of the commands between optional carriers. As PocketSphinx compiles it, that cost
+    plain commands (12 of 282 lost: the first word's left context was no longer only silence,
+    and after the last word no silence could follow), so the carriers were once written as
+    four copies of the commands (20 MB); the grammar is now rid of its null transitions before
+    the decoder sees it (``fsg.without_nulls``), and a command said alone starts and ends as it
+    does without carriers (bench/carriers.py: the same transcripts as the four copies)."""
     bad = set(unusable)
     before, after = ([p for p in phrases if not bad & set(p.split())]
                      for phrases in (carriers.before, carriers.after))
-    command = " | ".join(intent_rules)
-    lines = ([f"<plain> = {command};",
-              f"<command> = /1/ <plain> | /{CARRIER_WEIGHT:g}/ ( <plain> <carrier_after> );"]
-             if after else [f"<command> = {command};"])
+    command = "( " + " | ".join(intent_rules) + " )"
     if before:
-        lines.append("<carried> = <carrier_before> <command>;")
+        command = f"( /1/ <NULL> | /{CARRIER_WEIGHT:g}/ <carrier_before> ) {command}"
+    if after:
+        command += f" ( /1/ <NULL> | /{CARRIER_WEIGHT:g}/ <carrier_after> )"
+    lines = [f"<command> = {command};"]
     lines += [f"<carrier_{side}> = " + " | ".join(phrases) + ";"
               for side, phrases in (("before", before), ("after", after)) if phrases]
     return lines

@@ -35,6 +35,7 @@ import atexit
 import contextlib
 import ctypes
 import glob
+import json
 import logging
 import math
 import os
@@ -76,6 +77,12 @@ _SIGNATURES: dict[str, tuple[Any, list[Any]]] = {
     "ps_current_search": (ctypes.c_char_p, [_P]),
     "ps_seg_word": (ctypes.c_char_p, [_P]),
     "ps_seg_frames": (None, [_P, _I32, _I32]),
+    # a grammar through a file (``pocketsphinx.add_grammar``: its null transitions removed)
+    "jsgf_read_string": (_P, [ctypes.c_char_p, _P, ctypes.c_float]),
+    "fsg_model_writefile": (None, [_P, ctypes.c_char_p]),
+    "fsg_model_readfile": (_P, [ctypes.c_char_p, _P, ctypes.c_float]),
+    "fsg_model_free": (ctypes.c_int, [_P]),
+    "ps_add_fsg": (ctypes.c_int, [_P, ctypes.c_char_p, _P]),
 }
 _LIB: ctypes.CDLL | None = None
 
@@ -226,6 +233,32 @@ class NativeDecoder:
     def add_jsgf_string(self, name: str, jsgf: str) -> None:
         if self._lib.ps_add_jsgf_string(self._ps, name.encode("utf-8"), jsgf.encode("utf-8")) != 0:
             raise ValueError("Failed to parse JSGF in decoder")
+
+    def write_fsg(self, jsgf: str, path: str) -> None:
+        """``jsgf`` as PocketSphinx compiles it for ``add_jsgf_string`` (the first public rule,
+        this decoder's language weight), written to ``path`` in its FSG format."""
+        fsg = self._lib.jsgf_read_string(jsgf.encode("utf-8"), self._logmath, self._lw())
+        if not fsg:
+            raise ValueError("Failed to parse JSGF in decoder")
+        try:
+            self._lib.fsg_model_writefile(fsg, path.encode())
+        finally:
+            self._lib.fsg_model_free(fsg)
+
+    def add_fsg_file(self, name: str, path: str) -> None:
+        """The FSG file ``path`` as the search ``name`` (not activated)."""
+        fsg = self._lib.fsg_model_readfile(path.encode(), self._logmath, self._lw())
+        if not fsg:
+            raise ValueError(f"Failed to read the grammar {path}")
+        try:
+            failed = self._lib.ps_add_fsg(self._ps, name.encode("utf-8"), fsg) != 0
+        finally:
+            self._lib.fsg_model_free(fsg)  # the search keeps its own reference
+        if failed:
+            raise ValueError(f"Failed to add the grammar {name}")
+
+    def _lw(self) -> float:
+        return float(json.loads(self.config_json())["lw"])
 
     def add_allphone_file(self, name: str, path: str) -> None:
         if self._lib.ps_add_allphone_file(self._ps, name.encode("utf-8"), path.encode()) != 0:

@@ -312,6 +312,12 @@ class SpottingRecognizer(Recognizer):
                 return Transcript("", False, None, None, watch.ms, audio_ms,
                                   details=dict(strict.details or {}) | _stopped_at(
                                       stop, decoded_from, total), unfinished=strict.unfinished)
+            if not strict.accepted and self.engine.swallowed(strict.text):
+                # "um answer the call" may be "don't answer the call": the spotting pass, with
+                # talk allowed before the command, cannot tell them apart either (measured:
+                # it took "um answer the call" for "don't answer the call"). Not acted on.
+                return Transcript(strict.text, False, None, strict.confidence, watch.ms,
+                                  audio_ms, details={"swallowed": 1.0})
             # The person's own words around the command (Carriers) are neither the command's
             # words nor silence to the checks below: measured, as silence their loud frames
             # failed SILENCE_BELOW_DB (docs/templates.md).

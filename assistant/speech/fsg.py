@@ -1,0 +1,135 @@
+"""Finite-state grammars without null transitions, for PocketSphinx.
+
+PocketSphinx compiles a JSGF grammar into a finite-state grammar (FSG) full of null
+transitions (every rule, alternative and optional part is joined by them) and then closes them
+transitively: the strict grammar had 1,192 word transitions and 16,304 null ones. The decoder
+builds a tree of phone HMMs for every state, so the grammar's memory and decode time went on
+states that exist only to join rules. A word after a null transition also takes, as the left
+context of its first phone, the last phones of every word that can reach it, however far back:
+a command that may follow "okay" was decoded worse when said alone.
+
+``without_nulls`` rewrites the grammar with the same sentences and the same best-path weights
+but no null transition: each state gets, directly, the word transitions its null transitions
+led to (weights multiplied along the best null path), a word that could end the sentence
+through null transitions also goes straight to the final state, and states no sentence passes
+through are dropped. Measured (bench/README, docs/templates.md): the strict grammar's search
+22 -> 5 MB, the recogniser's resident memory and decode time both about halved.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+
+_HEADER = re.compile(r"^(NUM_STATES|START_STATE|FINAL_STATE)\s+(\d+)\s*$", re.M)
+
+
+@dataclass(frozen=True)
+class Fsg:
+    """A grammar in PocketSphinx's FSG text format; a transition's word None is a null one.
+    Probabilities are as the file has them (PocketSphinx's, raised to 1 / language weight:
+    products and maxima are unchanged by that)."""
+
+    name: str
+    states: int
+    start: int
+    final: int
+    transitions: tuple[tuple[int, int, float, str | None], ...]
+
+    @classmethod
+    def parse(cls, text: str) -> Fsg:
+        header = dict(_HEADER.findall(text))
+        if set(header) != {"NUM_STATES", "START_STATE", "FINAL_STATE"}:
+            raise ValueError("not a finite-state grammar: NUM_STATES, START_STATE or FINAL_STATE missing")
+        begin = re.search(r"^FSG_BEGIN\s*(\S*)", text, re.M)
+        transitions = []
+        for line in text.splitlines():
+            parts = line.split()
+            if parts and parts[0] in ("TRANSITION", "T"):
+                prob = float(parts[3])
+                if not prob > 0:  # a weight written too small to read back as a number
+                    raise ValueError(f"transition without a probability: {line!r}")
+                word = parts[4] if len(parts) > 4 else None
+                transitions.append((int(parts[1]), int(parts[2]), prob, word))
+        return cls(begin.group(1) if begin else "grammar", int(header["NUM_STATES"]),
+                   int(header["START_STATE"]), int(header["FINAL_STATE"]), tuple(transitions))
+
+    def text(self) -> str:
+        lines = [f"FSG_BEGIN {self.name}", f"NUM_STATES {self.states}",
+                 f"START_STATE {self.start}", f"FINAL_STATE {self.final}"]
+        lines += [f"TRANSITION {a} {b} {p:.9g}" + (f" {w}" if w is not None else "")
+                  for a, b, p, w in self.transitions]
+        return "\n".join(lines + ["FSG_END"]) + "\n"
+
+
+def _null_closure(nulls: dict[int, dict[int, float]], state: int) -> dict[int, float]:
+    """Every state that ``state`` reaches through null transitions (itself included), with the
+    best product of probabilities on the way, as a cost (-log)."""
+    best = {state: 0.0}
+    heap = [(0.0, state)]
+    while heap:
+        cost, at = heapq.heappop(heap)
+        if cost > best[at]:
+            continue
+        for to, prob in nulls.get(at, {}).items():
+            c = cost - math.log(prob)
+            if c < best.get(to, math.inf):
+                best[to] = c
+                heapq.heappush(heap, (c, to))
+    return best
+
+
+def without_nulls(fsg: Fsg) -> Fsg:
+    """``fsg`` with the same sentences and best-path weights and no null transition (see the
+    module's docstring). The empty sentence, if the grammar has one, is left out: the FSG
+    format cannot say it without a null transition, and no recogniser wants it."""
+    nulls: dict[int, dict[int, float]] = defaultdict(dict)
+    words: dict[int, list[tuple[int, float, str]]] = defaultdict(list)
+    for a, b, p, w in fsg.transitions:
+        if w is None:
+            if a != b and p > nulls[a].get(b, 0.0):
+                nulls[a][b] = p
+        else:
+            words[a].append((b, p, w))
+    closures: dict[int, dict[int, float]] = {}
+
+    def closure(state: int) -> dict[int, float]:
+        if state not in closures:
+            closures[state] = _null_closure(nulls, state)
+        return closures[state]
+
+    out: dict[tuple[int, int, str], float] = {}
+
+    def add(a: int, b: int, w: str, p: float) -> None:
+        if p > out.get((a, b, w), 0.0):
+            out[(a, b, w)] = p
+
+    todo, seen = [fsg.start], {fsg.start}
+    while todo:
+        state = todo.pop()
+        for via, cost in closure(state).items():
+            for to, prob, word in words.get(via, ()):
+                p = prob * math.exp(-cost)
+                add(state, to, word, p)
+                to_final = closure(to).get(fsg.final)
+                if to != fsg.final and to_final is not None:
+                    add(state, fsg.final, word, p * math.exp(-to_final))
+                if to not in seen:
+                    seen.add(to)
+                    todo.append(to)
+    into: dict[int, set[int]] = defaultdict(set)
+    for a, b, _ in out:
+        into[b].add(a)
+    live, todo = {fsg.final}, [fsg.final]  # the states from which the sentence can end
+    while todo:
+        for a in into[todo.pop()] - live:
+            live.add(a)
+            todo.append(a)
+    kept = sorted({fsg.start, fsg.final} | {a for a, b, _ in out if a in live and b in live})
+    number = {state: i for i, state in enumerate(kept)}
+    transitions = tuple((number[a], number[b], p, w) for (a, b, w), p in sorted(out.items())
+                        if a in live and b in live)
+    return Fsg(fsg.name, len(kept), number[fsg.start], number[fsg.final], transitions)

@@ -1,0 +1,113 @@
+"""Grammars without null transitions (``assistant.speech.fsg``): PocketSphinx's own compilation of
+the assistant's grammars, rewritten, must say the same sentences with the same best weights."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+import pytest
+
+from assistant.intents import CommandLanguage
+from assistant.speech.fsg import Fsg, without_nulls
+from assistant.speech.grammar import garbage_words, to_jsgf
+from assistant.speech.pocketsphinx import PHONES, PocketSphinxEngine, add_grammar, binding_decoder
+
+
+def best(fsg: Fsg, words: list[str]) -> float:
+    """The probability of the best path that says ``words`` (0.0 when none does)."""
+    arcs: dict[int, list[tuple[int, float, str | None]]] = {}
+    for a, b, p, w in fsg.transitions:
+        arcs.setdefault(a, []).append((b, p, w))
+
+    def closed(at: dict[int, float]) -> dict[int, float]:
+        changed = True
+        while changed:
+            changed = False
+            for state, p in list(at.items()):
+                for to, q, word in arcs.get(state, ()):
+                    if word is None and p * q > at.get(to, 0.0):
+                        at[to], changed = p * q, True
+        return at
+
+    at = closed({fsg.start: 1.0})
+    for word in words:
+        step: dict[int, float] = {}
+        for state, p in at.items():
+            for to, q, w in arcs.get(state, ()):
+                if w == word and p * q > step.get(to, 0.0):
+                    step[to] = p * q
+        at = closed(step)
+    return at.get(fsg.final, 0.0)
+
+
+def compiled(tmp_path: Path, jsgf: str) -> Fsg:
+    """``jsgf`` as PocketSphinx compiles it."""
+    path = tmp_path / "grammar.fsg"
+    binding_decoder(lm=None).parse_jsgf(jsgf).writefile(str(path))  # type: ignore[attr-defined]
+    return Fsg.parse(path.read_text())
+
+
+def test_a_small_grammar_keeps_its_sentences_and_weights(tmp_path: Path) -> None:
+    jsgf = ("#JSGF V1.0; grammar g; <end> = /1/ <NULL> | /0.1/ thanks;\n"
+            "public <u> = ( /1/ <NULL> | /0.1/ okay ) ( answer [ it ] | decline ) <end>"
+            " | /0.001/ <junk>+; <junk> = ph_aa | ph_b;")
+    before = compiled(tmp_path, jsgf)
+    after = without_nulls(before)
+    assert any(w is None for *_, w in before.transitions)
+    assert all(w is not None for *_, w in after.transitions)
+    assert after.states < before.states
+    words = ["okay", "answer", "it", "decline", "thanks", "ph_aa", "ph_b"]
+    said = 0
+    for n in range(1, 5):
+        for sentence in itertools.product(words, repeat=n):
+            p = best(before, list(sentence))
+            assert best(after, list(sentence)) == pytest.approx(p, rel=1e-6), sentence
+            said += p > 0
+    assert said == 12 + 2 + 4 + 8 + 16  # the commands, and every sequence of junk up to 4
+    assert best(after, ["answer", "okay"]) == 0.0
+    # written and read back as PocketSphinx reads it
+    again = Fsg.parse(after.text())
+    assert (again.states, again.start, again.final) == (after.states, after.start, after.final)
+    assert [t[:2] + t[3:] for t in again.transitions] == [t[:2] + t[3:] for t in after.transitions]
+    assert [t[2] for t in again.transitions] == pytest.approx([t[2] for t in after.transitions])
+
+
+def test_the_assistants_grammar_keeps_its_commands(tmp_path: Path,
+                                                    en_language: CommandLanguage) -> None:
+    garbage = garbage_words(PHONES)
+    before = compiled(tmp_path, to_jsgf(en_language, garbage=garbage, garbage_weight=1e-25))
+    after = without_nulls(before)
+    assert all(w is not None for *_, w in after.transitions)
+    # measured: 3,428 states and 16,304 null transitions became 953 states
+    assert after.states < before.states / 2
+    sentences = [s.split() for s in en_language.sentences()[::7]]
+    sentences += [["okay", *sentences[0]], [*sentences[1], "thank", "you"], ["ph_aa", "ph_b"]]
+    for words in sentences:
+        p = best(before, words)
+        assert p > 0, words
+        assert best(after, words) == pytest.approx(p, rel=1e-6), words
+    assert best(after, ["answer", "okay"]) == best(before, ["answer", "okay"]) == 0.0
+
+
+def test_a_grammar_file_that_cannot_be_read_back_is_refused() -> None:
+    with pytest.raises(ValueError, match="START_STATE"):
+        Fsg.parse("FSG_BEGIN g\nNUM_STATES 2\nFINAL_STATE 1\nFSG_END\n")
+    with pytest.raises(ValueError, match="probability"):
+        Fsg.parse("FSG_BEGIN g\nNUM_STATES 2\nSTART_STATE 0\nFINAL_STATE 1\n"
+                  "TRANSITION 0 1 0.000000 answer\nFSG_END\n")
+
+
+def test_the_decoders_search_the_rewritten_grammar(tmp_path: Path,
+                                                   en_language: CommandLanguage) -> None:
+    engine = PocketSphinxEngine(en_language)
+    decoder = binding_decoder(lm=None)
+    engine._add_words(decoder)
+    add_grammar(decoder, "g", "#JSGF V1.0; grammar g; public <u> = [ okay ] ( answer | decline );")
+    decoder.get_fsg("g").writefile(str(tmp_path / "g.fsg"))  # type: ignore[attr-defined]
+    # the search added its filler words' loops (silence, noise), some too unlikely to print
+    lines = (tmp_path / "g.fsg").read_text().splitlines()
+    searched = Fsg.parse("\n".join(x for x in lines if not x.endswith(("]", "<sil>"))))
+    assert all(w is not None for *_, w in searched.transitions)
+    assert best(searched, ["okay", "decline"]) > 0 and best(searched, ["answer"]) > 0
+    assert best(searched, ["answer", "decline"]) == 0.0
