@@ -12,8 +12,9 @@ a command that may follow "okay" was decoded worse when said alone.
 but no null transition: each state gets, directly, the word transitions its null transitions
 led to (weights multiplied along the best null path), a word that could end the sentence
 through null transitions also goes straight to the final state, and states no sentence passes
-through are dropped. Measured (bench/README, docs/templates.md): the strict grammar's search
-22 -> 5 MB, the recogniser's resident memory and decode time both about halved.
+through are dropped. Measured (docs/templates.md): the strict grammar's search 22 -> 5 MB;
+with the carriers as one copy of the commands instead of four (``grammar._carrier_rules``),
+engine and recogniser 117 -> 93 MB, decode time per second of audio 0.177 -> 0.111 s.
 """
 
 from __future__ import annotations
