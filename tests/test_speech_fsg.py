@@ -111,3 +111,17 @@ def test_the_decoders_search_the_rewritten_grammar(tmp_path: Path,
     assert all(w is not None for *_, w in searched.transitions)
     assert best(searched, ["okay", "decline"]) > 0 and best(searched, ["answer"]) > 0
     assert best(searched, ["answer", "decline"]) == 0.0
+
+
+def test_without_a_temporary_folder_the_grammar_is_used_as_compiled(
+        monkeypatch: pytest.MonkeyPatch, en_language: CommandLanguage) -> None:
+    import tempfile
+
+    from fixtures_speech import synthesize
+
+    def no_folder(*args: object, **kwargs: object) -> object:
+        raise PermissionError("read-only /tmp")
+
+    monkeypatch.setattr(tempfile, "TemporaryDirectory", no_folder)
+    t = PocketSphinxEngine(en_language).transcribe_pcm(synthesize("answer on my headset"))
+    assert t.command is not None and t.command.device == "headset"

@@ -482,17 +482,22 @@ class PocketSphinxEngine(SpeechEngine):
     def _with_grammar(self, decoder: object, jsgf: str, name: str = "commands",
                       nulls: bool = False) -> object:
         """``decoder`` with the words (commands, ours, decoys, garbage phones) and ``jsgf`` as
-        the search ``name``, active."""
+        the search ``name``, active: without null transitions (``add_grammar``), or with
+        ``nulls`` as PocketSphinx compiles it (the spotting pass's gate was fitted on that)."""
         if decoder.lookup_word(GARBAGE_PREFIX + PHONES[0].lower()) is None:  # type: ignore[attr-defined]
             self._add_words(decoder)  # once per decoder, whatever number of searches it has
             for word, phone in self.garbage.items():
                 decoder.add_word(word, phone, False)  # type: ignore[attr-defined]
         if self._missing:  # a grammar word without a pronunciation would fail the whole grammar
             jsgf = _drop_words(jsgf, self._missing)
-        if nulls:  # as PocketSphinx compiles it
+        try:
+            if not nulls:
+                add_grammar(decoder, name, jsgf)
+        except OSError as exc:  # no temporary file: the grammar as compiled, in more memory
+            log.warning("grammar %s kept its null transitions: %s", name, exc)
+            nulls = True
+        if nulls:
             decoder.add_jsgf_string(name, jsgf)  # type: ignore[attr-defined]
-        else:
-            add_grammar(decoder, name, jsgf)
         decoder.activate_search(name)  # type: ignore[attr-defined]
         return decoder
 
