@@ -493,7 +493,8 @@ class PocketSphinxEngine(SpeechEngine):
         try:
             if not nulls:
                 add_grammar(decoder, name, jsgf)
-        except OSError as exc:  # no temporary file: the grammar as compiled, in more memory
+        except (OSError, ValueError) as exc:  # no temporary file, or a weight too small to
+            # write: the grammar as compiled, in more memory (a bad JSGF fails again below)
             log.warning("grammar %s kept its null transitions: %s", name, exc)
             nulls = True
         if nulls:
