@@ -490,13 +490,13 @@ class PocketSphinxEngine(SpeechEngine):
                 decoder.add_word(word, phone, False)  # type: ignore[attr-defined]
         if self._missing:  # a grammar word without a pronunciation would fail the whole grammar
             jsgf = _drop_words(jsgf, self._missing)
-        try:
-            if not nulls:
+        if not nulls:
+            try:
                 add_grammar(decoder, name, jsgf)
-        except (OSError, ValueError) as exc:  # no temporary file, or a weight too small to
-            # write: the grammar as compiled, in more memory (a bad JSGF fails again below)
-            log.warning("grammar %s kept its null transitions: %s", name, exc)
-            nulls = True
+            except (OSError, ValueError) as exc:  # no temporary file, or a weight too small
+                # to write: the grammar as compiled, in more memory (a bad JSGF fails below)
+                log.warning("grammar %s kept its null transitions: %s", name, exc)
+                nulls = True
         if nulls:
             decoder.add_jsgf_string(name, jsgf)  # type: ignore[attr-defined]
         decoder.activate_search(name)  # type: ignore[attr-defined]
