@@ -73,6 +73,9 @@ FILLERS = ("<sil>", "<s>", "</s>", "(NULL)", "SIL")
 SPOTTING_PHONES = ["AH", "IY", "AA", "UW", "S", "F", "N", "M", "T", "K", "L", "R", "ER", "SH", "AY"]
 SPOTTING_BEAMS = {"beam": 1e-60, "pbeam": 1e-60, "wbeam": 1e-40}
 STRICT_BEAMS = {"beam": 1e-80, "pbeam": 1e-80, "wbeam": 1e-60}  # the strict grammar's
+# The spotting grammars as PocketSphinx compiles them, null transitions kept: the spotting gate
+# (assistant/data/spotting_gate.json) was fitted on their decodes (docs/templates.md).
+SPOTTING_NULLS = True
 # The assistant's own wording as decoys (``decoys=True``, spot mode, off by default): its
 # sentences compete with the commands in both the strict and the spotting grammar
 # (grammar.decoy_sentences), so that hearing itself is no command; their slots ({caller}) are
@@ -474,8 +477,8 @@ class PocketSphinxEngine(SpeechEngine):
 
         decoder = _decoder(lm=None, wip=WIP, topn=TOPN, **SPOTTING_BEAMS)
         decoder.add_word(UNSAID, UNSAID_PHONES, False)  # type: ignore[attr-defined]
-        self._with_grammar(decoder, self.spotting_peek_jsgf, "spotting_peek", nulls=True)
-        self._with_grammar(decoder, self.spotting_jsgf, "spotting", nulls=True)
+        self._with_grammar(decoder, self.spotting_peek_jsgf, "spotting_peek", nulls=SPOTTING_NULLS)
+        self._with_grammar(decoder, self.spotting_jsgf, "spotting", nulls=SPOTTING_NULLS)
         decoder.add_allphone_file("phones", get_model_path("en-us/en-us-phone.lm.bin"))  # type: ignore[attr-defined]
         return decoder
 
