@@ -29,10 +29,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 import speech_corpus as corpus  # noqa: E402
 from accuracy import _engine, understood  # noqa: E402
-from commit_replay import voice_groups  # noqa: E402
-
-CARRIERS = (("okay", ""), ("um", ""), ("could you", "please"), ("", "thanks"), ("hey", ""),
-            ("so", "now"))
+from commit_replay import CARRIERS, voice_groups  # noqa: E402
 
 
 def cases(groups: int, seed: int) -> list[dict[str, Any]]:

@@ -29,6 +29,9 @@ hesitations longer than an utterance is held open (``spot_endpointing.JOIN_UNFIN
 ``--case-seed N`` draws other ``--stress`` and ``--talk`` cases than those the settings were
 chosen on (held out); ``--per-group N``: office sentences per voice group for ``--talk``.
 
+``--carried`` replays instead 3 commands per voice group wrapped in the person's own words
+("okay, answer on my headset", "could you hang up please"; ``carried_cases``).
+
 ``--talk`` replays instead talk that is not a command (the corpus's office sentences, most of
 them with command words, and the assistant's own sentences) in every voice group: any command
 the endpointer commits is a false accept, counted per room (``talk_cases``). ``--mode naive``
@@ -120,6 +123,7 @@ class Case:
     intent: str
     device: str | None
     group: str = ""
+    kind: str = ""  # "carried" (carried_cases); otherwise told by the label
 
 
 def speech_end_ms(pcm: bytes) -> float:
@@ -215,6 +219,28 @@ def stress_cases(per_group: int = 3, seed: int | None = None) -> list[Case]:
             text, intent, device = commands[int(rng.integers(len(commands)))]
             out.append(Case(f"{text} [{spk.id}]", corpus.synthesize(spk, text), intent, device,
                             group))
+    return out
+
+
+# The person's own words around a command (bench/carriers.py): before, after
+CARRIERS = (("okay", ""), ("um", ""), ("could you", "please"), ("", "thanks"), ("hey", ""),
+            ("so", "now"))
+
+
+def carried_cases(per_group: int = 3, seed: int | None = None) -> list[Case]:
+    """In every voice group: ``per_group`` commands of the corpus wrapped in carrier words
+    (``CARRIERS`` in turn). ``seed``: other cases (default ``CASE_SEEDS["stress"]``)."""
+    rng = np.random.default_rng(CASE_SEEDS["stress"] if seed is None else seed)
+    commands = corpus.commands()
+    out = []
+    for k, (group, speakers) in enumerate(sorted(voice_groups().items())):
+        for i in range(per_group):
+            spk = speakers[int(rng.integers(len(speakers)))]
+            text, intent, device = commands[int(rng.integers(len(commands)))]
+            before, after = CARRIERS[(k * per_group + i) % len(CARRIERS)]
+            said = " ".join(w for w in (before, text, after) if w)
+            out.append(Case(f"{said} [{spk.id}]", corpus.synthesize(spk, said), intent, device,
+                            group, "carried"))
     return out
 
 
@@ -317,7 +343,7 @@ def percentile(values: list[float], p: float) -> float | None:
 
 
 def run(rooms: list[str], rtf: float, seeds: int = 1, holdout: bool = False,
-        stress: bool = False) -> dict[str, Any]:
+        stress: bool = False, carried: bool = False) -> dict[str, Any]:
     engine = PocketSphinxEngine(CommandLanguage.load("en", DEVICE_PHRASES),
                                 recognition=Recognition.SPOT, noise_suppression=SUPPRESS,
                                 gate=GATE)
@@ -325,9 +351,11 @@ def run(rooms: list[str], rtf: float, seeds: int = 1, holdout: bool = False,
     rows, trials = [], []
     for room in rooms:
         counts = {"right": 0, "wrong": 0, "missed": 0, "missed_asked": 0}
-        kinds = {kind: {"right": 0, "wrong": 0, "missed": 0} for kind in ("hesitation", "plain")}
+        kinds = {kind: {"right": 0, "wrong": 0, "missed": 0}
+                 for kind in ("hesitation", "plain", "carried")}
         commit, model, wall, decode, n_peeks = [], [], [], [], []
-        chosen = stress_cases() if stress else holdout_cases() if holdout else cases()
+        chosen = (stress_cases() if stress else carried_cases() if carried else
+                  holdout_cases() if holdout else cases())
         for seed, case in enumerate(chosen * seeds):
             pcm, end_ms = stream_for(case, ROOMS[room], seed, room=room)
             r = replay(listener, pcm, end_ms, rtf)
@@ -337,7 +365,7 @@ def run(rooms: list[str], rtf: float, seeds: int = 1, holdout: bool = False,
                        "right" if got == (case.intent, case.device) else "wrong")
             counts[outcome] += 1
             counts["missed_asked"] += outcome == "missed" and r["asked"] > 0
-            kinds["hesitation" if " .." in case.label else "plain"][outcome] += 1
+            kinds[case.kind or ("hesitation" if " .." in case.label else "plain")][outcome] += 1
             decode += [p["ms"] for p in r["peeks"]]
             n_peeks.append(len(r["peeks"]))
             if outcome == "right":
@@ -578,6 +606,9 @@ def main() -> int:
     parser.add_argument("--stress", action="store_true",
                         help="hesitations and plain commands in every voice group "
                              "(stress_cases) instead of the cases")
+    parser.add_argument("--carried", action="store_true",
+                        help="commands in the person's own words, 3 per voice group "
+                             "(carried_cases) instead of the cases")
     parser.add_argument("--talk", action="store_true",
                         help="talk that is not a command (talk_cases): count false accepts")
     parser.add_argument("--case-seed", type=int, metavar="N",
@@ -615,7 +646,7 @@ def main() -> int:
     args = parser.parse_args()
     SUPPRESS = args.suppress
     if args.case_seed is not None:
-        CASE_SEEDS.update(stress=args.case_seed, talk=args.case_seed)
+        CASE_SEEDS.update(stress=args.case_seed, talk=args.case_seed)  # --carried: stress's
     if args.pauses:
         STRESS_PAUSES = tuple(int(ms) for ms in args.pauses.split(","))
     if args.gate:
@@ -639,7 +670,8 @@ def main() -> int:
         results = run_talk(args.rooms.split(","), args.mode.split(","), args.per_group,
                            rtf=args.rtf)
     else:
-        results = run(args.rooms.split(","), args.rtf, args.seeds, args.holdout, args.stress)
+        results = run(args.rooms.split(","), args.rtf, args.seeds, args.holdout, args.stress,
+                      args.carried)
     for row in results["rows"]:
         print(json.dumps(row))
     if args.json:

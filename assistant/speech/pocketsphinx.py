@@ -98,6 +98,13 @@ DECOY_WEIGHT = 1e-3
 # call"); spot_endpointing.COMMIT_AFTER_QUIET_MS has the figures. Peeks only: in the final
 # decision it lost 3 of 192 commands in bench/accuracy.py and removed no wrong one.
 UNSAID = "zz_unsaid"
+# The peek's grammar with the carrier words too ("okay, answer on my headset"): without them a
+# carried command could not be complete in a peek, so it waited for the final decode or was
+# missed. bench/commit_replay.py --carried (54 per room, seeds 11 / 12): quiet 18 / 13 -> 25 /
+# 25 right, babble 12 dB 8 / 8 -> 19 / 15 (wrong 1 / 1 -> 1 / 0); --stress quiet the same,
+# babble 12 dB right 64 / 76 -> 62 / 73, wrong 6 / 9 -> 7 / 7; --talk 0 taken either way.
+# 4 MB (docs/templates.md).
+PEEK_CARRIERS = True
 UNSAID_PHONES = "SIL"
 # Spot mode: WebRTC noise suppression level of what the decoders hear when the room's noise is
 # steady (assistant.speech.denoise, spotting.steady); 0 = off. Level 2 through the live
@@ -389,7 +396,7 @@ class PocketSphinxEngine(SpeechEngine):
         self.peek_jsgf = to_jsgf(language, name="peek", garbage=self.garbage,
                                  garbage_weight=GARBAGE_WEIGHT, unusable=self._missing,
                                  decoys=decoy_list, known=known, decoy_weight=weight,
-                                 unsaid=UNSAID, carriers=False)  # see docs/templates.md
+                                 unsaid=UNSAID, carriers=PEEK_CARRIERS)
         self.spotting_jsgf, self.spotting_peek_jsgf = (
             to_spotting_jsgf(language, garbage_words(SPOTTING_PHONES), name=name,
                              unusable=self._missing, decoys=decoy_list, known=known,
