@@ -98,12 +98,13 @@ DECOY_WEIGHT = 1e-3
 # call"); spot_endpointing.COMMIT_AFTER_QUIET_MS has the figures. Peeks only: in the final
 # decision it lost 3 of 192 commands in bench/accuracy.py and removed no wrong one.
 UNSAID = "zz_unsaid"
-# The peek's grammar with the carrier words too ("okay, answer on my headset"): without them a
-# carried command could not be complete in a peek, so it waited for the final decode or was
-# missed. bench/commit_replay.py --carried (54 per room, seeds 11 / 12): quiet 18 / 13 -> 25 /
-# 25 right, babble 12 dB 8 / 8 -> 19 / 15 (wrong 1 / 1 -> 1 / 0); --stress quiet the same,
-# babble 12 dB right 64 / 76 -> 62 / 73, wrong 6 / 9 -> 7 / 7; --talk 0 taken either way.
-# 4 MB (docs/templates.md).
+# A second peek grammar with the carrier words ("okay, answer on my headset"), decoded only when
+# the plain peek found nothing: without it a carried command could not be complete in a peek, so
+# it waited for the final decode or was missed. bench/commit_replay.py --carried (54 per room,
+# seeds 11 / 12): quiet 18 / 13 -> 25 / 25 right, babble 12 dB 8 / 8 -> 19 / 15 with carriers
+# in the one peek grammar; but that grammar took 12 % longer to decode, and the quiet room's
+# latency is that decode (make bench: p50 214 -> 261 ms). So the plain one first
+# (docs/templates.md).
 PEEK_CARRIERS = True
 UNSAID_PHONES = "SIL"
 # Spot mode: WebRTC noise suppression level of what the decoders hear when the room's noise is
@@ -396,7 +397,11 @@ class PocketSphinxEngine(SpeechEngine):
         self.peek_jsgf = to_jsgf(language, name="peek", garbage=self.garbage,
                                  garbage_weight=GARBAGE_WEIGHT, unusable=self._missing,
                                  decoys=decoy_list, known=known, decoy_weight=weight,
-                                 unsaid=UNSAID, carriers=PEEK_CARRIERS)
+                                 unsaid=UNSAID, carriers=False)
+        self.peek_carried_jsgf = to_jsgf(
+            language, name="peek_carried", garbage=self.garbage, garbage_weight=GARBAGE_WEIGHT,
+            unusable=self._missing, decoys=decoy_list, known=known, decoy_weight=weight,
+            unsaid=UNSAID) if PEEK_CARRIERS and language.carriers.words else None
         self.spotting_jsgf, self.spotting_peek_jsgf = (
             to_spotting_jsgf(language, garbage_words(SPOTTING_PHONES), name=name,
                              unusable=self._missing, decoys=decoy_list, known=known,
@@ -467,11 +472,14 @@ class PocketSphinxEngine(SpeechEngine):
 
     def new_grammar_decoder(self, decoys: bool = False, peeks: bool = False) -> object:
         """The strict grammar (with the decoy sentences when ``decoys``), active; with ``peeks``
-        also the search "peek" (``peek_jsgf``, the same decoys)."""
+        also the searches "peek" (``peek_jsgf``, the same decoys) and "peek_carried"
+        (``peek_carried_jsgf``: the same with the carrier words)."""
         decoder = _decoder(lm=None, wip=WIP, topn=TOPN, **STRICT_BEAMS)
         if peeks:
             decoder.add_word(UNSAID, UNSAID_PHONES, False)  # type: ignore[attr-defined]
             self._with_grammar(decoder, self.peek_jsgf, "peek")
+            if self.peek_carried_jsgf:
+                self._with_grammar(decoder, self.peek_carried_jsgf, "peek_carried")
         return self._with_grammar(decoder, self.decoy_jsgf if decoys else self.jsgf)
 
     def new_spotting_decoder(self) -> object:

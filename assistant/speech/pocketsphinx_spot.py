@@ -254,7 +254,8 @@ class SpottingRecognizer(Recognizer):
         self._buffer = bytearray()
 
     def release(self) -> None:
-        release(self.strict.grammar, ("commands", "peek"))
+        release(self.strict.grammar, ("commands", "peek", "peek_carried")
+                if self.engine.peek_carried_jsgf else ("commands", "peek"))
         release(self.strict.phones)
         release(self.decoder, ("spotting", "spotting_peek", "phones"))
         give_back_memory()  # once, for all three
@@ -305,45 +306,52 @@ class SpottingRecognizer(Recognizer):
                     and steady(frame_levels_db(around))):
                 first = start + offset * FRAME_BYTES  # focus counts 10 ms frames
                 heard = suppress(raw, self.engine.noise_suppression)[first : first + len(pcm)]
-            self.strict.accept(heard)
-            strict = self.strict.final("peek" if peek else "commands")
-            if (strict.details or {}).get("unfinished"):
-                stop = [s for s in segments(self.strict.grammar) if s.word == UNSAID][:1]
-                return Transcript("", False, None, None, watch.ms, audio_ms,
-                                  details=dict(strict.details or {}) | _stopped_at(
-                                      stop, decoded_from, total), unfinished=strict.unfinished)
-            if not strict.accepted and self.engine.swallowed(strict.text):
-                # "um answer the call" may be "don't answer the call": the spotting pass, with
-                # talk allowed before the command, cannot tell them apart either (measured:
-                # it took "um answer the call" for "don't answer the call"). Not acted on.
-                return Transcript(strict.text, False, None, strict.confidence, watch.ms,
-                                  audio_ms, details={"swallowed": 1.0})
-            # The person's own words around the command (Carriers) are neither the command's
-            # words nor silence to the checks below: measured, as silence their loud frames
-            # failed SILENCE_BELOW_DB (docs/templates.md).
-            whole = segments(self.strict.grammar) if strict.accepted else []
-            path = [s for s in whole if s.word not in self._carrier_words]
-            said = [s for s in path if _is_word(s)]
-            loop = segments(self.strict.phones) if strict.accepted else []
-            carried = [s for s in whole if s.word in self._carrier_words]
-            # A command heard with the person's own words around it that the checks below
-            # reject: the spotting pass may not act on another command instead (measured:
-            # "hey put the call on hold" heard rightly, rejected by _carried, then spotted as
-            # "pick up the call on app").
-            doubted = strict.command if carried else None
-            if strict.accepted and (not _all_said(said, levels)
-                                    or _loudest_silence(path, levels) < SILENCE_BELOW_DB
-                                    or (strict.command is not None and (_forced(
-                                        said, loop,
-                                        {w.word: self._phones_of(w.word) for w in said})
-                                        or _carried(said, loop, carried)))):
-                strict = Transcript(strict.text, False, None, strict.confidence, 0.0, audio_ms)
-            if strict.accepted and strict.command is not None:
-                strict.decode_ms, strict.audio_ms = watch.ms + strict.decode_ms, audio_ms
-                strict.details = {"strict": 1.0, "last_word_rate": self._last_rate(said),
-                                  "last_start_ms": _from_end_ms(said, decoded_from, total),
-                                  "last_gap": _last_gap(_word_levels(said, levels))}
-                return strict
+            # A peek that is not a plain command may be one with the person's own words
+            # around it ("um, decline the call": plainly, garbage, or "decline the call" with
+            # "um" as a loud silence): a second decode, with the carrier words. (One peek
+            # grammar with them took 12 % longer for every peek; docs/templates.md.)
+            searches = (["peek", "peek_carried"] if peek and self.engine.peek_carried_jsgf
+                        else ["peek" if peek else "commands"])
+            for search in searches:
+                self.strict.accept(heard)
+                strict = self.strict.final(search)
+                if (strict.details or {}).get("unfinished"):
+                    stop = [s for s in segments(self.strict.grammar) if s.word == UNSAID][:1]
+                    return Transcript("", False, None, None, watch.ms, audio_ms,
+                                      details=dict(strict.details or {}) | _stopped_at(
+                                          stop, decoded_from, total), unfinished=strict.unfinished)
+                if not strict.accepted and self.engine.swallowed(strict.text):
+                    # "um answer the call" may be "don't answer the call": the spotting pass, with
+                    # talk allowed before the command, cannot tell them apart either (measured:
+                    # it took "um answer the call" for "don't answer the call"). Not acted on.
+                    return Transcript(strict.text, False, None, strict.confidence, watch.ms,
+                                      audio_ms, details={"swallowed": 1.0})
+                # The person's own words around the command (Carriers) are neither the command's
+                # words nor silence to the checks below: measured, as silence their loud frames
+                # failed SILENCE_BELOW_DB (docs/templates.md).
+                whole = segments(self.strict.grammar) if strict.accepted else []
+                path = [s for s in whole if s.word not in self._carrier_words]
+                said = [s for s in path if _is_word(s)]
+                loop = segments(self.strict.phones) if strict.accepted else []
+                carried = [s for s in whole if s.word in self._carrier_words]
+                # A command heard with the person's own words around it that the checks below
+                # reject: the spotting pass may not act on another command instead (measured:
+                # "hey put the call on hold" heard rightly, rejected by _carried, then spotted as
+                # "pick up the call on app").
+                doubted = strict.command if carried else None
+                if strict.accepted and (not _all_said(said, levels)
+                                        or _loudest_silence(path, levels) < SILENCE_BELOW_DB
+                                        or (strict.command is not None and (_forced(
+                                            said, loop,
+                                            {w.word: self._phones_of(w.word) for w in said})
+                                            or _carried(said, loop, carried)))):
+                    strict = Transcript(strict.text, False, None, strict.confidence, 0.0, audio_ms)
+                if strict.accepted and strict.command is not None:
+                    strict.decode_ms, strict.audio_ms = watch.ms + strict.decode_ms, audio_ms
+                    strict.details = {"strict": 1.0, "last_word_rate": self._last_rate(said),
+                                      "last_start_ms": _from_end_ms(said, decoded_from, total),
+                                      "last_gap": _last_gap(_word_levels(said, levels))}
+                    return strict
             release(self.strict.grammar)  # its history is read: the spotting pass reuses the memory
             spotted = self._decode("spotting_peek" if peek else "spotting", heard)
             if any(s.word == UNSAID for s in spotted):
