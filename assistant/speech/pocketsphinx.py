@@ -98,15 +98,14 @@ DECOY_WEIGHT = 1e-3
 # call"); spot_endpointing.COMMIT_AFTER_QUIET_MS has the figures. Peeks only: in the final
 # decision it lost 3 of 192 commands in bench/accuracy.py and removed no wrong one.
 UNSAID = "zz_unsaid"
-# A second peek grammar with the carrier words ("okay, answer on my headset"), decoded only when
-# the plain peek found nothing: without it a carried command could not be complete in a peek, so
-# it waited for the final decode or was missed. bench/commit_replay.py --carried (54 per room,
-# seeds 11 / 12): quiet 18 / 13 -> 25 / 25 right, babble 12 dB 8 / 8 -> 19 / 15 with carriers
-# in the one peek grammar; but that grammar took 12 % longer to decode, and the quiet room's
-# latency is that decode (make bench: p50 214 -> 261 ms). So the plain one first
-# (docs/templates.md).
-PEEK_CARRIERS = True
 UNSAID_PHONES = "SIL"
+# A second peek search, "peek_carried": the peek grammar with the carrier words ("okay, answer
+# on my headset"), decoded only when the plain peek is not a command. Without it a carried
+# command could not be complete in a peek: it waited for the final decode or was missed.
+# bench/commit_replay.py --carried, seed 11: quiet 18 -> 25 of 54 right, babble 12 dB 8 -> 20.
+# The carriers in the one peek grammar did as well, but every peek took 12 % longer, and the
+# quiet room's latency is that decode (make bench: p50 215 -> 261 ms) (docs/templates.md).
+PEEK_CARRIERS = True
 # Spot mode: WebRTC noise suppression level of what the decoders hear when the room's noise is
 # steady (assistant.speech.denoise, spotting.steady); 0 = off. Level 2 through the live
 # endpointer in pink and white noise: 207 -> 243 of 324 commands, wrong 14 -> 11; babble and
