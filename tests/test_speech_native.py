@@ -248,3 +248,34 @@ def test_at_exit_decodes_under_way_are_waited_for_and_new_ones_refused(
     assert side.result() < 0.0  # it finished, and with a result
     with pytest.raises(RuntimeError, match="stopping"):
         phones.log_likelihood(pcm)
+
+
+def test_a_second_search_on_the_same_audio_reuses_the_phone_loops_score(
+    engine: PocketSphinxEngine,
+) -> None:
+    """The spot pass's peek may decode one clip in two grammars ("peek", "peek_carried"): the
+    phone loop, the same for both, decodes it once, and its path is still that clip's."""
+    recognizer = PocketSphinxRecognizer(engine)
+    phones = recognizer.phones
+    assert isinstance(phones, NativeDecoder)
+    decodes = []
+    whole = phones.log_likelihood  # beside the grammar (start) or after it
+    phones.log_likelihood = (  # type: ignore[method-assign]
+        lambda pcm, entered=None: decodes.append(pcm) or whole(pcm, entered))
+    for pcm in clips():
+        results, paths, counts = [], [], []
+        for forget in (False, False, True):
+            if forget:
+                recognizer.forget_phones()
+            recognizer.accept(pcm)
+            t = recognizer.final()
+            results.append((t.text, t.accepted, t.confidence, t.score))  # type: ignore[attr-defined]
+            paths.append([(s.word, s.start_frame, s.end_frame) for s in phones.seg()])
+            counts.append(len(decodes))
+            decodes.clear()
+        assert results[0] == results[1] == results[2]
+        assert paths[0] == paths[1] == paths[2] or not results[0][0]  # read only when heard
+        # The second decode reuses the first's; forgotten, it decodes again. (With talk around,
+        # a garbage transcript needs no phone loop at all.)
+        assert counts[1] == 0 and counts[0] == counts[2] == (1 if results[0][0] else counts[0])
+        assert counts[0] == 1 or not results[0][0]

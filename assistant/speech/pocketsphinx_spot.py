@@ -256,7 +256,7 @@ class SpottingRecognizer(Recognizer):
     def release(self) -> None:
         release(self.strict.grammar, ("commands", "peek", "peek_carried")
                 if self.engine.peek_carried_jsgf else ("commands", "peek"))
-        release(self.strict.phones)
+        self.strict.forget_phones()
         release(self.decoder, ("spotting", "spotting_peek", "phones"))
         give_back_memory()  # once, for all three
 
