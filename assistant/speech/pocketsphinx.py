@@ -105,7 +105,14 @@ UNSAID_PHONES = "SIL"
 # bench/commit_replay.py --carried, seed 11: quiet 18 -> 25 of 54 right, babble 12 dB 8 -> 20.
 # The carriers in the one peek grammar did as well, but every peek took 12 % longer, and the
 # quiet room's latency is that decode (make bench: p50 215 -> 261 ms) (docs/templates.md).
+# Its cost is memory: `assistant listen` steady RSS 135 -> 148 MB (bench/footprint.py).
 PEEK_CARRIERS = True
+# "commands" (the final decode's grammar, with carriers but no UNSAID) as the second search
+# instead saves those 12 MB, but a peek early in a hesitation is then complete: 12 dB babble
+# before "please answer on my ... computer" was taken for "who is it" (commit_replay --stress
+# --case-seed 12); with UNSAID it was "so who is" unfinished. Right commands +5 of 648 over
+# --stress and --carried, seeds 11 and 12, wrong +1; --talk the same (docs/templates.md).
+CARRIED_PEEK_GRAMMAR = "peek_carried"
 # Spot mode: WebRTC noise suppression level of what the decoders hear when the room's noise is
 # steady (assistant.speech.denoise, spotting.steady); 0 = off. Level 2 through the live
 # endpointer in pink and white noise: 207 -> 243 of 324 commands, wrong 14 -> 11; babble and
@@ -419,7 +426,11 @@ class PocketSphinxEngine(SpeechEngine):
         self.peek_carried_jsgf = to_jsgf(
             language, name="peek_carried", garbage=self.garbage, garbage_weight=GARBAGE_WEIGHT,
             unusable=self._missing, decoys=decoy_list, known=known, decoy_weight=weight,
-            unsaid=UNSAID) if PEEK_CARRIERS and language.carriers.words else None
+            unsaid=UNSAID) if (PEEK_CARRIERS and language.carriers.words
+                               and CARRIED_PEEK_GRAMMAR == "peek_carried") else None
+        # The peek's second search, for a command in the person's own words (None: none).
+        self.carried_peek_search = (CARRIED_PEEK_GRAMMAR if PEEK_CARRIERS
+                                    and language.carriers.words else None)
         self.spotting_jsgf, self.spotting_peek_jsgf = (
             to_spotting_jsgf(language, garbage_words(SPOTTING_PHONES), name=name,
                              unusable=self._missing, decoys=decoy_list, known=known,

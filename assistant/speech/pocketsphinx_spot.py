@@ -310,7 +310,8 @@ class SpottingRecognizer(Recognizer):
             # around it ("um, decline the call": plainly, garbage, or "decline the call" with
             # "um" as a loud silence): a second decode, with the carrier words. (One peek
             # grammar with them took 12 % longer for every peek; docs/templates.md.)
-            searches = (["peek", "peek_carried"] if peek and self.engine.peek_carried_jsgf
+            searches = (["peek", self.engine.carried_peek_search]
+                        if peek and self.engine.carried_peek_search
                         else ["peek" if peek else "commands"])
             for search in searches:
                 self.strict.accept(heard)
