@@ -276,8 +276,8 @@ class PocketSphinxRecognizer(Recognizer):
         # The phone loop's score of the last audio it decoded: a second search on the same
         # audio (the spot pass's "peek_carried") compares its grammar with the same phone loop.
         # Measured (commit_replay --stress, quiet and babble 12 dB): 684 -> 649 phone-loop
-        # decodes, 60 -> 53 s of them; most second searches follow a garbage peek, which had
-        # no phone loop to reuse.
+        # decodes (5 %); most second searches follow a garbage peek, which had no phone loop
+        # to reuse.
         self._phones_heard: tuple[bytes, float] | None = None
 
     def accept(self, frame: bytes) -> None:
@@ -308,26 +308,25 @@ class PocketSphinxRecognizer(Recognizer):
             # In a quiet room the phone loop decodes on the other core while the grammar decodes
             # here: the person waits for this decode. With talk around, most utterances are
             # garbage and need no phone loop, and both cores are busy: it waits for the grammar.
+            heard, self._phones_heard = self._phones_heard, None  # kept again once scored
             side, phone_ll = None, None
-            if self._phones_heard is not None and self._phones_heard[0] == pcm:
-                phone_ll = self._phones_heard[1]  # and the loop's segments are still this audio's
+            if heard is not None and heard[0] == pcm:
+                phone_ll = heard[1]  # and the loop's segments are still this audio's
             elif isinstance(self.phones, NativeDecoder) and not naive and not noisy(
                     frame_levels_db(pcm)):
-                self._phones_heard = None  # until this decode has finished
                 side = self.phones.start(pcm)
             try:
                 text, grammar_ll, speech_frames = self._decode(self.grammar, pcm)
             finally:
                 if side is not None:
                     phone_ll = side.result()
-                    self._phones_heard = (pcm, phone_ll)
             unfinished = UNSAID in text.split()
             said = " ".join(text.split()[: text.split().index(UNSAID)]) if unfinished else ""
             if unfinished or any(w.startswith((GARBAGE_PREFIX, DECOY_PREFIX)) for w in text.split()):
                 text = ""  # unfinished, the garbage path or one of the assistant's own sentences
             if phone_ll is None and text and not naive:
-                self._phones_heard = None
                 phone_ll = self.phones.log_likelihood(pcm)
+            if phone_ll is not None:
                 self._phones_heard = (pcm, phone_ll)
             phone_ll = phone_ll or 0.0
         score = (grammar_ll - phone_ll) / max(speech_frames, 1) * 1e4 if text else -math.inf
