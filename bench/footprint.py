@@ -6,8 +6,12 @@ Per mode (``[speech] recognition``), with the emulator and a private PulseAudio 
 live set-up):
 
 * ``ready_seconds``: from starting the process to its ``ready`` event;
-* memory from /proc/<pid>/status: ``peak_rss_mb`` (VmHWM, at the end) and ``steady_rss_mb``
-  (median VmRSS while listening);
+* memory from /proc/<pid>/status: ``peak_rss_mb`` (VmHWM, at the end), ``steady_rss_mb``
+  (median VmRSS while listening, silence and babble together: the figure reported before
+  2026-12-03), and VmRSS while listening to silence and to babble apart (``rss_silence_mb``,
+  ``rss_babble_mb``: median; ``rss_babble_max_mb``). In babble the room holds the utterance
+  open and every peek decodes it again: the spotting search's word history grows with it
+  (``pocketsphinx.SPOTTING_BEAMS``), so the median of both together hid what chatter costs;
 * ``cpu_percent`` of one core (utime + stime from /proc/<pid>/stat): ``cpu_percent_settling``
   over the first ``SETTLE_SECONDS`` after ``ready`` (the voice prepares its fixed sentences
   then: measured at 8.2 % in the first 10 s against 3.5 % and 3.0 % in the next two), then
@@ -69,10 +73,11 @@ def memory_kb(pid: int) -> dict[str, int]:
 
 
 def listen_for(pid: int, seconds: float, rss_samples: list[int]) -> float:
-    """CPU % of one core over ``seconds`` of listening (sampling VmRSS once a second)."""
+    """CPU % of one core over ``seconds`` of listening (sampling VmRSS four times a second:
+    a peek's decode holds its memory for about a second)."""
     start_cpu, start = cpu_seconds(pid), time.monotonic()
     while (left := seconds - (time.monotonic() - start)) > 0:
-        time.sleep(min(1.0, left))
+        time.sleep(min(0.25, left))
         rss_samples.append(memory_kb(pid)["VmRSS"])
     return round(100 * (cpu_seconds(pid) - start_cpu) / (time.monotonic() - start), 1)
 
@@ -137,6 +142,9 @@ def measure_mode(work: Path, mode: str, engine: str, seconds: float, babble: np.
             "ready_seconds": round(ready_seconds, 2),
             "peak_rss_mb": round(peak_kb / 1024, 1),
             "steady_rss_mb": round(statistics.median(rss["silence"] + rss["babble"]) / 1024, 1),
+            "rss_silence_mb": round(statistics.median(rss["silence"]) / 1024, 1),
+            "rss_babble_mb": round(statistics.median(rss["babble"]) / 1024, 1),
+            "rss_babble_max_mb": round(max(rss["babble"]) / 1024, 1),
             "cpu_percent_settling": settling_cpu,
             "cpu_percent_silence": silence_cpu,
             "cpu_percent_babble": babble_cpu,

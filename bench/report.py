@@ -159,6 +159,13 @@ def _settling(row: dict[str, Any]) -> str:
     return f"{value:.1f} %" if value is not None else "–"
 
 
+def _rss_apart(row: dict[str, Any]) -> str:
+    if "rss_babble_mb" not in row:  # a run from before these were measured
+        return "–"
+    return (f"{row['rss_silence_mb']:.0f} / {row['rss_babble_mb']:.0f} MB, "
+            f"{row['rss_babble_max_mb']:.0f} MB")
+
+
 def footprint_section(part: dict[str, Any] | None) -> list[str]:
     failed = _failed(part, "Footprint")
     if failed or part is None:
@@ -170,6 +177,7 @@ def footprint_section(part: dict[str, Any] | None) -> list[str]:
                if "rtf" in decode else f"failed: {decode.get('error', '?')[:60]}")
         table.append([f"`{r['mode']}`", f"{r['ready_seconds']:.2f} s",
                       f"{r['peak_rss_mb']:.0f} / {r['steady_rss_mb']:.0f} MB",
+                      _rss_apart(r),
                       _settling(r), f"{r['cpu_percent_silence']:.1f} %",
                       f"{r['cpu_percent_babble']:.1f} %", rtf])
     return [
@@ -177,7 +185,8 @@ def footprint_section(part: dict[str, Any] | None) -> list[str]:
         f"hears everything), CPU of one core over {part['listen_seconds']:g} s each, after the "
         f"first 10 s from ready (start-up work: the voice prepares its fixed sentences); decode "
         f"speed from `assistant transcribe` over {len(part.get('clips', []))} clips:", "",
-        *_table(["mode", "start → ready", "RSS peak / steady", "CPU, first 10 s",
+        *_table(["mode", "start → ready", "RSS peak / steady",
+                 "RSS silence / babble (median), babble max", "CPU, first 10 s",
                  "CPU, silence", "CPU, babble", "decode time / audio time"], table), "",
     ]
 
