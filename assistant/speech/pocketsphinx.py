@@ -70,8 +70,15 @@ FILLERS = ("<sil>", "<s>", "</s>", "(NULL)", "SIL")
 # broad phones, not all 39. Measured on 90 commands in babble: as accurate (29/30 clean, 21/30
 # at 12 dB, 18/30 at 6 dB against 28, 23, 14) at less than half the decode time, and fewer
 # command words lost to garbage at the edges. Beams 1e-60: same accuracy as 1e-80, 2.5x faster.
+# The word beam sets the memory: every word exit it keeps (each garbage phone is a word) stays in
+# the search's history until the next utterance, and with talk around, the utterance is held open
+# and decoded again at every peek. 6.5 s of babble: wbeam 1e-40 +150 MB (`assistant listen` in
+# chatter: 200 MB median, 372 MB at most), 1e-25 +41 MB, and the spotting decode 1.30 -> 0.75 s.
+# Chosen on corpus seed 2 (1002 clips, the whole recogniser): right / wrong / off-domain accepted
+# 1e-40 277 / 38 / 6, 1e-30 277 / 36 / 6, 1e-25 277 / 35 / 6, 1e-20 277 / 35 / 9
+# (docs/templates.md, "The spotting search's word beam").
 SPOTTING_PHONES = ["AH", "IY", "AA", "UW", "S", "F", "N", "M", "T", "K", "L", "R", "ER", "SH", "AY"]
-SPOTTING_BEAMS = {"beam": 1e-60, "pbeam": 1e-60, "wbeam": 1e-40}
+SPOTTING_BEAMS = {"beam": 1e-60, "pbeam": 1e-60, "wbeam": 1e-25}
 STRICT_BEAMS = {"beam": 1e-80, "pbeam": 1e-80, "wbeam": 1e-60}  # the strict grammar's
 # The spotting grammars as PocketSphinx compiles them, null transitions kept: the spotting gate
 # (assistant/data/spotting_gate.json) was fitted on their decodes (docs/templates.md).
