@@ -26,7 +26,7 @@ import os
 import re
 import tempfile
 import tomllib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from importlib import resources
 
 import numpy as np
@@ -44,7 +44,7 @@ from assistant.speech.grammar import (
     to_jsgf,
     to_spotting_jsgf,
 )
-from assistant.speech.fsg import Fsg, without_nulls
+from assistant.speech.fsg import Fsg, without_dead_ends, without_nulls
 from assistant.speech.native import NativeDecoder
 from assistant.speech.spotting import Gate, frame_levels_db, noisy
 
@@ -71,9 +71,11 @@ FILLERS = ("<sil>", "<s>", "</s>", "(NULL)", "SIL")
 # at 12 dB, 18/30 at 6 dB against 28, 23, 14) at less than half the decode time, and fewer
 # command words lost to garbage at the edges. Beams 1e-60: same accuracy as 1e-80, 2.5x faster.
 # The word beam sets the memory: every word exit it keeps (each garbage phone is a word) stays in
-# the search's history until the next utterance, and with talk around, the utterance is held open
-# and decoded again at every peek: 6.5 s of babble, +150 MB (`assistant listen` in chatter: 200
-# MB median, 372 MB at most). 1e-25 held 41 MB and decoded in 0.75 s instead of 1.30, as many
+# the search's history until the next utterance, one entry per null transition out of the state
+# the word ends in, and with talk around, the utterance is held open and decoded again at every
+# peek: 6.5 s of babble, +150 MB (`assistant listen` in chatter: 200 MB median, 372 MB at most;
+# since the grammars lost their null transitions into dead ends, ``fsg.without_dead_ends``, 66 MB
+# for the same decode, and 175 / 259 MB). 1e-25 held 41 MB and decoded in 0.75 s instead of 1.30, as many
 # commands right on corpus seeds 1-3, but it let more talk through: the spotting pass took "please
 # close the door when you leave" (tests/test_speech_spotting.py) for "please put the phone on
 # hold", and through the endpointer 1 of 90 office sentences in babble. Not kept
@@ -82,7 +84,9 @@ SPOTTING_PHONES = ["AH", "IY", "AA", "UW", "S", "F", "N", "M", "T", "K", "L", "R
 SPOTTING_BEAMS = {"beam": 1e-60, "pbeam": 1e-60, "wbeam": 1e-40}
 STRICT_BEAMS = {"beam": 1e-80, "pbeam": 1e-80, "wbeam": 1e-60}  # the strict grammar's
 # The spotting grammars as PocketSphinx compiles them, null transitions kept: the spotting gate
-# (assistant/data/spotting_gate.json) was fitted on their decodes (docs/templates.md).
+# (assistant/data/spotting_gate.json) was fitted on their decodes (docs/templates.md). Only the
+# null transitions into states no word leaves are dropped (``fsg.without_dead_ends``): the same
+# words, frames and scores on 432 decodes of corpus seeds 1 and 2, in 40 % of the history.
 SPOTTING_NULLS = True
 # The assistant's own wording as decoys (``decoys=True``, spot mode, off by default): its
 # sentences compete with the commands in both the strict and the spotting grammar
@@ -162,7 +166,8 @@ def binding_decoder(**config: object) -> object:
 def release(decoder: object, searches: Iterable[str] = ("",)) -> None:
     """Empty each search's memory of the last utterance: PocketSphinx keeps its word history
     until the next utterance starts, and with the garbage loops that history grows with the
-    utterance (an 8 s one held 90 MB in the strict grammar and 154 MB in the spotting one).
+    utterance (an 8 s one held 90 MB in the strict grammar and 154 MB in the spotting one,
+    before either lost null transitions: ``fsg``).
     An empty utterance leaves the cepstral mean as it was."""
     for search in searches:
         if search:
@@ -537,21 +542,19 @@ class PocketSphinxEngine(SpeechEngine):
                       nulls: bool = False) -> object:
         """``decoder`` with the words (commands, ours, decoys, garbage phones) and ``jsgf`` as
         the search ``name``, active: without null transitions (``add_grammar``), or with
-        ``nulls`` as PocketSphinx compiles it (the spotting pass's gate was fitted on that)."""
+        ``nulls`` as PocketSphinx compiles it (the spotting pass's gate was fitted on that) less
+        those into join-only states, which changes no decode (``fsg.without_dead_ends``)."""
         if decoder.lookup_word(GARBAGE_PREFIX + PHONES[0].lower()) is None:  # type: ignore[attr-defined]
             self._add_words(decoder)  # once per decoder, whatever number of searches it has
             for word, phone in self.garbage.items():
                 decoder.add_word(word, phone, False)  # type: ignore[attr-defined]
         if self._missing:  # a grammar word without a pronunciation would fail the whole grammar
             jsgf = _drop_words(jsgf, self._missing)
-        if not nulls:
-            try:
-                add_grammar(decoder, name, jsgf)
-            except (OSError, ValueError) as exc:  # no temporary file, or a weight too small
-                # to write: the grammar as compiled, in more memory (a bad JSGF fails below)
-                log.warning("grammar %s kept its null transitions: %s", name, exc)
-                nulls = True
-        if nulls:
+        try:
+            add_grammar(decoder, name, jsgf, without_dead_ends if nulls else without_nulls)
+        except (OSError, ValueError) as exc:  # no temporary file, or a weight too small to
+            # write: the grammar as compiled, in more memory (a bad JSGF fails below)
+            log.warning("grammar %s kept as compiled: %s", name, exc)
             decoder.add_jsgf_string(name, jsgf)  # type: ignore[attr-defined]
         decoder.activate_search(name)  # type: ignore[attr-defined]
         return decoder
@@ -598,11 +601,13 @@ class PocketSphinxEngine(SpeechEngine):
         return out
 
 
-def add_grammar(decoder: object, name: str, jsgf: str) -> None:
+def add_grammar(decoder: object, name: str, jsgf: str,
+                rewrite: Callable[[Fsg], Fsg] = without_nulls) -> None:
     """``jsgf`` as the search ``name`` of ``decoder`` (not activated), compiled by PocketSphinx
-    and then rid of its null transitions (``fsg.without_nulls``: the same sentences and
-    weights in a quarter of the memory). The grammar goes to PocketSphinx through a file: its
-    interface reads and writes grammars only that way."""
+    and then rewritten: by default rid of its null transitions (``fsg.without_nulls``: the same
+    sentences and weights in a quarter of the memory); the spotting grammars only of those into
+    join-only states (``fsg.without_dead_ends``: the same decodes in less memory). The grammar
+    goes to PocketSphinx through a file: its interface reads and writes grammars only that way."""
     with tempfile.TemporaryDirectory(prefix="assistant-grammar-") as tmp:
         path = os.path.join(tmp, "grammar.fsg")
         if isinstance(decoder, NativeDecoder):
@@ -610,7 +615,7 @@ def add_grammar(decoder: object, name: str, jsgf: str) -> None:
         else:
             decoder.parse_jsgf(jsgf).writefile(path)  # type: ignore[attr-defined]
         with open(path, encoding="utf-8") as f:
-            fsg = without_nulls(Fsg.parse(f.read()))
+            fsg = rewrite(Fsg.parse(f.read()))
         with open(path, "w", encoding="utf-8") as f:
             f.write(fsg.text())
         if isinstance(decoder, NativeDecoder):
