@@ -233,7 +233,23 @@ def test_a_complete_command_outlasts_the_assistant_speaking_in_the_commit_wait(
     assert not listener._in_speech and listener._peeked is None  # a fresh start after it
 
 
-def test_commands_in_the_persons_own_words_are_acted_on_early(
+def test_a_command_in_the_persons_own_words_is_acted_on_early(
+    spotting_engine: PocketSphinxEngine,
+) -> None:
+    # The peek's grammar had no carrier words, so "um, decline the call" could not be complete
+    # in it: it was never acted on (bench/commit_replay.py --carried, quiet room: 18 of 54 right
+    # without them, 25 with). (Its pair, "so answer on my headset now" in en-us, decides on a
+    # margin that differs between machines: it is in the test below, in three voices.)
+    run = Run(spotting_engine, quiet_room(synthesize("um decline the call", "en-us", 160)))
+    (frame, transcript), = run.accepted()
+    assert intent_device(transcript) == ("decline", None), transcript
+    used = [p for p in run.peeks if p["transcript"] is transcript]
+    assert used, "acted on without a peek"
+    quiet_at_commit = (frame - run.voice_frames[-1]) * 20
+    assert quiet_at_commit <= spot_endpointing.COMMIT_AFTER_QUIET_MS + 20
+
+
+def test_commands_in_the_persons_own_words_are_acted_on_early_in_other_voices(
     spotting_engine: PocketSphinxEngine,
 ) -> None:
     # The peek's grammar had no carrier words, so "um, decline the call" could not be complete
@@ -248,6 +264,7 @@ def test_commands_in_the_persons_own_words_are_acted_on_early(
                            ("so answer on my headset now", ("answer", "headset"))):
         for voice in ("en-us", "en-us+f2", "en-us+m7"):
             run = Run(spotting_engine, quiet_room(synthesize(said, voice, 160)))
+            assert len(run.accepted()) <= 1, (said, voice)  # one command, one action
             for frame, transcript in run.accepted():
                 if intent_device(transcript) != expected:
                     wrong.append((said, voice, transcript.text))
