@@ -9,7 +9,8 @@ subprocesses. sounddevice then sees it through ALSA's ``pulse``/``default`` devi
 (``keep_latency_low``, started by ``start_pulse``), so playback and capture start and end like on
 a real device. ``start_pulse``/``stop_pulse`` serve scripts too (bench/).
 
-Helpers: ``play_into_mic(pulse, wav)``, ``record_speaker(pulse)``, ``loopback(pulse)``; WAV files
+Helpers: ``play_into_mic(pulse, wav)``, ``record_speaker(pulse)`` (``wait_for_quiet`` inside it),
+``wait_for_quiet_speaker(pulse)``, ``loopback(pulse)``; WAV files
 are read and written with ``assistant.audio_io``'s ``read_wav``/``write_wav`` (re-exported here).
 """
 
@@ -191,6 +192,35 @@ def record_speaker(pulse: Pulse, path: str | Path | None = None) -> Iterator[Pat
             proc.wait()
     data = raw.read_bytes() if raw.exists() else b""
     write_wav(path, data[: len(data) - len(data) % 2], rate)
+
+
+def wait_for_quiet(recording: Path, seconds: float = 1.0, timeout: float = 15.0,
+                   threshold: float = 100.0) -> bool:
+    """Inside ``record_speaker``: waits until the last ``seconds`` of the recording so far are
+    silent (every 20 ms window under ``threshold`` RMS), at most ``timeout``; False if never.
+
+    An event says when the assistant handed a sound to the device; on a loaded machine the sound
+    server can take longer than a fixed sleep to play it out, so a test waits for the silence."""
+    raw, rate = Path(recording).with_suffix(".raw"), 22050  # record_speaker's raw stream
+    need = int(rate * seconds) * 2
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        size = raw.stat().st_size if raw.exists() else 0
+        if size >= need:
+            with open(raw, "rb") as stream:
+                stream.seek(size - size % 2 - need)
+                tail = np.frombuffer(stream.read(need), dtype=np.int16)
+            if len(tail) and envelope(tail, rate).max() < threshold:
+                return True
+        time.sleep(0.05)
+    return False
+
+
+def wait_for_quiet_speaker(pulse: Pulse, seconds: float = 0.5, timeout: float = 15.0) -> bool:
+    """Waits until nothing has come out of the virtual speaker for ``seconds`` (what is still on
+    its way through the sound server has been played out)."""
+    with record_speaker(pulse) as recording:
+        return wait_for_quiet(recording, seconds, timeout)
 
 
 @contextlib.contextmanager

@@ -14,7 +14,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from fixtures_audio import play_into_mic, read_wav, record_speaker, voiced_seconds
+from fixtures_audio import (
+    play_into_mic,
+    read_wav,
+    record_speaker,
+    voiced_seconds,
+    wait_for_quiet,
+    wait_for_quiet_speaker,
+)
 from fixtures_loop import EmulatorProcess, ListenProcess, ring_cycles_over_own_voice
 from fixtures_speech import synthesize
 from speech_back import recognise_speech
@@ -56,7 +63,11 @@ def test_answer_on_desk_phone_by_voice_and_confirmation_is_heard(
     call_id = _ring_and_wait_for_prompt(listen, emulator_process)
     # Only the reply is recorded: decoding the announcement and the reply from one recording
     # let a loaded machine fuse or confuse them (a CI run heard the announcement as "or say
-    # cancel you can say" and the reply as nothing, in 6.1 s of voice).
+    # cancel you can say" and the reply as nothing, in 6.1 s of voice). The same words came
+    # back later from a recording begun after the announcement's "spoken" event: its tail was
+    # still on its way out. So the recording starts once the speaker is silent, and ends once it
+    # is silent again after the reply, not after a fixed sleep.
+    assert wait_for_quiet_speaker(pulse), "the announcement never stopped"
     with record_speaker(pulse) as recording:
         _say(pulse, "answer on my desk phone")
         heard = listen.wait_for("heard")
@@ -64,7 +75,7 @@ def test_answer_on_desk_phone_by_voice_and_confirmation_is_heard(
         action = listen.wait_for("action")
         assert action["status"] == 204
         listen.wait_for("spoken", lambda r: r["text"] == ANSWERED_ON_DESK_PHONE)
-        time.sleep(2.0)  # the tail of the sentence is still on its way through PulseAudio
+        assert wait_for_quiet(recording), "the speaker never fell silent after the reply"
     answers = emulator_process.requests("/calls/answer")
     assert [a["json"] for a in answers] == [
         {"callId": call_id, "endpointId": emulator_process.endpoint_id("Cisco 8865 (Desk phone)")}
