@@ -35,6 +35,7 @@ from assistant.audio_io import read_wav as read_wav  # re-exported for the tests
 from assistant.audio_io import write_wav
 
 START_TIMEOUT_SECONDS = 10.0
+SPEAKER_RATE_HZ = 22050  # record_speaker's recordings
 
 
 @dataclass
@@ -171,7 +172,7 @@ def record_speaker(pulse: Pulse, path: str | Path | None = None) -> Iterator[Pat
         path = Path(tempfile.mkdtemp(prefix="speaker-")) / "speaker.wav"
     path = Path(path)
     raw = path.with_suffix(".raw")
-    rate = 22050
+    rate = SPEAKER_RATE_HZ
     proc = subprocess.Popen(
         ["parecord", "--device=vspk.monitor", "--raw", "--format=s16le", f"--rate={rate}",
          "--channels=1", "--latency-msec=20", str(raw)],
@@ -201,7 +202,7 @@ def wait_for_quiet(recording: Path, seconds: float = 1.0, timeout: float = 15.0,
 
     An event says when the assistant handed a sound to the device; on a loaded machine the sound
     server can take longer than a fixed sleep to play it out, so a test waits for the silence."""
-    raw, rate = Path(recording).with_suffix(".raw"), 22050  # record_speaker's raw stream
+    raw, rate = Path(recording).with_suffix(".raw"), SPEAKER_RATE_HZ  # the raw stream
     need = int(rate * seconds) * 2
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

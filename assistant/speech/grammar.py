@@ -59,7 +59,7 @@ def _expr(expr: Expression) -> str:
     raise TypeError(f"unsupported template expression {expr!r}")
 
 
-def _generic(phrase: str, phrases: list[str]) -> bool:
+def generic_phrase(phrase: str, phrases: list[str]) -> bool:
     """True for a type word that ends two or more other device phrases ("phone" of "desk phone",
     "lobby phone"): it is what made "Which phone?" necessary, so it is no answer to it. Measured:
     as a bare reply in the grammar, "the phone" swallowed noisy "pick up" and "who is calling"."""
@@ -159,7 +159,7 @@ def _rules(
     phrases = [p for p in language.device_phrases() if not bad & set(p.split())] or ["<VOID>"]
     devices = phrases + _unsaid_devices(phrases, unsaid) if unsaid else phrases
     lines.append(f"{_rule('list_device')} = " + " | ".join(devices) + ";")
-    replies = [p for p in phrases if not _generic(p, phrases)] or ["<VOID>"]
+    replies = [p for p in phrases if not generic_phrase(p, phrases)] or ["<VOID>"]
     lines.append(f"{_rule('list_reply')} = " + " | ".join(replies) + ";")
     return lines, intent_rules
 
