@@ -40,6 +40,7 @@ from assistant.audio_io import SAMPLE_RATE_HZ, duration_ms
 from assistant.config import SpeechSettings
 from assistant.intents import Intent
 from assistant.speech.base import Recognizer, Transcript
+from assistant.speech.spotting import STEADY_WITHIN_DB
 
 log = logging.getLogger(__name__)
 
@@ -145,6 +146,44 @@ KEEP_LAST_COMPLETE = True
 # loudest voice, so what was heard before them was the room (a peek on the babble before the
 # command, "resume it", kept while the command itself was rejected whole).
 KEEP_UNLESS_LOUDER_DB = 3.0
+# ... and unless a later peek of the same utterance reads the start of that command as a command
+# not yet finished (the same first word): the person was still saying it. In 12 dB babble,
+# en-gb-x-rp+f4's "answer the call using the desk phone" was peeked as "answer the call using
+# headset" (kept), then, the voice back, as the unfinished "answer the call using the cisco",
+# and the whole rejected: the kept command answered on the headset (live, `bench/latency.py
+# --voices other`: "answer the call using app"). Replayed (the 16 commands of --voices other,
+# babble seeds 7-11, 80 cases): right / wrong / missed 68 / 4 / 8 -> 68 / 3 / 9. The same case
+# for case on --stress (108) and --carried (54) in 12 dB babble, and --continuous, 12 and
+# 20 dB (80 commands each); any unfinished later peek ("any") did the same on those 80.
+KEEP_UNLESS_UNFINISHED: bool | str = True
+# ... and, when the utterance ends at a pause, unless the voice, back after that peek, was heard
+# this long (its frames added up): the room's voices bring it back in blips; the person saying
+# more is longer. (Not at the hard limit: talk that runs into it is the room's, and the part
+# before the dip is still the kept command's: CARRY_AT_LIMIT.) In 12 dB babble,
+# en-gb-x-rp+f4's "pick up on the ... desk phone" was peeked in its pause as "do not answer it"
+# (kept), then "desk phone" was said and the whole rejected: the kept command declined the call.
+# Measured first at any end of the utterance (the same 80 cases as above): right / wrong /
+# missed 68 / 3 / 9 -> 68 / 2 / 10, the same at 250 ms; --stress and --carried in 12 dB babble
+# and --continuous at 20 dB the same case for case; --continuous at 12 dB 41 / 5 / 34 ->
+# 41 / 4 / 35 of 80. Then left out at the hard limit, and measured with the rule below
+# (docs/templates.md, "Colleagues' commands"). Not fitted: about one short word.
+KEEP_UNLESS_VOICE_MS: float | None = 400.0
+# With colleagues talking (the room's last 3 s are not steady noise: spotting.STEADY_WITHIN_DB),
+# a command is acted on only when the voice that said it (the utterance's loudest, smoothed over
+# 100 ms) is at least this far above the room's floor before the utterance began (its 10th
+# percentile: the quiet between the colleagues' words). The person is the loudest voice, the
+# closest to the microphone. Replayed, the 16 commands of `bench/latency.py --voices other` in
+# 12 dB babble (seeds 7-16): colleagues' talk was acted on before the command 5 times ("please
+# decline it", "decline it", "hold the phone" twice, "um who is it"), 9.0 to 16.1 dB above the
+# floor; the 139 commands understood there were 18.4 dB above it or more (20 dB babble: 26.4 or
+# more). 17 lies between (chosen on those 160 cases). Right / wrong / missed there: 139 / 8 / 13
+# (before the two KEEP rules above) -> 144 / 1 / 15. Held out: --stress in 12 dB babble 65 / 5 / 38
+# -> 66 / 4 / 38 ("mute my microphone" had been taken from the babble before it as "repeat
+# that"), 6 dB babble 3 / 4 / 101 -> 3 / 3 / 102; in steady noise it does not apply (a fan is
+# nobody talking): before the exemption, --stress in 12 dB pink noise lost 14 of 80 commands
+# (their peaks 12 to 17 dB over the noise); with it, 80 / 3 / 25 as before. The rule costs any
+# command said less than 17 dB over a talking room (6 dB babble is that: already 3 of 108).
+COMMAND_ABOVE_FLOOR_DB: float | None = 17.0
 # Talk that runs into the hard limit in a quiet room is somebody talking on, not a command: the
 # utterance that follows it before the voice has paused for PAUSE_MS is its continuation, and
 # never a command. Cut at the limit, the rest of a long sentence was taken for one
@@ -282,6 +321,7 @@ class SpottingListener:
         self._gone_ms = 0.0  # how long the voice has been gone since the last utterance ended
         self._continues = False  # this utterance goes on with that talk
         self._floor_at_start = 0.0
+        self._steady_at_start = False  # COMMAND_ABOVE_FLOOR_DB
         self._talk_peak_db = 0.0  # the loudest of the talk that was cut
         self.reset()
 
@@ -317,6 +357,7 @@ class SpottingListener:
         self._peeked: Transcript | None = None
         self._complete_peek: Transcript | None = None  # KEEP_LAST_COMPLETE
         self._kept_peak_db = 0.0  # the utterance's loudest level when it was kept
+        self._voice_after_kept_ms = 0.0  # KEEP_UNLESS_VOICE_MS
         self._rest_from: int | None = None  # JOIN_INSIDE: the voice back after an unfinished peek
         self._rest_after = ""  # ... which heard this
 
@@ -325,6 +366,8 @@ class SpottingListener:
         if not frame:  # a gap in the sound (the assistant spoke, the microphone went away)
             self._first_half = ""
             kept = self._peeked if KEEP_AT_GAP and self._in_speech and not self._continues else None
+            if kept is not None:
+                kept = self._from_the_room(kept, self._peak_db)
             self.reset()
             self._talk = False
             if kept is not None and kept.accepted and self._complete(kept):
@@ -363,6 +406,8 @@ class SpottingListener:
         if foreground and self._quiet_ms >= PEEK_AFTER_NOISY_MS:
             self._back_at.append(max(0, len(self._frames) - 1 - CARRY_PRE_ROLL_FRAMES))
         self._quiet_ms = 0.0 if foreground else self._quiet_ms + ms
+        if foreground and self._complete_peek is not None:
+            self._voice_after_kept_ms += ms
         if foreground:  # the voice is back: what was heard so far is stale
             if self._peeked is not None and self._peeked.unfinished:
                 self._rest_from = max(0, len(self._frames) - 1 - CARRY_PRE_ROLL_FRAMES)
@@ -390,8 +435,14 @@ class SpottingListener:
                 complete = self._complete(self._peeked)
                 self._complete_peek = self._peeked if complete else None
                 self._kept_peak_db = self._peak_db
+                self._voice_after_kept_ms = 0.0
                 if complete:  # carried at the limit, the audio up to here would be heard twice
                     self._back_at = []
+            elif (not quiet_room and self._complete_peek is not None
+                  and self._reread(self._complete_peek, self._peeked)):
+                log.debug("%r read again as the unfinished %r: not kept",
+                          self._complete_peek.text, self._peeked.unfinished)
+                self._complete_peek = None
         if (self._peeked is not None
                 and self._quiet_ms >= (COMMIT_AFTER_QUIET_MS if quiet_room else COMMIT_AFTER_MS)
                 and self._peeked.accepted and self._complete(self._peeked)):
@@ -409,6 +460,7 @@ class SpottingListener:
             self._first_half_pause = self._first_half_ms
         self._peak_db = smooth
         self._floor_at_start = self.floor_db  # 6 s of talk raise the floor: the room before it
+        self._steady_at_start = self._steady_room()
         self._continues = self._talk and self._gone_ms < PAUSE_MS
         self._talk = False  # only a continuation cut short by a dip passes it on (_finish)
         self._begin([pre for pre, _ in self._recent])
@@ -440,12 +492,14 @@ class SpottingListener:
                   "it: %r", len(carried) * 20.0, transcript.text if transcript else None)
         if transcript is None:
             transcript = Transcript("", False, None, None, 0.0, before_ms)
+        transcript = self._from_the_room(transcript, self._kept_peak_db)
         peak, smooth, recent = self._peak_db, self._smooth, self._recent
         self.reset()
         self._smooth, self._recent = smooth, recent
         self._in_speech = True
         self._peak_db = peak  # the same room and voices: louder than this is someone closer
         self._floor_at_start = self.floor_db
+        self._steady_at_start = self._steady_room()
         self._continues = False
         self._begin(carried)
         return transcript
@@ -583,6 +637,40 @@ class SpottingListener:
                     return joined
         return transcript
 
+    def _from_the_room(self, transcript: Transcript, peak_db: float) -> Transcript:
+        """``COMMAND_ABOVE_FLOOR_DB``: ``transcript``, or, when it is accepted but the voice
+        that said it (``peak_db``) was not that far above the room's floor before the utterance
+        began, no command, and no text (the room's talk is not answered)."""
+        if (COMMAND_ABOVE_FLOOR_DB is None or not transcript.accepted or self._steady_at_start
+                or peak_db - self._floor_at_start >= COMMAND_ABOVE_FLOOR_DB):
+            return transcript
+        log.debug("%r: %.1f dB above the room, a voice in the room", transcript.text,
+                  peak_db - self._floor_at_start)
+        return Transcript("", False, None, transcript.confidence, transcript.decode_ms,
+                          transcript.audio_ms, left_unfinished=transcript.left_unfinished)
+
+    def _steady_room(self) -> bool:
+        """The room's last 3 s (the floor's window, at least 1 s of it) are steady noise, not
+        talk: their quiet frames (2nd to 20th percentile) within ``spotting.STEADY_WITHIN_DB``."""
+        levels = list(self._levels)
+        return len(levels) >= 50 and (percentile(levels, 20) - percentile(levels, 2)
+                                      <= STEADY_WITHIN_DB)
+
+    def _talked_on(self, why: str) -> bool:
+        """``KEEP_UNLESS_VOICE_MS``: the utterance ended at a pause, and after the peek that
+        heard the kept command the voice was back this long."""
+        return (why == "pause" and KEEP_UNLESS_VOICE_MS is not None
+                and self._voice_after_kept_ms >= KEEP_UNLESS_VOICE_MS)
+
+    @staticmethod
+    def _reread(kept: Transcript, later: Transcript) -> bool:
+        """``KEEP_UNLESS_UNFINISHED``: ``later``, a peek of the same utterance after the one
+        that found ``kept``, reads it as the start of a command that is not finished."""
+        if KEEP_UNLESS_UNFINISHED == "any":
+            return bool(later.unfinished)
+        return bool(KEEP_UNLESS_UNFINISHED and later.unfinished
+                    and later.unfinished.split()[0] == kept.text.split()[0])
+
     def _complete(self, transcript: Transcript) -> bool:
         return (transcript.command is not None and transcript.text not in self.growing
                 and not self._squeezed(transcript))
@@ -610,10 +698,15 @@ class SpottingListener:
                 transcript = self._heard(self.recognizer.final(), 0.0)
                 if WHOLE_HEARD and transcript.accepted:
                     transcript = self._as_said(transcript, peeked)
-            if not transcript.accepted and self._complete_peek is not None and KEEP_LAST_COMPLETE:
+            if (not transcript.accepted and self._complete_peek is not None and KEEP_LAST_COMPLETE
+                    and self._talked_on(why)):
+                log.debug("utterance rejected whole; %r, heard in it, not kept: the voice went on "
+                          "for %.0f ms after it", self._complete_peek.text, self._voice_after_kept_ms)
+            elif not transcript.accepted and self._complete_peek is not None and KEEP_LAST_COMPLETE:
                 log.debug("utterance rejected whole: the last complete command heard in it")
                 transcript = self._complete_peek
         transcript = self._completed(transcript, why)
+        transcript = self._from_the_room(transcript, self._peak_db)
         if self._continues:
             log.debug("not a command: %r goes on with talk that ran into the hard limit",
                       transcript.text)
