@@ -168,7 +168,8 @@ KEEP_UNLESS_UNFINISHED: bool | str = True
 # 41 / 4 / 35 of 80. Then left out at the hard limit, and measured with the rule below
 # (docs/templates.md, "Colleagues' commands"). Not fitted: about one short word.
 KEEP_UNLESS_VOICE_MS: float | None = 400.0
-# With colleagues talking (the room's last 3 s are not steady noise: spotting.STEADY_WITHIN_DB),
+# With colleagues talking (the room's last 3 s, once 1 s of it was heard, rise and fall more than
+# steady noise or silence: spotting.STEADY_WITHIN_DB),
 # a command is acted on only when the voice that said it (the utterance's loudest, smoothed over
 # 100 ms) is at least this far above the room's floor before the utterance began (its 10th
 # percentile: the quiet between the colleagues' words). The person is the loudest voice, the
@@ -321,7 +322,7 @@ class SpottingListener:
         self._gone_ms = 0.0  # how long the voice has been gone since the last utterance ended
         self._continues = False  # this utterance goes on with that talk
         self._floor_at_start = 0.0
-        self._steady_at_start = False  # COMMAND_ABOVE_FLOOR_DB
+        self._talking_at_start = False  # COMMAND_ABOVE_FLOOR_DB
         self._talk_peak_db = 0.0  # the loudest of the talk that was cut
         self.reset()
 
@@ -460,7 +461,7 @@ class SpottingListener:
             self._first_half_pause = self._first_half_ms
         self._peak_db = smooth
         self._floor_at_start = self.floor_db  # 6 s of talk raise the floor: the room before it
-        self._steady_at_start = self._steady_room()
+        self._talking_at_start = self._talking_room()
         self._continues = self._talk and self._gone_ms < PAUSE_MS
         self._talk = False  # only a continuation cut short by a dip passes it on (_finish)
         self._begin([pre for pre, _ in self._recent])
@@ -499,7 +500,7 @@ class SpottingListener:
         self._in_speech = True
         self._peak_db = peak  # the same room and voices: louder than this is someone closer
         self._floor_at_start = self.floor_db
-        self._steady_at_start = self._steady_room()
+        self._talking_at_start = self._talking_room()
         self._continues = False
         self._begin(carried)
         return transcript
@@ -638,10 +639,10 @@ class SpottingListener:
         return transcript
 
     def _from_the_room(self, transcript: Transcript, peak_db: float) -> Transcript:
-        """``COMMAND_ABOVE_FLOOR_DB``: ``transcript``, or, when it is accepted but the voice
-        that said it (``peak_db``) was not that far above the room's floor before the utterance
-        began, no command, and no text (the room's talk is not answered)."""
-        if (COMMAND_ABOVE_FLOOR_DB is None or not transcript.accepted or self._steady_at_start
+        """``COMMAND_ABOVE_FLOOR_DB``: ``transcript``, or, in a talking room, when it is accepted
+        but the voice that said it (``peak_db``) was not that far above the room's floor before
+        the utterance began, no command, and no text (the room's talk is not answered)."""
+        if (COMMAND_ABOVE_FLOOR_DB is None or not transcript.accepted or not self._talking_at_start
                 or peak_db - self._floor_at_start >= COMMAND_ABOVE_FLOOR_DB):
             return transcript
         log.debug("%r: %.1f dB above the room, a voice in the room", transcript.text,
@@ -649,12 +650,13 @@ class SpottingListener:
         return Transcript("", False, None, transcript.confidence, transcript.decode_ms,
                           transcript.audio_ms, left_unfinished=transcript.left_unfinished)
 
-    def _steady_room(self) -> bool:
-        """The room's last 3 s (the floor's window, at least 1 s of it) are steady noise, not
-        talk: their quiet frames (2nd to 20th percentile) within ``spotting.STEADY_WITHIN_DB``."""
+    def _talking_room(self) -> bool:
+        """The room's last 3 s (the floor's window; at least 1 s of it heard, or the room is not
+        known) rise and fall as talk does, unlike steady noise or silence: their quiet frames
+        (2nd to 20th percentile) spread more than ``spotting.STEADY_WITHIN_DB``."""
         levels = list(self._levels)
         return len(levels) >= 50 and (percentile(levels, 20) - percentile(levels, 2)
-                                      <= STEADY_WITHIN_DB)
+                                      > STEADY_WITHIN_DB)
 
     def _talked_on(self, why: str) -> bool:
         """``KEEP_UNLESS_VOICE_MS``: the utterance ended at a pause, and after the peek that
