@@ -154,8 +154,8 @@ KEEP_UNLESS_LOUDER_DB = 3.0
 # --voices other`: "answer the call using app"). Replayed (the 16 commands of --voices other,
 # babble seeds 7-11, 80 cases): right / wrong / missed 68 / 4 / 8 -> 68 / 3 / 9. The same case
 # for case on --stress (108) and --carried (54) in 12 dB babble, and --continuous, 12 and
-# 20 dB (80 commands each); any unfinished later peek ("any") did the same on those 80.
-KEEP_UNLESS_UNFINISHED: bool | str = True
+# 20 dB (80 commands each); any unfinished later peek (tried) did the same on those 80.
+KEEP_UNLESS_UNFINISHED = True
 # ... and, when the utterance ends at a pause, unless the voice, back after that peek, was heard
 # this long (its frames added up): the room's voices bring it back in blips; the person saying
 # more is longer. (Not at the hard limit: talk that runs into it is the room's, and the part
@@ -668,8 +668,6 @@ class SpottingListener:
     def _reread(kept: Transcript, later: Transcript) -> bool:
         """``KEEP_UNLESS_UNFINISHED``: ``later``, a peek of the same utterance after the one
         that found ``kept``, reads it as the start of a command that is not finished."""
-        if KEEP_UNLESS_UNFINISHED == "any":
-            return bool(later.unfinished)
         return bool(KEEP_UNLESS_UNFINISHED and later.unfinished
                     and later.unfinished.split()[0] == kept.text.split()[0])
 
