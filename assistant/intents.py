@@ -95,18 +95,23 @@ class Carriers:
 
     before: tuple[str, ...] = ()
     after: tuple[str, ...] = ()
+    # Said before a command, these undo it ("don't hang up"): the recogniser hears them, so
+    # that the command after them is not taken on its own, and the utterance is no command.
+    negating: tuple[str, ...] = ()
 
     @classmethod
     def load(cls, section: Any) -> Carriers:
-        """From ``{"before": [...], "after": [...]}``; none when ``section`` is empty."""
+        """From ``{"before": [...], "after": [...], "negating": [...]}``; none when ``section``
+        is empty."""
         if not section:
             return cls()
-        if not isinstance(section, dict) or set(section) - {"before", "after"}:
+        keys = ("before", "after", "negating")
+        if not isinstance(section, dict) or set(section) - set(keys):
             raise SpeechError(f"bad carriers section in the command templates: {section!r}",
                               spoken="My list of commands is damaged.")
         phrases = {k: tuple(p for p in (normalize(str(x)) for x in section.get(k) or []) if p)
-                   for k in ("before", "after")}
-        return cls(phrases["before"], phrases["after"])
+                   for k in keys}
+        return cls(phrases["before"], phrases["after"], phrases["negating"])
 
     @property
     def words(self) -> set[str]:

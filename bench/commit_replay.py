@@ -37,6 +37,9 @@ them with command words, and the assistant's own sentences) in every voice group
 the endpointer commits is a false accept, counted per room (``talk_cases``). ``--mode naive``
 replays through the baseline (strict grammar, no rejection, silence endpointing).
 
+``--negated`` replays instead commands said not to be done ("don't hang up", "don't take
+it"; ``NEGATED``, 3 per voice group), counted as ``--talk`` counts: every action is false.
+
 ``--replies`` replays instead device names said alone in every voice group, the reply to
 "Which device?" (``reply_cases``), and counts them as the dialog takes them while it asks
 (``dialog.ASKING_TAKES``): right, wrong device, another command acted on, asked again, missed;
@@ -53,7 +56,9 @@ has asked which device, otherwise it says it did not understand; a hesitation cu
 one), and the recogniser's CPU time per second of audio. ``--mode`` as for ``--talk``.
 
 Rooms: quiet, office babble at 20, 12 and 6 dB, pink noise (a fan) at 20 and 12 dB, white
-noise (a hissing microphone) at 12 dB. ``--suppress LEVEL``: ``[speech] noise_suppression``
+noise (a hissing microphone) at 12 dB; ``realbabble20``, ``realbabble12``, ``realbabble6``:
+babble of real people's recordings (``bench/real_speech.py``, fetched once with pip), which no
+setting was chosen on. ``--suppress LEVEL``: ``[speech] noise_suppression``
 (``--suppress 0`` against the default: what noise suppression gains). ``--gate FILE``: another
 spotting gate (``bench/gate.py --out FILE``) in place of the shipped one.
 
@@ -80,6 +85,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(Path(__file__).resolve().parent)]
 
+import real_speech  # noqa: E402
 import speech_corpus as corpus  # noqa: E402
 from fixtures_speech import DEVICE_PHRASES, synthesize  # noqa: E402
 
@@ -93,7 +99,9 @@ from assistant.speech.spotting import Gate  # noqa: E402
 FRAME_MS = 20
 FRAME_BYTES = 640
 ROOMS = {"quiet": None, "babble20": 20.0, "babble12": 12.0, "babble6": 6.0,
-         "pink20": 20.0, "pink12": 12.0, "white12": 12.0}  # pink: a fan; white: a hissing mic
+         "pink20": 20.0, "pink12": 12.0, "white12": 12.0,  # pink: a fan; white: a hissing mic
+         # babble of real people's recordings (bench/real_speech.py), not synthesized talkers
+         "realbabble20": 20.0, "realbabble12": 12.0, "realbabble6": 6.0}
 SUPPRESS = NOISE_SUPPRESSION  # [speech] noise_suppression of every engine made here (--suppress)
 GATE: Gate | None = None  # --gate FILE: the spotting gate of every engine made here (None: shipped)
 BEFORE_MS, AFTER_MS = 1500, 2500
@@ -264,6 +272,27 @@ def talk_cases(per_group: int = TALK_PER_GROUP, seed: int | None = None) -> list
     return out
 
 
+# Commands the person says not to do: none of them is a command (the grammar's "don't answer"
+# is one, decline, and is not here), so any action is a false one, and the command they negate
+# the worst. A pass that finds the command inside talk may take "don't" for the room's talk.
+NEGATED = ("don't take it", "don't pick up", "don't pick up the call", "don't hang up",
+           "do not hang up the call", "don't put it on hold", "don't send it to voicemail",
+           "don't take the call on my headset", "please don't end the call", "don't decline it")
+NEGATED_PER_GROUP = 3
+
+
+def negated_cases(per_group: int = NEGATED_PER_GROUP, seed: int = 31) -> list[Case]:
+    """In every voice group: ``per_group`` of ``NEGATED``, each said once."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for group, speakers in sorted(voice_groups().items()):
+        for i in rng.choice(len(NEGATED), per_group, replace=False):
+            spk = speakers[int(rng.integers(len(speakers)))]
+            text = NEGATED[int(i)]
+            out.append(Case(f"{text} [{spk.id}]", corpus.synthesize(spk, text), "", None, group))
+    return out
+
+
 def stream_for(case: Case, snr: float | None, seed: int,
                after_ms: int = AFTER_MS, room: str = "babble") -> tuple[bytes, float]:
     """The case in its room, and where the speech ends in it (ms)."""
@@ -271,6 +300,7 @@ def stream_for(case: Case, snr: float | None, seed: int,
     noise = (bytes(total * 32) if snr is None else
              corpus.pink(total, seed) if room.startswith("pink") else
              corpus.white(total, seed) if room.startswith("white") else
+             real_speech.babble(total, seed) if room.startswith("realbabble") else
              corpus.babble(total, seed, 3, case.group or None))
     pcm = corpus.mix(case.speech, noise, snr, BEFORE_MS)
     return pcm, BEFORE_MS + speech_end_ms(case.speech)
@@ -399,11 +429,11 @@ def mode_listener(mode: str) -> Any:
 
 
 def run_talk(rooms: list[str], modes: list[str], per_group: int = TALK_PER_GROUP,
-             rtf: float = 0.1) -> dict[str, Any]:
+             rtf: float = 0.1, cases: list[Case] | None = None) -> dict[str, Any]:
     """``talk_cases`` through each mode's endpointer in each room: every committed command is
     a false accept. After each sentence the room goes on for the longest utterance and a second
     more, so an utterance the talk started always ends (by a pause or by the hard limit)."""
-    chosen = talk_cases(per_group)
+    chosen = talk_cases(per_group) if cases is None else cases
     prompts = set(corpus.prompts())
     after_ms = int(SpeechSettings().max_utterance_seconds * 1000) + 1000
     rows, trials = [], []
@@ -513,16 +543,18 @@ CONTINUOUS_WINDOW_MS = 3000
 CONTINUOUS_GAP_MS = (3000, 8000)
 
 
-def continuous_stream(snr: float, seed: int, n: int = CONTINUOUS_COMMANDS
+def continuous_stream(snr: float, seed: int, n: int = CONTINUOUS_COMMANDS, real: bool = False
                       ) -> tuple[bytes, list[tuple[float, float, Case]]]:
-    """Babble (``corpus.babble``, seed ``seed``) with ``n`` stress commands at random times,
+    """Babble (``corpus.babble``, seed ``seed``; ``real``: ``real_speech.babble``, real people's
+    recordings) with ``n`` stress commands at random times,
     each ``snr`` dB above the babble's mean power (active speech power, as ``corpus.mix``);
     and (start ms, end of speech ms, case) per command."""
     rng = np.random.default_rng([seed, 29])
     chosen = [stress_cases()[int(i)] for i in rng.permutation(len(stress_cases()))[:n]]
     gaps = rng.integers(*CONTINUOUS_GAP_MS, len(chosen))
     total = int(sum(gaps) + sum(len(c.speech) // 32 for c in chosen)) + 8000
-    y = np.frombuffer(corpus.babble(total, seed, 3), np.int16).astype(np.float64)
+    noise = real_speech.babble(total, seed) if real else corpus.babble(total, seed, 3)
+    y = np.frombuffer(noise, np.int16).astype(np.float64)
     power = float(np.mean(y**2))
     spans, at = [], 0
     for case, gap in zip(chosen, gaps, strict=True):
@@ -544,12 +576,13 @@ def run_continuous(rooms: list[str], modes: list[str], seeds: int,
         for room in rooms:
             snr = ROOMS[room]
             if snr is None:
-                raise SystemExit("--continuous: a babble room (babble20, babble12, babble6)")
+                raise SystemExit("--continuous: a babble room (babble20, babble12, babble6, "
+                                 "realbabble20, realbabble12, realbabble6)")
             counts = {"right": 0, "wrong": 0, "missed": 0, "false_actions": 0,
                       "device_only": 0, "asked_at_command": 0, "asked_in_talk": 0}
             cpu, audio_s, commit = 0.0, 0.0, []
             for seed in range(first_seed, first_seed + seeds):
-                pcm, spans = continuous_stream(snr, seed)
+                pcm, spans = continuous_stream(snr, seed, real=room.startswith("realbabble"))
                 listener.reset()
                 accepted = []
                 start = time.process_time()
@@ -616,6 +649,8 @@ def main() -> int:
                              "on (held out; e.g. 12 for --stress, 17 for --talk)")
     parser.add_argument("--per-group", type=int, default=TALK_PER_GROUP, metavar="N",
                         help=f"--talk: office sentences per voice group (default {TALK_PER_GROUP})")
+    parser.add_argument("--negated", action="store_true",
+                        help="commands said with 'don't' (negated_cases): any action is false")
     parser.add_argument("--replies", action="store_true",
                         help="device names said alone, as replies to 'Which device?'")
     parser.add_argument("--continuous", action="store_true",
@@ -666,9 +701,9 @@ def main() -> int:
                                  args.first_seed)
     elif args.replies:
         results = run_replies(args.rooms.split(","), rtf=args.rtf)
-    elif args.talk:
+    elif args.talk or args.negated:
         results = run_talk(args.rooms.split(","), args.mode.split(","), args.per_group,
-                           rtf=args.rtf)
+                           rtf=args.rtf, cases=negated_cases() if args.negated else None)
     else:
         results = run(args.rooms.split(","), args.rtf, args.seeds, args.holdout, args.stress,
                       args.carried)

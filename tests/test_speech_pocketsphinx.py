@@ -17,7 +17,7 @@ from assistant.config import Engine, SpeechSettings
 from assistant.intents import CommandLanguage, Intent
 from assistant.speech import create_engine
 from assistant.speech.base import judge
-from assistant.speech.grammar import to_jsgf
+from assistant.speech.grammar import to_jsgf, to_spotting_jsgf
 from assistant.speech.pocketsphinx import PocketSphinxEngine
 
 EXPECTED = {text: (intent, device) for text, intent, device in COMMANDS}
@@ -85,6 +85,23 @@ def test_jsgf_has_the_device_list_and_garbage_path(en_language: CommandLanguage)
     assert jsgf.count("<intent_answer>") == 2  # one copy of the commands: defined and used once
     assert "carrier" not in to_jsgf(en_language, garbage=["ph_AH"], carriers=False)
     assert "carrier" not in to_jsgf(en_language)  # the naive baseline: the commands alone
+    assert "negating" not in jsgf  # only asked for (spot mode) ...
+
+
+def test_negating_words_stand_before_a_command_as_decoy_words(
+        en_language: CommandLanguage) -> None:
+    # ... in the carriers' place, at their weight: a path through one is no command.
+    jsgf = to_jsgf(en_language, garbage=["ph_aa"], negating=True)
+    assert ("<negating> = dc_don't | dc_do dc_not | dc_please dc_don't | dc_please dc_do dc_not;"
+            in jsgf)
+    assert ("<command> = ( /1/ <NULL> | /0.1/ <carrier_before> | /0.1/ <negating> ) "
+            "( <intent_answer> | ") in jsgf
+    peek = to_jsgf(en_language, garbage=["ph_aa"], carriers=False, negating=True)
+    assert "<command> = ( /1/ <NULL> | /0.1/ <negating> ) ( <intent_answer> | " in peek
+    spotting = to_spotting_jsgf(en_language, ["ph_aa"], negating=True)
+    assert "[ <garbage>+ ] ( /1/ <NULL> | /0.1/ <negating> ) <command> [ <garbage>+ ]" in spotting
+    unknown = to_jsgf(en_language, garbage=["ph_aa"], negating=True, known=lambda w: w != "not")
+    assert "<negating> = dc_don't | dc_please dc_don't;" in unknown  # a phrase with a word it cannot say is left out
 
 
 def test_a_transcript_with_carrier_words_is_judged_without_them(

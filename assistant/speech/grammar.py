@@ -177,6 +177,7 @@ def to_jsgf(
     slot: Iterable[str] = (),
     unsaid: str | None = None,
     carriers: bool = True,
+    negating: bool = False,
 ) -> str:
     """The whole command language as one JSGF grammar with the public rule ``<utterance>``.
 
@@ -194,7 +195,9 @@ def to_jsgf(
     onto the command that fits best ("send the call ..." as "end the call").
 
     With ``garbage`` and ``carriers``, a command may have the language's carrier words around
-    it ("okay, answer on my headset", "hang up, thanks"; ``Carriers``).
+    it ("okay, answer on my headset", "hang up, thanks"; ``Carriers``). With ``garbage`` and
+    ``negating``, a command may follow one of the language's negating phrases as decoy words
+    ("don't hang up": no command; ``known`` says which have a pronunciation).
     """
     lines, intent_rules = _rules(language, name, device_only, unusable, unsaid)
     garbage = list(garbage)
@@ -207,7 +210,7 @@ def to_jsgf(
         replies = [device_rule] if device_rule in intent_rules else []
         intent_rules = ["<to_device> <list_device>", "<unfinished>"] + replies
     lines += _carrier_rules(language.carriers if carriers else Carriers(), unusable,
-                            intent_rules)
+                            intent_rules, _negating(language, known) if negating else [])
     lines.append("<garbage> = " + " | ".join(garbage) + ";")
     decoy = _decoy_rules(language, decoys, known, slot)
     lines += decoy
@@ -216,11 +219,20 @@ def to_jsgf(
     return "\n".join(lines) + "\n"
 
 
+def _negating(language: CommandLanguage, known: Callable[[str], bool]) -> list[str]:
+    """The language's negating phrases (``Carriers.negating``) as decoy words, those whose
+    every word has a pronunciation (``known``): "don't" -> "dc_don't"."""
+    return [" ".join(DECOY_PREFIX + w for w in p.split())
+            for p in language.carriers.negating if all(known(w) for w in p.split())]
+
+
 def _carrier_rules(carriers: Carriers, unusable: Iterable[str],
-                   intent_rules: list[str]) -> list[str]:
+                   intent_rules: list[str], negating: Iterable[str] = ()) -> list[str]:
     """``<command>``: one of the intent rules, maybe with one of ``carriers``' phrases before
     it and one after it ("okay, answer on my headset", "hang up, thanks"); phrases with an
     ``unusable`` word are left out. Each carrier weighs ``CARRIER_WEIGHT`` against none.
+    ``negating`` (decoy words, ``_negating``) may stand where a carrier before it does
+    ("don't hang up"), at the same weight: a path through one is no command.
 
     One copy of the commands between optional carriers. As PocketSphinx compiles it, that cost
     plain commands (12 of 282 lost: the first word's left context was no longer only silence,
@@ -231,15 +243,18 @@ def _carrier_rules(carriers: Carriers, unusable: Iterable[str],
     bad = set(unusable)
     before, after = ([p for p in phrases if not bad & set(p.split())]
                      for phrases in (carriers.before, carriers.after))
+    negating = list(negating)
     command = "( " + " | ".join(intent_rules) + " )"
-    if before:
-        command = f"( /1/ <NULL> | /{CARRIER_WEIGHT:g}/ <carrier_before> ) {command}"
+    opening = [f"/{CARRIER_WEIGHT:g}/ <{rule}>" for rule, phrases
+               in (("carrier_before", before), ("negating", negating)) if phrases]
+    if opening:
+        command = "( /1/ <NULL> | " + " | ".join(opening) + f" ) {command}"
     if after:
         command += f" ( /1/ <NULL> | /{CARRIER_WEIGHT:g}/ <carrier_after> )"
     lines = [f"<command> = {command};"]
     lines += [f"<carrier_{side}> = " + " | ".join(phrases) + ";"
               for side, phrases in (("before", before), ("after", after)) if phrases]
-    return lines
+    return lines + (["<negating> = " + " | ".join(negating) + ";"] if negating else [])
 
 
 _Tree = dict[str, "_Tree"]  # word -> the tree after it; the key "" marks where a phrase ends
@@ -295,7 +310,7 @@ def to_spotting_jsgf(
     language: CommandLanguage, garbage: Iterable[str], name: str = "spotting",
     unusable: Iterable[str] = (), decoys: Iterable[str] = (),
     known: Callable[[str], bool] = lambda word: True, decoy_weight: float = 1.0,
-    unsaid: str | None = None,
+    unsaid: str | None = None, negating: bool = False,
 ) -> str:
     """Any sound, then one command, then any sound; or, alone, a bare device reply.
 
@@ -304,6 +319,7 @@ def to_spotting_jsgf(
     names are everywhere ("my headset battery is low"). ``decoys``: as for ``to_jsgf``; a decoy
     sentence may take the command's place. ``unsaid``: a word pronounced as silence that may
     take the place of a device, or of the rest of a device's name (``to_jsgf``).
+    ``negating``: the command may follow a negating phrase, as decoy words (``to_jsgf``).
     """
     lines, intent_rules = _rules(language, name, True, unusable, unsaid)
     device_rule = _rule("intent_" + DEVICE_ONLY)
@@ -314,6 +330,10 @@ def to_spotting_jsgf(
     decoy = _decoy_rules(language, decoys, known)
     lines += decoy
     middle = f"( /1/ <command> | /{decoy_weight:g}/ <decoy> )" if decoy else "<command>"
+    undone = _negating(language, known) if negating else []
+    if undone:
+        lines.append("<negating> = " + " | ".join(undone) + ";")
+        middle = f"( /1/ <NULL> | /{CARRIER_WEIGHT:g}/ <negating> ) {middle}"
     lines.append(f"public <utterance> = [ <garbage>+ ] {middle} [ <garbage>+ ]{reply};")
     return "\n".join(lines) + "\n"
 
