@@ -661,3 +661,26 @@ def test_a_command_said_not_to_be_done_is_never_acted_on(
     without = PocketSphinxEngine(CommandLanguage.load("en", DEVICE_PHRASES),
                                  recognition=Recognition.SPOT)
     assert len(acted_on(without)) >= 4  # measured: 8 of the 24
+
+
+def test_dont_heard_in_the_rooms_talk_does_not_undo_the_persons_command(
+        spotting_engine: PocketSphinxEngine) -> None:
+    # SpottingRecognizer._room_negation on a scripted spotting path: "don't" right before
+    # "hang up". Measured in babble of real people: the talk just before a command was spotted
+    # as "don't" and the command lost.
+    recognizer = spotting_engine.recognizer()
+    assert isinstance(recognizer, pocketsphinx_spot.SpottingRecognizer)
+    segment = pocketsphinx_spot.Segment
+
+    def path(dont_db: float) -> list[str]:
+        levels = np.full(200, 30.0)
+        levels[40:60], levels[60:120] = dont_db, 60.0
+        spotted = [segment("ph_ah", 0, 39, -1.0), segment("dc_don't", 40, 59, -1.0),
+                   segment("hang", 60, 89, -1.0), segment("up", 90, 119, -1.0),
+                   segment("<sil>", 120, 199, -1.0)]
+        return [s.word for s in recognizer._room_negation(spotted, levels)]
+
+    assert path(58.0)[1] == "dc_don't"  # the person's own: the command is not to be done
+    assert path(55.0)[1] == "dc_don't"  # 5 dB under the command: still the person's
+    assert path(50.0)[1].startswith("ph_")  # 10 dB under: the room's talk, garbage
+    recognizer.release()

@@ -44,6 +44,7 @@ from assistant.speech.pocketsphinx import (
 from assistant.speech.denoise import FRAME_BYTES, suppress
 from assistant.speech.spotting import (
     Segment,
+    mean_db,
     features,
     fit,
     focus,
@@ -70,6 +71,9 @@ SPAN_RECHECK = True
 SPAN_MARGIN_FRAMES = 10
 SPAN_BEFORE_DB = 6.0
 SPAN_LEAD_FROM = 0.15
+# A negating phrase the spotting pass heard before a command ("don't", pocketsphinx.NEGATING)
+# this much quieter than the command's words is the room's talk, not the person's: garbage.
+NEGATION_BELOW_DB = 6.0
 # A peek is noise suppressed only when the trimmed utterance is at least this long:
 # the start of a command in babble can look steady (4 of 300 early peeks, none from 70 % of a
 # command on), and a peek can commit. From 1 s: 2 of 542 peeks in babble suppressed, outcomes
@@ -275,6 +279,8 @@ class SpottingRecognizer(Recognizer):
         self._buffer = bytearray()
         language = engine.language
         self._carrier_words = language.carriers.words - language.words  # "please" is a command's
+        self._negating_words = {DECOY_PREFIX + w for p in language.carriers.negating
+                                for w in p.split()}
 
     def accept(self, frame: bytes) -> None:
         self._buffer += frame
@@ -345,6 +351,23 @@ class SpottingRecognizer(Recognizer):
                                     or _carried(said, loop, carried)))):
             strict = Transcript(strict.text, False, None, strict.confidence, 0.0, strict.audio_ms)
         return strict, said, doubted
+
+    def _room_negation(self, spotted: list[Segment], levels: np.ndarray) -> list[Segment]:
+        """``spotted`` with a negating phrase before the command ("don't", ``NEGATING``) made
+        garbage when it is the room's, not the person's: ``NEGATION_BELOW_DB`` quieter than
+        the command's words. Measured in babble of real people: the talk just before a command
+        was spotted as "don't" ("say that again", "resume the call" lost)."""
+        negating = [s for s in spotted if s.word in self._negating_words]
+        said = [s for s in spotted if _is_word(s) and not s.word.startswith(DECOY_PREFIX)]
+        if not negating or not said or len(negating) != sum(
+                s.word.startswith(DECOY_PREFIX) for s in spotted):
+            return spotted
+        heard_as = mean_db(np.concatenate(_word_levels(negating, levels) or [np.zeros(0)]))
+        command = mean_db(np.concatenate(_word_levels(said, levels) or [np.zeros(0)]))
+        if heard_as > command - NEGATION_BELOW_DB:
+            return spotted  # the person's own: not to be done
+        return [Segment(GARBAGE_PREFIX + "negating", s.start, s.end, s.ascore)
+                if s.word in self._negating_words else s for s in spotted]
 
     def _span_agrees(self, heard: bytes, words: list[Segment], command: Command,
                      search: str) -> Transcript | None:
@@ -418,9 +441,10 @@ class SpottingRecognizer(Recognizer):
                                   details={"unfinished": 1.0, "spotting": 1.0} | _stopped_at(
                                       spotted[at : at + 1], decoded_from, total),
                                   unfinished=before)
+            spotted = self._room_negation(spotted, levels)
             if any(s.word.startswith(DECOY_PREFIX) for s in spotted):
-                log.debug("spotted one of the assistant's own sentences: %s",
-                          " ".join(s.word for s in spotted if _is_word(s)))
+                log.debug("spotted one of the assistant's own sentences, or a command said not "
+                          "to be done: %s", " ".join(s.word for s in spotted if _is_word(s)))
                 return Transcript("", False, None, None, watch.ms, audio_ms,
                                   details={"decoy": 1.0})
             words = [s for s in spotted if _is_word(s)]

@@ -144,7 +144,7 @@ def fit(words: list[Segment], phone_loop: list[Segment]) -> float:
     return (grammar - span_score(phone_loop, start, end)) / (end - start + 1) * 1e3
 
 
-def _mean_db(levels: np.ndarray) -> float:
+def mean_db(levels: np.ndarray) -> float:
     return float(10.0 * np.log10(np.mean(10.0 ** (levels / 10.0)))) if len(levels) else 0.0
 
 
@@ -169,7 +169,7 @@ def features(
     frames = end - start + 1
     rate = math.log(frames / max(sum(phones.get(s.word, 3) for s in words), 1))
     start, end = start + offset, end + offset
-    span_db = _mean_db(levels[start : end + 1])
+    span_db = mean_db(levels[start : end + 1])
     before = levels[max(0, start - CONTEXT_FRAMES) : start]
     after = levels[end + 1 : end + 1 + CONTEXT_FRAMES]
     total = max(len(levels), 1)
@@ -177,8 +177,8 @@ def features(
         "fit": fit(words, phone_loop),
         "rate": rate,
         "min_rate": math.log(min(s.frames / max(phones.get(s.word, 3), 1) for s in words)),
-        "before": span_db - _mean_db(before) if len(before) >= 5 else NO_CONTEXT_DB,
-        "after": span_db - _mean_db(after) if len(after) >= 5 else NO_CONTEXT_DB,
+        "before": span_db - mean_db(before) if len(before) >= 5 else NO_CONTEXT_DB,
+        "after": span_db - mean_db(after) if len(after) >= 5 else NO_CONTEXT_DB,
         "peak": span_db - float(np.percentile(levels, 95)) if len(levels) else 0.0,
         "lead": lead_frames / max(decoded_frames or total, 1),
         "tail": tail_frames / max(decoded_frames or total, 1),
