@@ -1,5 +1,5 @@
 # The two commands of the README. Both set themselves up from a fresh clone.
-.PHONY: setup demo test bench bench-all lint ruff
+.PHONY: setup demo test bench bench-all bench-unseen lint ruff
 
 setup:
 	@scripts/setup.sh
@@ -19,6 +19,12 @@ bench: setup
 
 bench-all: setup
 	.venv/bin/python bench/run.py --all
+
+# voices no setting was chosen on (MBROLA, SVOX Pico; scripts/unseen-voices.sh installs them from
+# Debian's contrib and non-free): 108 commands, quiet room and 12 dB babble (about 10 minutes)
+bench-unseen: setup
+	scripts/unseen-voices.sh
+	.venv/bin/python bench/commit_replay.py --stress --voices unseen --rooms quiet,babble12
 
 # the tools come with setup (the dev extra)
 ruff: setup

@@ -196,12 +196,21 @@ STRESS_DEVICES = ("headset", "desk phone", "webex app", "reception phone", "lobb
 STRESS_PAUSES = (250, 350, 450, 600, 750)
 
 
+VOICES = "corpus"  # --voices unseen: the held-out voices (corpus.unseen_speakers) instead
+
+
 def voice_groups() -> dict[str, list[Any]]:
-    """The corpus's speakers by voice group."""
+    """The corpus's speakers by voice group (with ``--voices unseen``: the held-out voices)."""
     groups: dict[str, list[Any]] = {}
-    for spk in corpus.speakers():
+    for spk in corpus.unseen_speakers() if VOICES == "unseen" else corpus.speakers():
         groups.setdefault(spk.group, []).append(spk)
     return groups
+
+
+def _per_group(n: int) -> int:
+    """``n`` cases per group of the corpus's 18; as many cases in all with fewer groups (the
+    6 held-out ones: 3 times as many each)."""
+    return n * max(1, 18 // len(voice_groups()))
 
 
 def stress_cases(per_group: int = 3, seed: int | None = None) -> list[Case]:
@@ -211,6 +220,7 @@ def stress_cases(per_group: int = 3, seed: int | None = None) -> list[Case]:
     rng = np.random.default_rng(CASE_SEEDS["stress"] if seed is None else seed)
     groups = voice_groups()
     commands = corpus.commands()
+    per_group = _per_group(per_group)
     out = []
     for group, speakers in sorted(groups.items()):
         for _ in range(per_group):
@@ -240,6 +250,7 @@ def carried_cases(per_group: int = 3, seed: int | None = None) -> list[Case]:
     (``CARRIERS`` in turn). ``seed``: other cases (default ``CASE_SEEDS["stress"]``)."""
     rng = np.random.default_rng(CASE_SEEDS["stress"] if seed is None else seed)
     commands = corpus.commands()
+    per_group = _per_group(per_group)
     out = []
     for k, (group, speakers) in enumerate(sorted(voice_groups().items())):
         for i in range(per_group):
@@ -262,10 +273,11 @@ def talk_cases(per_group: int = TALK_PER_GROUP, seed: int | None = None) -> list
     rng = np.random.default_rng(CASE_SEEDS["talk"] if seed is None else seed)
     groups = voice_groups()
     talk, prompts = corpus.off_domain(), corpus.prompts()
+    per_group = _per_group(per_group)
     out = []
     for group, speakers in sorted(groups.items()):
         chosen = [talk[int(i)] for i in rng.choice(len(talk), per_group, replace=False)]
-        chosen.append(prompts[int(rng.integers(len(prompts)))])
+        chosen += [prompts[int(rng.integers(len(prompts)))] for _ in range(_per_group(1))]
         for text in chosen:
             spk = speakers[int(rng.integers(len(speakers)))]
             out.append(Case(f"{text} [{spk.id}]", corpus.synthesize(spk, text), "", None, group))
@@ -284,6 +296,7 @@ NEGATED_PER_GROUP = 3
 def negated_cases(per_group: int = NEGATED_PER_GROUP, seed: int = 31) -> list[Case]:
     """In every voice group: ``per_group`` of ``NEGATED``, each said once."""
     rng = np.random.default_rng(seed)
+    per_group = _per_group(per_group)
     out = []
     for group, speakers in sorted(voice_groups().items()):
         for i in rng.choice(len(NEGATED), per_group, replace=False):
@@ -632,7 +645,7 @@ def run_continuous(rooms: list[str], modes: list[str], seeds: int,
 
 
 def main() -> int:
-    global SUPPRESS, GATE, STRESS_PAUSES
+    global SUPPRESS, GATE, STRESS_PAUSES, VOICES
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--holdout", action="store_true",
                         help="hesitations in other voices (holdout_cases) instead of the cases")
@@ -644,6 +657,10 @@ def main() -> int:
                              "(carried_cases) instead of the cases")
     parser.add_argument("--talk", action="store_true",
                         help="talk that is not a command (talk_cases): count false accepts")
+    parser.add_argument("--voices", choices=("corpus", "unseen"), default="corpus",
+                        help="--stress, --carried, --talk, --negated: the corpus's voice groups, "
+                             "or voices no setting was chosen on (MBROLA, Pico; "
+                             "scripts/unseen-voices.sh installs them)")
     parser.add_argument("--case-seed", type=int, metavar="N",
                         help="other --stress and --talk cases than those the settings were chosen "
                              "on (held out; e.g. 12 for --stress, 17 for --talk)")
@@ -680,6 +697,9 @@ def main() -> int:
                              "for pauses longer than an utterance is held open")
     args = parser.parse_args()
     SUPPRESS = args.suppress
+    VOICES = args.voices
+    if VOICES == "unseen" and not corpus.unseen_speakers():
+        parser.error("no held-out voices installed: run scripts/unseen-voices.sh")
     if args.case_seed is not None:
         CASE_SEEDS.update(stress=args.case_seed, talk=args.case_seed)  # --carried: stress's
     if args.pauses:

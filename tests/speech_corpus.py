@@ -70,13 +70,14 @@ TUNING_SET = {"command": 92, "off_domain": 58, "prompt": 17}  # per condition: 5
 @dataclass(frozen=True)
 class Speaker:
     id: str
-    family: str  # "espeak" | "flite" | "festival"
+    family: str  # "espeak" | "flite" | "festival"; held out: "mbrola" | "pico"
     group: str  # the underlying voice: "espeak:en-us+m3", "cmu:slt"
     voice: str  # espeak "en-us+m3"; flite "slt"; festival "cmu_us_slt_arctic_hts"
-    pitch: int = 0  # espeak -p (0-99); flite/festival target F0 mean in Hz; 0: the voice's own
+    pitch: int = 0  # espeak -p (0-99); flite/festival target F0 mean in Hz; pico pitch level
+    # (percent); 0: the voice's own
     wpm: int = 0  # espeak -s
     word_gap: int = 0  # espeak -g (10 ms units)
-    stretch: float = 1.0  # flite/festival duration stretch (> 1 is slower)
+    stretch: float = 1.0  # flite/festival/pico duration stretch (> 1 is slower)
 
 
 @dataclass(frozen=True)
@@ -115,6 +116,21 @@ festival cmu_us_slt_arctic_hts cmu:slt 0 1.15
 """
 _BINARIES = {"espeak": "espeak-ng", "flite": "flite", "festival": "text2wave"}
 
+# Voices held out from everything: no setting, threshold or gate was ever chosen on them, and
+# the corpus (speakers()) does not have them; only the bench asks for them (unseen_speakers()).
+# MBROLA's diphone voices were recorded from four real people (espeak-ng drives them); SVOX
+# Pico is a commercial unit-selection synthesizer. Debian ships them in contrib and non-free
+# (scripts/unseen-voices.sh). family voice group pitch rate-or-stretch (mbrola: espeak -p -s)
+_UNSEEN = """
+mbrola mb-us1 mbrola:us1 50 160; mbrola mb-us1 mbrola:us1 70 135; mbrola mb-us1 mbrola:us1 35 185
+mbrola mb-us2 mbrola:us2 50 160; mbrola mb-us2 mbrola:us2 30 140; mbrola mb-us2 mbrola:us2 65 180
+mbrola mb-us3 mbrola:us3 50 160; mbrola mb-us3 mbrola:us3 40 135; mbrola mb-us3 mbrola:us3 60 190
+mbrola mb-en1 mbrola:en1 50 160; mbrola mb-en1 mbrola:en1 35 145; mbrola mb-en1 mbrola:en1 65 175
+pico en-US pico:en-US 100 1.0; pico en-US pico:en-US 85 1.2; pico en-US pico:en-US 115 0.85
+pico en-GB pico:en-GB 100 1.0; pico en-GB pico:en-GB 115 1.2; pico en-GB pico:en-GB 90 0.85
+"""
+_UNSEEN_BINARIES = {"mbrola": "mbrola", "pico": "pico2wave"}
+
 
 @lru_cache(maxsize=1)
 def _all_speakers() -> tuple[Speaker, ...]:
@@ -140,16 +156,41 @@ def speakers(family: str | None = None) -> list[Speaker]:
     return [s for s in _all_speakers() if family in (None, s.family)]
 
 
+def unseen_speakers() -> list[Speaker]:
+    """The held-out voices (``_UNSEEN``) that are installed, in a fixed order; the MBROLA ones
+    only for the voices whose database is there."""
+    out = []
+    for row in _UNSEEN.replace("\n", ";").split(";"):
+        if not row.strip():
+            continue
+        family, voice, group, pitch, rate = row.split()
+        if shutil.which(_UNSEEN_BINARIES[family]) is None:
+            continue
+        if family == "mbrola":
+            if not Path("/usr/share/mbrola", voice.removeprefix("mb-")).exists():
+                continue
+            out.append(Speaker(f"{voice}:p{pitch}:s{rate}", family, group, voice, int(pitch),
+                               int(rate)))
+        else:
+            out.append(Speaker(f"pico:{voice}:p{pitch}:d{float(rate):g}", family, group, voice,
+                               int(pitch), stretch=float(rate)))
+    return out
+
+
 # --- synthesis --------------------------------------------------------------------------------
 
 def _argv(spk: Speaker, wav: Path, text: str) -> list[str]:
-    if spk.family == "espeak":
+    if spk.family in ("espeak", "mbrola"):
         return ["espeak-ng", "-v", spk.voice, "-p", str(spk.pitch), "-s", str(spk.wpm),
                 "-g", str(spk.word_gap), "-w", str(wav), text]
     if spk.family == "flite":
         pitch = ["--setf", f"int_f0_target_mean={spk.pitch}"] if spk.pitch else []
         return ["flite", "-voice", spk.voice, "-o", str(wav),
                 "--setf", f"duration_stretch={spk.stretch}", *pitch, "-t", text]
+    if spk.family == "pico":
+        marked = (f"<speed level='{round(100 / spk.stretch)}'><pitch level='{spk.pitch}'>"
+                  f"{text}</pitch></speed>")
+        return ["pico2wave", "-l", spk.voice, "-w", str(wav), marked]
     setup = [f"(voice_{spk.voice})", f"(Parameter.set 'Duration_Stretch {spk.stretch})"]
     if spk.voice.endswith("_hts"):  # HTS ignores Duration_Stretch: the engine's speech rate
         rate = f"'((\"-r\" {1 / spk.stretch:.3f}))"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -74,3 +75,19 @@ def test_build_is_deterministic_and_labelled() -> None:
         assert (item.text, item.intent, item.device) in corpus.commands()
         assert item.family == "espeak" and item.speaker.startswith(item.group)
         assert 600 <= item.start_ms < item.end_ms <= len(item.pcm) // 32 - 400
+
+
+def test_the_held_out_voices_are_not_in_the_corpus(tmp_path: Path) -> None:
+    # bench/commit_replay.py --voices unseen: MBROLA and Pico voices that no setting was chosen
+    # on. They must never be in speakers(), which the corpus, the gate and every tuning run use.
+    assert {s.family for s in corpus.speakers()} <= set(corpus.FAMILIES)
+    mbrola = corpus.Speaker("mb-us1:p50:s160", "mbrola", "mbrola:us1", "mb-us1", 50, 160)
+    assert corpus._argv(mbrola, tmp_path / "o.wav", "answer") == [
+        "espeak-ng", "-v", "mb-us1", "-p", "50", "-s", "160", "-g", "0", "-w",
+        str(tmp_path / "o.wav"), "answer"]
+    pico = corpus.Speaker("pico:en-GB:p115:d1.2", "pico", "pico:en-GB", "en-GB", 115, stretch=1.2)
+    assert corpus._argv(pico, tmp_path / "o.wav", "answer") == [
+        "pico2wave", "-l", "en-GB", "-w", str(tmp_path / "o.wav"),
+        "<speed level='83'><pitch level='115'>answer</pitch></speed>"]
+    for spk in corpus.unseen_speakers():  # those installed here (scripts/unseen-voices.sh)
+        assert spk.family in ("mbrola", "pico") and spk not in corpus.speakers()
