@@ -117,6 +117,10 @@ class Carriers:
     def words(self) -> set[str]:
         return {w for p in self.before + self.after for w in p.split()}
 
+    @property
+    def negating_words(self) -> set[str]:
+        return {w for p in self.negating for w in p.split()}
+
     def opening(self, text: str) -> str | None:
         """The carrier phrase ``text`` starts with, when something follows it."""
         words = normalize(text).split()

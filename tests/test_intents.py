@@ -104,6 +104,7 @@ def test_carriers_come_from_the_language_file() -> None:
     assert "okay" in english.before and "thank you" in english.after
     assert "could you" not in english.before  # measured: let office talk in (docs/templates.md)
     assert english.negating == ("don't", "do not", "please don't", "please do not")  # "don't hang up" is no command
+    assert english.negating_words == {"don't", "do", "not", "please"}
     assert "don't" not in english.words  # not dropped before parsing, as carriers are
     with pytest.raises(SpeechError, match="carriers"):
         Carriers.load({"before": ["okay"], "middle": ["um"]})

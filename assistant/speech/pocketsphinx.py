@@ -424,15 +424,15 @@ class PocketSphinxEngine(SpeechEngine):
         # Decoys (spot mode only): the assistant's own sentences, each word as DECOY_PREFIX+word.
         self.decoy_words: dict[str, str] = {}
         decoy_list: list[str] = []
+        as_decoys: set[str] = set()  # words said only as decoys
         if decoys and recognition is Recognition.SPOT:
             decoy_list = decoy_sentences(own_wording())
-            cmu_pronunciations({w for d in decoy_list for w in d.split()})
-            for word in {w for d in decoy_list for w in d.split()}:
-                phones = self._pronunciation(word)
-                if phones:
-                    self.decoy_words[DECOY_PREFIX + word] = phones
+            as_decoys = {w for d in decoy_list for w in d.split()}
+            cmu_pronunciations(as_decoys)
         negating = NEGATING and recognition is Recognition.SPOT
-        for word in {w for p in language.carriers.negating for w in p.split()} if negating else ():
+        if negating:
+            as_decoys |= language.carriers.negating_words
+        for word in as_decoys:
             phones = self._pronunciation(word)
             if phones:
                 self.decoy_words[DECOY_PREFIX + word] = phones

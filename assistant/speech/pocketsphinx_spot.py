@@ -21,6 +21,7 @@ rejected before any gate.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import math
 import re
@@ -74,6 +75,16 @@ SPAN_LEAD_FROM = 0.15
 # A negating phrase the spotting pass heard before a command ("don't", pocketsphinx.NEGATING)
 # this much quieter than the command's words is the room's talk, not the person's: garbage.
 NEGATION_BELOW_DB = 6.0
+# ... and "don't answer" is a command (decline): its "don't" must be the person's too. Held-out
+# voices in babble (bench/commit_replay.py --voices unseen) had "answer the call" declined as
+# "don't answer the call": the room's talk at the start of the audio taken for "don't", 6 dB
+# under the command, squeezed to 2.8 frames per phone (a cut-off word), or in real babble 1.3 s
+# of talk at 31.8 frames per phone. A command heard through such a "don't" (NEGATION_BELOW_DB
+# quieter than the command's other words, or its frames per phone outside NEGATING_FRAMES) is
+# not acted on either way, nor is another command spotted in its place ("answer it" for "do
+# not answer"): taking "don't" away would answer a call the person may have
+# declined, and keeping it declines one they wanted; they are asked again.
+NEGATING_FRAMES = (4.0, 20.0)
 # A peek is noise suppressed only when the trimmed utterance is at least this long:
 # the start of a command in babble can look steady (4 of 300 early peeks, none from 70 % of a
 # command on), and a peek can commit. From 1 s: 2 of 542 peeks in babble suppressed, outcomes
@@ -279,8 +290,8 @@ class SpottingRecognizer(Recognizer):
         self._buffer = bytearray()
         language = engine.language
         self._carrier_words = language.carriers.words - language.words  # "please" is a command's
-        self._negating_words = {DECOY_PREFIX + w for p in language.carriers.negating
-                                for w in p.split()}
+        self._negating_words = {DECOY_PREFIX + w for w in language.carriers.negating_words}
+        self._negation = language.carriers.negating_words - POLITE  # "don't" of "don't answer"
 
     def accept(self, frame: bytes) -> None:
         self._buffer += frame
@@ -344,13 +355,34 @@ class SpottingRecognizer(Recognizer):
         # "pick up the call on app").
         doubted = strict.command if carried else None
         phones = {w.word: self._phones_of(w.word) for w in said}
+        # ... and so may a "don't" that may be the room's: not "answer" for "do not answer".
+        negated = (strict.accepted and strict.command is not None
+                   and self._doubtful_negation(said, levels, phones))
+        if negated:
+            doubted = strict.command
         if strict.accepted and (not _all_said(said, levels)
                                 or _loudest_silence(path, levels) < SILENCE_BELOW_DB
                                 or (strict.command is not None and (
                                     _forced(said, loop, phones) or _stretched(said, phones)
-                                    or _carried(said, loop, carried)))):
+                                    or _carried(said, loop, carried) or negated))):
             strict = Transcript(strict.text, False, None, strict.confidence, 0.0, strict.audio_ms)
         return strict, said, doubted
+
+    def _doubtful_negation(self, words: list[Segment], levels: np.ndarray,
+                           phones: dict[str, int]) -> bool:
+        """The command ``words`` begin with a negating word ("don't answer") that may be the
+        room's talk: ``NEGATION_BELOW_DB`` quieter than the rest, or its frames per phone
+        outside ``NEGATING_FRAMES``."""
+        lead = list(itertools.takewhile(lambda w: w.word in self._negation, words))
+        rest = words[len(lead):]
+        if not lead or not rest:
+            return False
+        low, high = NEGATING_FRAMES
+        if not low <= sum(w.frames for w in lead) / max(1, sum(phones[w.word] for w in lead)) <= high:
+            return True
+        heard_as = mean_db(np.concatenate(_word_levels(lead, levels) or [np.zeros(0)]))
+        command = mean_db(np.concatenate(_word_levels(rest, levels) or [np.zeros(0)]))
+        return heard_as <= command - NEGATION_BELOW_DB
 
     def _room_negation(self, spotted: list[Segment], levels: np.ndarray) -> list[Segment]:
         """``spotted`` with a negating phrase before the command ("don't", ``NEGATING``) made
@@ -411,6 +443,7 @@ class SpottingRecognizer(Recognizer):
             searches = (["peek", self.engine.carried_peek_search]
                         if peek and self.engine.carried_peek_search
                         else ["peek" if peek else "commands"])
+            doubted: Command | None = None
             for search in searches:
                 self.strict.accept(heard)
                 strict = self.strict.final(search)
@@ -425,7 +458,8 @@ class SpottingRecognizer(Recognizer):
                     # it took "um answer the call" for "don't answer the call"). Not acted on.
                     return Transcript(strict.text, False, None, strict.confidence, watch.ms,
                                       audio_ms, details={"swallowed": 1.0})
-                strict, said, doubted = self._checked(strict, levels)
+                strict, said, doubt = self._checked(strict, levels)
+                doubted = doubted or doubt  # a doubt of either search holds
                 if strict.accepted and strict.command is not None:
                     strict.decode_ms, strict.audio_ms = watch.ms + strict.decode_ms, audio_ms
                     strict.details = {"strict": 1.0, "last_word_rate": self._last_rate(said),
@@ -470,6 +504,10 @@ class SpottingRecognizer(Recognizer):
                                                confident and _all_said(words, levels))
         if device_only is not None and not alone:  # "my headset battery is almost empty"
             accepted, device_only = False, None
+        if accepted and command is not None and self._doubtful_negation(
+                words, levels, {w.word: self._phones_of(w.word) for w in words}):
+            log.debug("spotted %r: its 'don't' may be the room's talk", text)
+            accepted, command = False, None
         if (accepted and command is not None and doubted is not None
                 and (command.intent, command.device) != (doubted.intent, doubted.device)):
             log.debug("spotted %r against %r heard with carrier words", text, strict.text)
