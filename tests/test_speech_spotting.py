@@ -788,3 +788,20 @@ def test_a_doubtful_dont_makes_the_strict_pass_doubt_its_command(
     assert checked(28) == (True, None)  # the person's "don't": declined
     assert checked(11) == (False, decline)  # cut off at the start of the audio: doubted
     recognizer.release()
+
+
+def test_words_of_the_persons_own_before_a_spotted_command_may_undo_it(
+        spotting_engine: PocketSphinxEngine, monkeypatch: pytest.MonkeyPatch) -> None:
+    # pocketsphinx_spot.OWN_WORDS_BEFORE. Measured on a voice no setting was chosen on (SVOX
+    # Pico, British): its "don't" is no "don't" to the US model, and "don't put it on hold" was
+    # spotted as talk + "put it on hold". Here "never", which no grammar has.
+    speaker = next(s for s in corpus.speakers() if s.id == "espeak:en-us+m7:p51:s163:g3")
+    pcm = bytes(9600) + corpus.synthesize(speaker, "never put it on hold") + bytes(9600)
+    recognizer = spotting_engine.recognizer()
+    monkeypatch.setattr(pocketsphinx_spot, "OWN_WORDS_BEFORE", True)
+    heard = recognizer.decode(pcm)
+    assert not heard.accepted and heard.command is None
+    monkeypatch.setattr(pocketsphinx_spot, "OWN_WORDS_BEFORE", False)
+    heard = recognizer.decode(pcm)  # without it, spotted and acted on
+    assert heard.accepted and heard.command is not None and heard.command.intent.value == "hold"
+    recognizer.release()
