@@ -60,6 +60,7 @@ class Pyttsx3Synthesizer:
 
         # The driver print()s "Audio saved to ..." on stdout, which is for data: send it to the log.
         vars(espeak_driver)["print"] = lambda *args, **kw: log.debug(" ".join(map(str, args)))
+        _mend_synth_size()
         engine = pyttsx3.init("espeak")
         finished = threading.Event()
         engine.connect("finished-utterance", lambda **kwargs: finished.set())
@@ -101,6 +102,29 @@ class Pyttsx3Synthesizer:
 
     def close(self) -> None:
         pass
+
+
+def _mend_synth_size() -> None:
+    """pyttsx3 (up to 2.99 at least) tells ``espeak_Synth`` the text is ten times its length.
+
+    In espeak's asynchronous mode that size is copied with memcpy, so it reads past the end of
+    the Python bytes object, and crashes the process (SIGSEGV) whenever the text lies near the
+    end of mapped memory: about 2 in 50 start-ups of the demo. The size given here is the
+    text's own plus its terminating NUL, as espeak's API asks.
+    """
+    from pyttsx3.drivers import _espeak
+
+    if getattr(_espeak.Synth, "mended_size", False):
+        return
+
+    def synth(text: str | bytes, position: int = 0, position_type: int = _espeak.POS_CHARACTER,
+              end_position: int = 0, flags: int = 0, user_data: Any = None) -> Any:
+        data = text.encode("utf-8") if isinstance(text, str) else bytes(text)
+        return _espeak.cSynth(data, len(data) + 1, position, position_type, end_position, flags,
+                       None, user_data)
+
+    vars(synth)["mended_size"] = True
+    _espeak.Synth = synth
 
 
 def _settle() -> None:

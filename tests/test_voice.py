@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -484,6 +486,68 @@ def test_pyttsx3_utterance_without_audio_is_synthesized_once_more(
         with pytest.raises(VoiceError, match="wrote no audio"):
             synth.to_file("Answered on your desk phone.", out)
     assert engine.calls == 2
+
+
+GUARDED_SYNTH = """
+import ctypes, json, mmap, sys
+from pathlib import Path
+
+from pyttsx3.drivers import _espeak
+
+libc = ctypes.CDLL(None, use_errno=True)
+libc.mmap.restype = ctypes.c_void_p
+libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int, ctypes.c_int,
+                      ctypes.c_long]
+libc.mprotect.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
+PAGE = mmap.PAGESIZE
+base = libc.mmap(None, 2 * PAGE, mmap.PROT_READ | mmap.PROT_WRITE,
+                 mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS, -1, 0)
+assert libc.mprotect(base + PAGE, PAGE, 0) == 0  # the page after the text: no access
+real, sizes = _espeak.cSynth, []
+
+
+def guarded(text, size, *rest):  # the text moved to the very end of the readable page
+    sizes.append([len(text), size])
+    at = base + PAGE - (len(text) + 1)
+    ctypes.memmove(at, text + b"\\0", len(text) + 1)
+    return real(ctypes.c_char_p(at), size, *rest)
+
+
+_espeak.cSynth = guarded
+import assistant.synth
+from assistant.config import VoiceSettings
+
+if sys.argv[1] == "unmended":
+    assistant.synth._mend_synth_size = lambda: None
+synth = assistant.synth.Pyttsx3Synthesizer(VoiceSettings())
+for n, text in enumerate(sys.argv[3:]):
+    synth.to_file(text, Path(sys.argv[2]) / f"{n}.wav")
+print(json.dumps(sizes))
+"""
+
+
+def test_pyttsx3_tells_espeak_the_true_length_of_the_text(tmp_path: Path) -> None:
+    """pyttsx3 passes ten times the text's length to espeak_Synth, which copies that much: past
+    the end of the text it is a crash whenever the next page is not readable (the demo's rare
+    SIGSEGV at start-up). Here it always is not, so the unmended driver crashes every time."""
+    script = tmp_path / "guarded.py"
+    script.write_text(GUARDED_SYNTH)
+    texts = ["Call from Alice Example.", "Answered on your desk phone."]
+
+    def run(mode: str) -> subprocess.CompletedProcess[str]:
+        out = tmp_path / mode
+        out.mkdir()
+        return subprocess.run([sys.executable, str(script), mode, str(out), *texts],
+                              capture_output=True, text=True, timeout=120, cwd=ROOT)
+
+    unmended = run("unmended")
+    assert unmended.returncode == -signal.SIGSEGV, unmended.stderr[-2000:]
+    mended = run("mended")
+    assert mended.returncode == 0, mended.stderr[-2000:]
+    assert json.loads(mended.stdout) == [[len(t), len(t) + 1] for t in texts]
+    for n in range(len(texts)):
+        samples, rate = read_wav(tmp_path / "mended" / f"{n}.wav")
+        assert voiced_span_seconds(samples, rate) > 0.8
 
 
 # ----------------------------------------------------------------- speaking at once (issue 11)
