@@ -495,8 +495,9 @@ def test_talk_that_begins_with_please_is_not_taken_whole_for_a_command(
     # Office sentences that begin with "please", said plainly in a quiet room, which the strict
     # pass took whole for "please <a command>" ("please sign the birthday card" -> "please
     # ignore the call"): pocketsphinx_spot.PLEASE_FIT_BELOW. On this machine the check fires
-    # on all five, and two are then rejected; the spotting pass finds a command in the other
-    # three (its gate, not this check, judges those).
+    # on all five. The spotting pass then finds "please <a command>" in some of them, which its
+    # gate took (MBROLA: "please sign the birthday card" -> "please answer the call"); the
+    # same check on the spotted words rejects those too.
     said = [("please send the report to the team", 0), ("please send the report to the team", 3),
             ("please call me when you land", 3), ("please sign the birthday card", 2),
             ("please close the door when you leave", 1)]
@@ -514,7 +515,7 @@ def test_talk_that_begins_with_please_is_not_taken_whole_for_a_command(
     caught = [pcm for pcm, (_, _, hit) in zip(clips, with_check) if hit]
     assert len(caught) >= 4
     assert not any(strict for _, strict, hit in with_check if hit)  # none taken whole
-    assert sum(text == "" for text, _, hit in with_check if hit) >= 2
+    assert [text for text, _, hit in with_check if hit] == [""] * len(caught), with_check
     monkeypatch.setattr(pocketsphinx_spot, "PLEASE_FIT_BELOW", -math.inf)
     without = [heard(pcm) for pcm in caught]  # without the check: taken whole, "please ..."
     assert all(strict and text.startswith("please ") for text, strict, _ in without), without
@@ -708,27 +709,35 @@ def test_a_dont_that_may_be_the_rooms_talk_neither_declines_nor_answers(
     segment = pocketsphinx_spot.Segment
     phones = {"don't": 4, "do": 2, "not": 3, "answer": 4, "the": 2, "call": 3}
 
-    def doubtful(lead: list[tuple[str, int]], lead_db: float) -> bool:
+    # the phone loop costs 0.01 per frame; a word's fit is how much worse than that its own
+    # frames cost (x1e3 per frame)
+    loop = [segment("+AH", 0, 399, -4.0)]
+
+    def doubtful(lead: list[tuple[str, int]], lead_db: float, lead_fit: float = -3.0) -> bool:
         levels = np.full(400, 30.0)
         words, at = [], 10
         for word, n in lead:
-            words.append(segment(word, at, at + n - 1, -1.0))
+            words.append(segment(word, at, at + n - 1, n * (-0.01 + lead_fit / 1e3)))
             levels[at : at + n] = lead_db
             at += n
         for word in ("answer", "the", "call"):
             n = 8 * phones[word]
-            words.append(segment(word, at, at + n - 1, -1.0))
+            words.append(segment(word, at, at + n - 1, n * (-0.01 - 3.0 / 1e3)))
             levels[at : at + n] = 64.0
             at += n
-        return recognizer._doubtful_negation(words, levels, phones)
+        return recognizer._doubtful_negation(words, levels, phones, loop)
 
     assert not doubtful([("don't", 28)], 63.0)  # the person's own: 7 frames per phone
     assert not doubtful([("do", 16), ("not", 27)], 62.0)  # "do not", slowly
     assert doubtful([("don't", 11)], 63.0)  # cut off at the audio's start: 2.8 per phone
     assert doubtful([("don't", 127)], 63.0)  # 1.3 s of talk: 31.8 per phone
     assert doubtful([("don't", 28)], 56.0)  # 8 dB under the command: the room's talk
+    # talk forced onto "don't" (held out, babble: "where are the spare batteries" as "don't
+    # answer it", its "don't" at -9.1): it fits worse than pocketsphinx_spot.WORD_FIT_BELOW
+    assert doubtful([("don't", 28)], 63.0, lead_fit=-9.0)
+    assert not doubtful([("don't", 28)], 63.0, lead_fit=-7.0)
     assert not recognizer._doubtful_negation(  # no "don't": nothing to doubt
-        [segment("answer", 10, 41, -1.0)], np.full(100, 60.0), phones)
+        [segment("answer", 10, 41, -1.0)], np.full(100, 60.0), phones, loop)
     recognizer.release()
 
 
@@ -753,8 +762,8 @@ def test_after_a_doubtful_dont_no_other_command_is_spotted_in_its_place(
     as_said = heard()
     assert as_said.count("decline") >= 6 and "answer" not in as_said, as_said
     doubt = recognizer._doubtful_negation
-    monkeypatch.setattr(recognizer, "_doubtful_negation", lambda words, levels, phones: bool(
-        words and words[0].word in ("don't", "do")) or doubt(words, levels, phones))
+    monkeypatch.setattr(recognizer, "_doubtful_negation", lambda words, levels, phones, loop: bool(
+        words and words[0].word in ("don't", "do")) or doubt(words, levels, phones, loop))
     assert heard() == [None] * len(said)
     recognizer.release()
 
@@ -805,3 +814,31 @@ def test_words_of_the_persons_own_before_a_spotted_command_may_undo_it(
     heard = recognizer.decode(pcm)  # without it, spotted and acted on
     assert heard.accepted and heard.command is not None and heard.command.intent.value == "hold"
     recognizer.release()
+
+
+def test_own_words_after_a_spotted_command_when_switched_on(
+        spotting_engine: PocketSphinxEngine, monkeypatch: pytest.MonkeyPatch) -> None:
+    # pocketsphinx_spot.OWN_WORDS_AFTER, off by default (it also takes "... okay" after a
+    # command for talk: test_a_command_followed_by_thanks_is_understood). Measured on voices no
+    # setting was chosen on (MBROLA): "mute your phone in the cinema" acted on as "mute the
+    # phone", "take the call in the quiet room if you need to" as "take the call on the
+    # computer". Here sentences that begin like a command, said plainly in a quiet room by
+    # corpus voices in which, on this machine, the spotting pass finds the command and its gate
+    # takes it: switched on, it stops them.
+    said = [("espeak:en-us+klatt:p59:s175:g4", "mute your phone in the cinema", "mute"),
+            ("flite:kal:f0:d1", "put it on hold for a minute while i check", "hold"),
+            ("flite:slt:f150:d1.1", "send it to voicemail if it is a sales call", "voicemail"),
+            ("flite:slt:f150:d1.1", "mute the phone during the board meeting", "mute")]
+    by_id = {s.id: s for s in corpus.speakers()}
+    clips = [(corpus.mix(speech, bytes(len(speech) + 32000), None, 500), intent)
+             for speech, intent in ((corpus.synthesize(by_id[i], text), intent)
+                                    for i, text, intent in said)]
+
+    def acted(rule: bool) -> list[str | None]:
+        monkeypatch.setattr(pocketsphinx_spot, "OWN_WORDS_AFTER", rule)
+        heard = [spotting_engine.transcribe_pcm(pcm) for pcm, _ in clips]
+        return [t.command.intent.value if t.accepted and t.command else None for t in heard]
+
+    assert acted(True) == [None] * len(clips)
+    without = acted(False)  # without the rule: the sentence's start is the command
+    assert sum(got == intent for got, (_, intent) in zip(without, clips)) >= 3, without
