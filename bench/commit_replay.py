@@ -39,6 +39,8 @@ replays through the baseline (strict grammar, no rejection, silence endpointing)
 
 ``--negated`` replays instead commands said not to be done ("don't hang up", "don't take
 it"; ``NEGATED``, 3 per voice group), counted as ``--talk`` counts: every action is false.
+``--led`` likewise replays talk that begins like a command ("hang up your coat by the door";
+``LED``, 3 per voice group).
 
 ``--replies`` replays instead device names said alone in every voice group, the reply to
 "Which device?" (``reply_cases``), and counts them as the dialog takes them while it asks
@@ -302,6 +304,44 @@ def negated_cases(per_group: int = NEGATED_PER_GROUP, seed: int = 31) -> list[Ca
         for i in rng.choice(len(NEGATED), per_group, replace=False):
             spk = speakers[int(rng.integers(len(speakers)))]
             text = NEGATED[int(i)]
+            out.append(Case(f"{text} [{spk.id}]", corpus.synthesize(spk, text), "", None, group))
+    return out
+
+
+# Talk that begins like a command and goes on as a sentence about something else: none is a
+# command, so any action is a false one. The corpus's office sentences have few of these, and
+# the strict pass took made-up ones ("hang up your coat by the door" as "hang up the phone
+# thank you"). Written for this check; no setting was chosen on them.
+LED = (
+    "hang up your coat by the door", "hang up the picture in the hallway",
+    "answer the email from finance before lunch", "answer the questions on the survey",
+    "answer the phone when it rings twice", "answer it honestly when they ask you",
+    "pick up the kids from school at five", "pick up some milk on the way home",
+    "pick up the parcel from the front desk", "take the bins out tonight",
+    "take it easy this weekend", "take the stairs instead of the lift",
+    "decline the meeting on friday afternoon", "decline the offer if the price goes up",
+    "reject the invoice from the supplier", "ignore the noise from the street",
+    "ignore it if the printer beeps again", "send it to the printer on the second floor",
+    "send them to the front desk when they arrive", "put it on the shelf next to the window",
+    "put the call notes in the shared folder", "hold my coffee for a second",
+    "resume the slides from page four", "mute the television in the break room",
+    "unmute the projector speakers before the demo", "repeat that joke at the party tonight",
+    "say it again louder so everyone hears", "help me carry these boxes upstairs",
+    "end the meeting five minutes early", "who is calling the caterers about lunch",
+    "place the order before noon", "divert the traffic around the car park",
+)
+LED_PER_GROUP = 3
+
+
+def led_cases(per_group: int = LED_PER_GROUP, seed: int = 41) -> list[Case]:
+    """In every voice group: ``per_group`` of ``LED``, each said once."""
+    rng = np.random.default_rng(seed)
+    per_group = _per_group(per_group)
+    out = []
+    for group, speakers in sorted(voice_groups().items()):
+        for i in rng.choice(len(LED), per_group, replace=False):
+            spk = speakers[int(rng.integers(len(speakers)))]
+            text = LED[int(i)]
             out.append(Case(f"{text} [{spk.id}]", corpus.synthesize(spk, text), "", None, group))
     return out
 
@@ -668,6 +708,8 @@ def main() -> int:
                         help=f"--talk: office sentences per voice group (default {TALK_PER_GROUP})")
     parser.add_argument("--negated", action="store_true",
                         help="commands said with 'don't' (negated_cases): any action is false")
+    parser.add_argument("--led", action="store_true",
+                        help="talk that begins like a command (led_cases): any action is false")
     parser.add_argument("--replies", action="store_true",
                         help="device names said alone, as replies to 'Which device?'")
     parser.add_argument("--continuous", action="store_true",
@@ -721,9 +763,10 @@ def main() -> int:
                                  args.first_seed)
     elif args.replies:
         results = run_replies(args.rooms.split(","), rtf=args.rtf)
-    elif args.talk or args.negated:
+    elif args.talk or args.negated or args.led:
+        cases = negated_cases() if args.negated else led_cases() if args.led else None
         results = run_talk(args.rooms.split(","), args.mode.split(","), args.per_group,
-                           rtf=args.rtf, cases=negated_cases() if args.negated else None)
+                           rtf=args.rtf, cases=cases)
     else:
         results = run(args.rooms.split(","), args.rtf, args.seeds, args.holdout, args.stress,
                       args.carried)
