@@ -517,8 +517,27 @@ def test_talk_that_begins_with_please_is_not_taken_whole_for_a_command(
     assert not any(strict for _, strict, hit in with_check if hit)  # none taken whole
     assert [text for text, _, hit in with_check if hit] == [""] * len(caught), with_check
     monkeypatch.setattr(pocketsphinx_spot, "PLEASE_FIT_BELOW", -math.inf)
+    monkeypatch.setattr(pocketsphinx_spot, "FORCED_WORDS", 0)  # catches two of them too
     without = [heard(pcm) for pcm in caught]  # without the check: taken whole, "please ..."
     assert all(strict and text.startswith("please ") for text, strict, _ in without), without
+
+
+def test_two_words_forced_onto_talk_make_it_talk() -> None:
+    # pocketsphinx_spot._many_forced on a scripted path (the phone loop costs 0.01 per frame; a
+    # word's fit is how much worse its own frames cost, x1e3 per frame): "pick up some milk on
+    # the way home" heard whole as "pick up on the lobby phone", "up" at -8.4 and "lobby" at
+    # -9.3 (MBROLA, bench/commit_replay.py --led --voices unseen).
+    loop = [pocketsphinx_spot.Segment("+AH", 0, 299, -3.0)]
+
+    def path(*fits: float) -> list[pocketsphinx_spot.Segment]:
+        words = ("pick", "up", "on", "the", "lobby", "phone")
+        return [pocketsphinx_spot.Segment(w, 40 * i, 40 * i + 39, 40 * (-0.01 + f / 1e3))
+                for i, (w, f) in enumerate(zip(words, fits))]
+
+    assert pocketsphinx_spot._many_forced(path(-2.4, -8.4, -7.9, -7.9, -9.3, -1.9), loop)
+    # one word that fits badly is a right command's, as often as not (14 of the corpus's)
+    assert not pocketsphinx_spot._many_forced(path(-2.4, -8.4, -7.9, -7.9, -7.0, -1.9), loop)
+    assert not pocketsphinx_spot._many_forced(path(-2.4, -4.0, -3.0, -5.0, -4.0, -1.9), loop)
 
 
 def test_please_commands_said_in_steady_noise_are_not_taken_for_carried_talk(
