@@ -203,14 +203,14 @@ FORCED_WORDS = 2
 # you"; "ok nothing was done", the assistant's own, as "okay answer on my phone").
 # The spotting pass's commands are held to PLEASE_FIT_BELOW too, with one of the words other
 # than "please" fitting worse than WORD_FIT_BELOW (PLEASE_SPOTTED_WORD; neither tuned again):
-# held-out voices (MBROLA, --talk --voices unseen, quiet room) had "please sign the birthday
-# card" rejected whole by it, then spotted as "please answer the call" ("answer" -8.5) and
-# acted on; on the corpus, "please send the report to the team" as "please send the call to
-# voicemail" ("voicemail" -8.1 to -9.9). Without the one word, the check took right commands
-# said in noise, whose every word fits worse ("please answer" in pink noise, -7.2): on corpus
-# seeds 0 and 2 (every "please" sentence in every condition, 3 voices each: 324 commands, 288
-# office sentences), commands lost by it 17 -> 2, office sentences stopped the same
-# (docs/templates.md, '"Please" on the spotting pass').
+# talk the strict pass rejected by it was spotted and acted on ("please send the report to the
+# team" as "please send the call to voicemail", "voicemail" at -8.1 and -9.9). Without the one
+# word, the check took right commands said in noise, whose every word fits worse ("please
+# answer" in pink noise, -7.2): on corpus seeds 0 and 2 (every "please" sentence in every
+# condition, 3 voices each), right commands 168 -> 183 of 324 with it, office sentences acted
+# on 8 -> 8 of 288. Its cost, held out: MBROLA's "please sign the birthday card" is acted on as
+# "please answer the call" ("answer" -7.8) in a quiet room (docs/templates.md, '"Please" on the
+# spotting pass').
 POLITE = frozenset({"please"})
 PLEASE_FIT_BELOW = -4.5
 PLEASE_SPOTTED_WORD = True
