@@ -295,17 +295,22 @@ NEGATED = ("don't take it", "don't pick up", "don't pick up the call", "don't ha
 NEGATED_PER_GROUP = 3
 
 
-def negated_cases(per_group: int = NEGATED_PER_GROUP, seed: int = 31) -> list[Case]:
-    """In every voice group: ``per_group`` of ``NEGATED``, each said once."""
+def _not_commands(sentences: tuple[str, ...], per_group: int, seed: int) -> list[Case]:
+    """In every voice group: ``per_group`` of ``sentences``, none a command, each said once."""
     rng = np.random.default_rng(seed)
     per_group = _per_group(per_group)
     out = []
     for group, speakers in sorted(voice_groups().items()):
-        for i in rng.choice(len(NEGATED), per_group, replace=False):
+        for i in rng.choice(len(sentences), per_group, replace=False):
             spk = speakers[int(rng.integers(len(speakers)))]
-            text = NEGATED[int(i)]
+            text = sentences[int(i)]
             out.append(Case(f"{text} [{spk.id}]", corpus.synthesize(spk, text), "", None, group))
     return out
+
+
+def negated_cases(per_group: int = NEGATED_PER_GROUP, seed: int = 31) -> list[Case]:
+    """In every voice group: ``per_group`` of ``NEGATED``, each said once."""
+    return _not_commands(NEGATED, per_group, seed)
 
 
 # Talk that begins like a command and goes on as a sentence about something else: none is a
@@ -335,15 +340,7 @@ LED_PER_GROUP = 3
 
 def led_cases(per_group: int = LED_PER_GROUP, seed: int = 41) -> list[Case]:
     """In every voice group: ``per_group`` of ``LED``, each said once."""
-    rng = np.random.default_rng(seed)
-    per_group = _per_group(per_group)
-    out = []
-    for group, speakers in sorted(voice_groups().items()):
-        for i in rng.choice(len(LED), per_group, replace=False):
-            spk = speakers[int(rng.integers(len(speakers)))]
-            text = LED[int(i)]
-            out.append(Case(f"{text} [{spk.id}]", corpus.synthesize(spk, text), "", None, group))
-    return out
+    return _not_commands(LED, per_group, seed)
 
 
 def stream_for(case: Case, snr: float | None, seed: int,
