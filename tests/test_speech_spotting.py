@@ -632,21 +632,24 @@ def test_the_assistants_own_sentences_are_not_a_device_between_pauses(
 
 def test_a_command_followed_by_thanks_is_understood(spotting_engine: PocketSphinxEngine) -> None:
     # People thank the assistant in the same breath: the strict grammar allows "thank you"
-    # after a command (Carriers); a trailing "okay" it does not allow, and the spotting pass
-    # finds the command before it: talk straight after a command must not count against it
-    # (tried as a check against talk, 2 December: it rejected these).
+    # after a command (Carriers); a trailing "okay" it does not allow. Through the listener, as
+    # the assistant hears them: it acts on the command at the dip before such words, or the
+    # strict pass hears them whole, or the spotting pass finds the command before them. Words
+    # after a spotted command count against it (pocketsphinx_spot.OWN_WORDS_AFTER): on whole
+    # clips that lost 3 of these 8, through the listener at most 1 (measured 5 December).
     said = [("answer on my headset thank you", "headset"),
             ("answer on my desk phone okay", "desk phone")]
     heard = []
     for text, device in said:
         for speaker in SPEAKERS[:4]:
             speech = corpus.synthesize(speaker, text)
-            t = spotting_engine.transcribe_pcm(
-                corpus.mix(speech, bytes(len(speech) + 32000), None, 500))
-            got = (t.command.intent.value, t.command.device) if t.accepted and t.command else None
+            listener = SpottingListener(spotting_engine.recognizer(), SpeechSettings())
+            stream = corpus.mix(speech, bytes(len(speech) + 2 * 32000), None, 1000)
+            acted = [t for t in listener.listen(frames(stream)) if t.accepted and t.command]
+            got = [(t.command.intent.value, t.command.device) for t in acted if t.command]
             heard.append((got, ("answer", device)))
-    assert sum(got == want for got, want in heard) >= 7, heard
-    assert all(got in (None, want) for got, want in heard), heard  # never another action
+    assert sum(got == [want] for got, want in heard) >= 7, heard
+    assert all(got in ([], [want]) for got, want in heard), heard  # never another action
 
 
 def test_a_command_with_the_persons_own_words_around_it_is_understood(
@@ -867,15 +870,13 @@ def test_words_of_the_persons_own_before_a_spotted_command_may_undo_it(
     recognizer.release()
 
 
-def test_own_words_after_a_spotted_command_when_switched_on(
+def test_own_words_after_a_spotted_command_make_it_talk(
         spotting_engine: PocketSphinxEngine, monkeypatch: pytest.MonkeyPatch) -> None:
-    # pocketsphinx_spot.OWN_WORDS_AFTER, off by default (it also takes "... okay" after a
-    # command for talk: test_a_command_followed_by_thanks_is_understood). Measured on voices no
-    # setting was chosen on (MBROLA): "mute your phone in the cinema" acted on as "mute the
-    # phone", "take the call in the quiet room if you need to" as "take the call on the
-    # computer". Here sentences that begin like a command, said plainly in a quiet room by
-    # corpus voices in which, on this machine, the spotting pass finds the command and its gate
-    # takes it: switched on, it stops them.
+    # pocketsphinx_spot.OWN_WORDS_AFTER. Measured on voices no setting was chosen on (MBROLA,
+    # Pico): "mute your phone in the cinema" acted on as "mute the phone", "send them to the
+    # front desk when they arrive" as "send them to voicemail". Here sentences that begin like
+    # a command, said plainly in a quiet room by corpus voices in which, on this machine, the
+    # spotting pass finds the command and its gate takes it: the words after it stop them.
     said = [("espeak:en-us+klatt:p59:s175:g4", "mute your phone in the cinema", "mute"),
             ("flite:kal:f0:d1", "put it on hold for a minute while i check", "hold"),
             ("flite:slt:f150:d1.1", "send it to voicemail if it is a sales call", "voicemail"),
