@@ -148,6 +148,9 @@ def test_talk_the_grammar_passed_off_as_silence_is_rejected(
     # clips): taken for commands
     monkeypatch.setattr(pocketsphinx_spot, "WORD_FIT_BELOW", -math.inf)
     monkeypatch.setattr(pocketsphinx_spot, "PLEASE_FIT_BELOW", -math.inf)
+    # ... nor the drawn-out last word before the person's own words: "they declined the
+    # invitation to dinner" came out as "hey decline it thank you", "it" over "it to dinner"
+    monkeypatch.setattr(pocketsphinx_spot, "STRETCHED_BEFORE_CARRIER", math.inf)
     assert all(heard(pcm)[0] for pcm in passed_off)
 
 
@@ -894,3 +897,19 @@ def test_own_words_after_a_spotted_command_make_it_talk(
     assert acted(True) == [None] * len(clips)
     without = acted(False)  # without the rule: the sentence's start is the command
     assert sum(got == intent for got, (_, intent) in zip(without, clips)) >= 3, without
+
+
+def test_talk_laid_over_a_drawn_out_last_word_and_okay_is_not_a_command(
+        spotting_engine: PocketSphinxEngine, monkeypatch: pytest.MonkeyPatch) -> None:
+    # pocketsphinx_spot.STRETCHED_BEFORE_CARRIER. With "okay" among the words allowed after a
+    # command (carriers.after), the strict pass explained this sentence whole as "put it on hold
+    # okay": "hold" drawn over "hold for a minute while", "okay" over the rest.
+    speaker = {s.id: s for s in corpus.speakers()}["flite:kal:f0:d1"]
+    speech = corpus.synthesize(speaker, "put it on hold for a minute while i check")
+    pcm = corpus.mix(speech, bytes(len(speech) + 32000), None, 500)
+    heard = spotting_engine.transcribe_pcm(pcm)
+    assert not heard.accepted and heard.command is None, heard.text
+    monkeypatch.setattr(pocketsphinx_spot, "STRETCHED_BEFORE_CARRIER", math.inf)
+    heard = spotting_engine.transcribe_pcm(pcm)  # without the limit: acted on
+    assert heard.accepted and heard.command is not None and heard.command.intent.value == "hold"
+    assert heard.text == "put it on hold okay"

@@ -154,6 +154,13 @@ LAST_WORD_BELOW_DB = 30.0
 # accepted rightly on corpus seed 3 (every condition) took 5.7 to 24.5 frames per phone (median
 # 13.3); 36 leaves half as much again for a slow speaker.
 STRETCHED_FRAMES_PER_PHONE = 36.0
+# ... or over more than this many when the person's own words follow it ("hang up, thanks"):
+# a word that does not end the sentence is not drawn out like a last one. Measured with "okay"
+# among them (carriers.after): flite kal's "put it on hold for a minute while i check" heard
+# whole as "put it on hold okay", "hold" over 21.5 frames per phone, and acted on. The last
+# command words before such words, in every command the strict pass heard with them on the
+# corpus voices (bench/commit_replay.py --carried, quiet room), took 7.0 to 13.0.
+STRETCHED_BEFORE_CARRIER = 18.0
 # ... and every silence the strict grammar put around or between the words must have been quiet:
 # a silence of at least SILENCE_MIN_FRAMES whose loud frames (90th percentile) come within this of
 # the command's loudest frame was speech the grammar could not explain ("turn off the lights in
@@ -317,14 +324,18 @@ def _many_forced(words: list[Segment], loop: list[Segment]) -> bool:
     return FORCED_WORDS > 0 and sum(fit([w], loop) < WORD_FIT_BELOW for w in words) >= FORCED_WORDS
 
 
-def _stretched(words: list[Segment], phones: dict[str, int]) -> bool:
+def _stretched(words: list[Segment], phones: dict[str, int], carried: list[Segment]) -> bool:
     """``STRETCHED_FRAMES_PER_PHONE``: the command's last word (``phones`` per word) held far
-    longer than a word of its length is said. The last only: a word inside a command may take
+    longer than a word of its length is said; ``STRETCHED_BEFORE_CARRIER`` when words of the
+    person's own (``carried``) follow it. The last only: a word inside a command may take
     in a hesitation's pause ("answer on my ... lobby phone" in babble, rightly heard, was lost
     when every word was checked: bench/commit_replay.py --stress)."""
     last = words[-1] if words else None
-    return (last is not None and phones[last.word] >= 2
-            and last.frames / phones[last.word] > STRETCHED_FRAMES_PER_PHONE)
+    if last is None or phones[last.word] < 2:
+        return False
+    followed = any(c.start > last.end for c in carried)
+    return last.frames / phones[last.word] > (
+        STRETCHED_BEFORE_CARRIER if followed else STRETCHED_FRAMES_PER_PHONE)
 
 
 def _carried(words: list[Segment], loop: list[Segment], carriers: list[Segment]) -> bool:
@@ -435,7 +446,7 @@ class SpottingRecognizer(Recognizer):
         if strict.accepted and (not _all_said(said, levels)
                                 or _loudest_silence(path, levels) < SILENCE_BELOW_DB
                                 or (strict.command is not None and (
-                                    _forced(said, loop, phones) or _stretched(said, phones)
+                                    _forced(said, loop, phones) or _stretched(said, phones, carried)
                                     or _many_forced(said, loop)
                                     or _carried(said, loop, carried) or negated))):
             strict = Transcript(strict.text, False, None, strict.confidence, 0.0, strict.audio_ms)
