@@ -482,17 +482,23 @@ def test_please_does_not_carry_the_rest_of_a_command() -> None:
                    word("please", 60, 40, -0.5))
     assert not carried(word("please", 0, 40, -9.0))  # nothing but "please": not this check
     # the person's own words after the command are held to the same: "thanks" fits, the rest
-    # at -5.4 was talk; said well, it stands. Before it ("okay"), to CARRIED_BEFORE_FIT_BELOW
-    assert carried(answer, word("the", 70, 20, -5.0), call, around=(word("thanks", 120, 40, -1.0),))
-    assert not carried(answer, word("the", 70, 20, -5.0), call,
-                       around=(word("okay", 0, 40, -1.0),))
-    assert carried(word("answer", 40, 30, -8.0), word("the", 70, 20, -7.0), call,
-                   around=(word("okay", 0, 40, -1.0),))
+    # at -5.4 was talk; said well, it stands. Words only before it ("okay"), to the looser
+    # CARRIED_BEFORE_FIT_BELOW: "um what devices do i have" at -5.3 was a right command
+    # (tests below); looser after it, talk went through ("take it easy this weekend" as "take
+    # it using desk phone thanks"), and with "please" ("please take the call" as "please
+    # ignore the call")
+    assert pocketsphinx_spot.PLEASE_FIT_BELOW > -5.4 > pocketsphinx_spot.CARRIED_BEFORE_FIT_BELOW
+    okay, thanks = word("okay", 0, 40, -1.0), word("thanks", 120, 40, -1.0)
+    assert carried(answer, word("the", 70, 20, -5.0), call, around=(thanks,))
+    assert not carried(answer, word("the", 70, 20, -5.0), call, around=(okay,))
+    assert carried(answer, word("the", 70, 20, -5.0), call, around=(okay, thanks))
+    assert carried(word("answer", 40, 30, -8.0), word("the", 70, 20, -7.0), call, around=(okay,))
     assert not carried(word("answer", 40, 30, -3.0), word("the", 70, 20, -4.0),
                        word("call", 90, 30, -3.0), around=(word("okay", 0, 40, -1.0),))
     # ... and a carrier word that took talk ("thank you" over "to comment on the rumours")
     # fits its own frames worse than pocketsphinx_spot.WORD_FIT_BELOW
     assert carried(word("answer", 40, 30, -3.0), around=(word("thank", 120, 50, -9.0),))
+    assert carried(word("answer", 40, 30, -3.0), around=(word("hey", 0, 40, -9.0),))  # before too
     assert not carried(word("answer", 40, 30, -3.0), around=(word("thank", 120, 50, -7.0),))
 
 
@@ -545,32 +551,6 @@ def test_two_words_forced_onto_talk_make_it_talk() -> None:
     # one word that fits badly is a right command's, as often as not (14 of the corpus's)
     assert not pocketsphinx_spot._many_forced(path(-2.4, -8.4, -7.9, -7.9, -7.0, -1.9), loop)
     assert not pocketsphinx_spot._many_forced(path(-2.4, -4.0, -3.0, -5.0, -4.0, -1.9), loop)
-
-
-def test_words_before_a_command_hold_it_to_a_looser_fit_than_words_after_it() -> None:
-    # pocketsphinx_spot._carried on a scripted path (the phone loop costs 0.01 per frame; a
-    # word's fit is how much worse its own frames cost, x1e3 per frame). The command's words
-    # fit -5.3: enough with the person's own words before it ("hey hang up", flite kal16, quiet
-    # room: rejected under PLEASE_FIT_BELOW before CARRIED_BEFORE_FIT_BELOW), not with words
-    # after it ("take it easy this weekend" was heard as "take it using desk phone thanks"
-    # with the looser threshold there) nor with "please" ("please take the call" -> "please
-    # ignore the call").
-    loop = [pocketsphinx_spot.Segment("+AH", 0, 399, -4.0)]
-
-    def seg(word: str, i: int, f: float) -> pocketsphinx_spot.Segment:
-        return pocketsphinx_spot.Segment(word, 40 * i, 40 * i + 39, 40 * (-0.01 + f / 1e3))
-
-    command = [seg("hang", 1, -5.3), seg("up", 2, -5.3)]
-    hey, thanks = [seg("hey", 0, -1.0)], [seg("thanks", 3, -1.0)]
-    assert pocketsphinx_spot.PLEASE_FIT_BELOW > -5.3 > pocketsphinx_spot.CARRIED_BEFORE_FIT_BELOW
-    assert not pocketsphinx_spot._carried(command, loop, hey)
-    assert pocketsphinx_spot._carried(command, loop, thanks)
-    assert pocketsphinx_spot._carried(command, loop, hey + thanks)
-    assert pocketsphinx_spot._carried([seg("please", 0, -1.0)] + command, loop, [])
-    # a carrier word that took talk is still one, before the command or after it
-    assert pocketsphinx_spot._carried(command, loop, [seg("hey", 0, -9.0)])
-    # and the command's words still have to fit some: talk that "hey" carried
-    assert pocketsphinx_spot._carried([seg("hang", 1, -9.0), seg("up", 2, -7.0)], loop, hey)
 
 
 def test_commands_after_the_persons_own_words_are_heard_whole(
