@@ -13,6 +13,8 @@ PortAudio enumerates devices once when it is initialised; ``rescan_devices`` re-
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import logging
 import queue
 import threading
@@ -42,6 +44,35 @@ FIRST_AUDIO_SECONDS = 5.0  # a fresh stream may take ~2 s to deliver (PulseAudio
 
 _pa_lock = threading.RLock()
 _open_streams = 0
+
+
+def _alsa_config_release() -> Callable[[], int] | None:
+    """ALSA's ``snd_config_update_free_global``, or None where there is no ALSA."""
+    name = ctypes.util.find_library("asound")
+    try:
+        return ctypes.CDLL(name).snd_config_update_free_global if name else None
+    except (OSError, AttributeError):
+        return None
+
+
+_ALSA_RELEASE = _alsa_config_release()
+
+
+def release_alsa_plugins() -> None:
+    """Unloads the ALSA plugins PortAudio loaded to list the devices, once no stream is open.
+
+    PortAudio lists devices by opening every PCM in ALSA's configuration, and ALSA keeps each
+    plugin it loaded until its global configuration is freed: with libasound2-plugins that is
+    the AC-3 encoder (libavcodec and about 70 libraries it links), JACK, OSS and the rest,
+    about 11 MB of the process's memory for devices the assistant never opens. Freeing the
+    configuration unloads the plugins no stream holds; ALSA reads it again on the next open
+    (PortAudio's own Pa_Terminate frees it the same way)."""
+    with _pa_lock:
+        if _ALSA_RELEASE is not None and not _open_streams:
+            _ALSA_RELEASE()
+
+
+release_alsa_plugins()  # importing sounddevice listed the devices
 
 
 def stream_opened() -> None:
@@ -76,6 +107,7 @@ def rescan_devices() -> bool:
         # sounddevice has no public re-scan; these two are its own init/terminate hooks.
         sd._terminate()
         sd._initialize()
+        release_alsa_plugins()
         return True
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+import sounddevice as sd
 from fixtures_audio import (
     Pulse,
     SoundServerSwitch,
@@ -26,6 +27,7 @@ from assistant.audio import (
     Microphone,
     find_device,
     list_devices,
+    release_alsa_plugins,
     rescan_devices,
 )
 from assistant.audio_io import read_wav_frames
@@ -111,6 +113,27 @@ def test_devices_are_listed_and_a_missing_one_is_reported(pulse: Pulse) -> None:
     with pytest.raises(AudioError) as err:
         Microphone.check(AudioSettings(input_device="no such microphone"))
     assert "microphone" in err.value.spoken.lower()
+
+
+def _mapped(fragment: str) -> bool:
+    with open("/proc/self/maps", encoding="utf-8") as maps:
+        return any(fragment in line for line in maps)
+
+
+def test_plugins_loaded_to_list_devices_are_unloaded(pulse: Pulse) -> None:
+    # PortAudio opens every PCM of ALSA's configuration to list them; libasound2-plugins (which
+    # scripts/setup.sh installs) brings the AC-3 encoder and libavcodec with it (11 MB).
+    a52 = "alsa-lib/libasound_module_pcm_a52.so"
+    assert any(Path(d, a52).exists() for d in ("/usr/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu",
+                                               "/usr/lib64", "/usr/lib"))
+    sd._terminate()
+    sd._initialize()  # what a re-scan does, without the release
+    assert _mapped(a52)
+    release_alsa_plugins()
+    assert not _mapped(a52) and not _mapped("libavcodec")
+    assert rescan_devices()  # the same through the re-scan, and the devices are still there
+    assert not _mapped(a52)
+    assert find_device("pulse", "input") is not None
 
 
 @pytest.mark.parametrize("capture_format", [(None, None), (48000, 2)], ids=["16k", "48k-stereo"])
