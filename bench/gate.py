@@ -1,6 +1,6 @@
 """Train the spotting gate (assistant/data/spotting_gate.json) and cross-validate it.
 
-    .venv/bin/python bench/gate.py [--seed 0] [--target-fa 0.005] [--write | --out FILE] [--decoys]
+    .venv/bin/python bench/gate.py [--seed 0 | --seeds 0,2,3] [--target-fa 0.005] [--write | --out FILE] [--decoys]
 
 1. Generates the tuning corpus (tests/speech_corpus.py: 58 voices of three synthesizers,
    clean, pink, white and babble noise, three microphones, commands, off-domain sentences full
@@ -174,6 +174,8 @@ def print_report(figures: dict[str, Any]) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seeds", metavar="LIST",
+                        help="several draws of the tuning corpus together (comma-separated seeds)")
     parser.add_argument("--target-fa", type=float, default=0.005)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--write", action="store_true", help="store the gate in assistant/data")
@@ -186,16 +188,20 @@ def main() -> int:
     OUT.mkdir(parents=True, exist_ok=True)
     global DECOYS
     DECOYS = args.decoys
-    # the features depend on what the decoders hear: steady noise is suppressed (pocketsphinx)
-    cache = OUT / (f"gate_features_seed{args.seed}_ns{NOISE_SUPPRESSION}"
-                   f"{'_decoys' if DECOYS else ''}.jsonl")
+    seeds = [int(x) for x in args.seeds.split(",")] if args.seeds else [args.seed]
     gate_file = ROOT / "bench" / "decoy_gate.json" if DECOYS else GATE_FILE
-    if cache.exists() and not args.refresh:
-        rows = [json.loads(line) for line in cache.read_text().splitlines()]
-    else:
-        items = corpus.build(per_condition=corpus.TUNING_SET, seed=args.seed, workers=args.workers)
-        rows = decode_all(items, args.workers)
-        cache.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    rows = []
+    for seed in seeds:
+        # the features depend on what the decoders hear: steady noise is suppressed (pocketsphinx)
+        cache = OUT / (f"gate_features_seed{seed}_ns{NOISE_SUPPRESSION}"
+                       f"{'_decoys' if DECOYS else ''}.jsonl")
+        if cache.exists() and not args.refresh:
+            rows += [json.loads(line) for line in cache.read_text().splitlines()]
+        else:
+            items = corpus.build(per_condition=corpus.TUNING_SET, seed=seed, workers=args.workers)
+            decoded = decode_all(items, args.workers)
+            cache.write_text("".join(json.dumps(r) + "\n" for r in decoded))
+            rows += decoded
     prob = cross_validate(rows)
     threshold = choose_threshold(rows, prob, args.target_fa)
     print(f"{len(rows)} items; held-out threshold {threshold}")
@@ -212,7 +218,8 @@ def main() -> int:
             "names": list(FEATURES), "mean": mean.round(5).tolist(),
             "scale": scale.round(5).tolist(), "weights": w.round(5).tolist(),
             "bias": round(b, 5), "threshold": threshold,
-            "trained_on": f"bench/gate.py --seed {args.seed}{' --decoys' if DECOYS else ''}: "
+            "trained_on": f"bench/gate.py --seed{'s' if len(seeds) > 1 else ''} "
+                          f"{','.join(map(str, seeds))}{' --decoys' if DECOYS else ''}: "
                           f"{len(rows)} items, noise suppression {NOISE_SUPPRESSION}, "
                           f"leave-one-voice-out threshold for {args.target_fa:.1%} false accepts",
         }, indent=1) + "\n")
