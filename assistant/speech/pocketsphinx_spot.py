@@ -120,6 +120,11 @@ OWN_WORDS_AFTER = True
 # command on), and a peek can commit. From 1 s: 2 of 542 peeks in babble suppressed, outcomes
 # unchanged; in steady noise most peeks are, and commit there (docs/templates.md).
 SUPPRESS_PEEKS_FROM_MS = 1000.0
+# A peek that heard no command empties its search's history at once (PocketSphinx keeps it
+# until that search's next utterance): the final decode's search ("spotting") then reuses the
+# memory instead of adding its own. Emptying 6.5 s of babble's history takes about 35 ms, which
+# the next peek's decode no longer spends; an accepted peek, which may commit, is left alone.
+RELEASE_REJECTED_PEEKS = True
 # Rejected candidates under this confidence are not reported as heard text at all, so they do
 # not make the assistant say "Sorry, I didn't catch that. Say answer, ..." (5 s, deaf meanwhile:
 # a command begun then is lost). At 0.05, room talk alone was reported about once a minute live
@@ -413,7 +418,13 @@ class SpottingRecognizer(Recognizer):
         utterance (``spot_endpointing`` pads an early peek with the room's sound). The strict
         pass may find the command unfinished (it stops before a word or its device): the
         transcript is then rejected with ``details["unfinished"]``. So may the spotting pass."""
-        return self.decode(bytes(self._buffer) + pad, peek=True)
+        heard = self.decode(bytes(self._buffer) + pad, peek=True)
+        if RELEASE_REJECTED_PEEKS and not heard.accepted:
+            # Off the answer's path: the next peek's search would empty this history anyway,
+            # but the final decode's search is another one, and both histories were held at
+            # once (the largest utterance's memory twice over: docs/templates.md).
+            release(self.decoder, ("spotting_peek",))
+        return heard
 
     def _decode(self, search: str, pcm: bytes) -> list[Segment]:
         decoder = self.decoder
