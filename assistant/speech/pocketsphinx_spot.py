@@ -422,10 +422,7 @@ class SpottingRecognizer(Recognizer):
         pass may find the command unfinished (it stops before a word or its device): the
         transcript is then rejected with ``details["unfinished"]``. So may the spotting pass."""
         heard = self.decode(bytes(self._buffer) + pad, peek=True)
-        if RELEASE_REJECTED_PEEKS and not heard.accepted:
-            # Off the answer's path: the next peek's search would empty this history anyway,
-            # but the final decode's search is another one, and both histories were held at
-            # once (the largest utterance's memory twice over: docs/templates.md).
+        if RELEASE_REJECTED_PEEKS and not heard.accepted:  # off the answer's path
             release(self.decoder, ("spotting_peek",))
             give_back_memory()
         return heard
