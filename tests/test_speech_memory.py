@@ -10,9 +10,9 @@ from fixtures_speech import DEVICE_PHRASES, synthesize
 
 from assistant.config import Recognition
 from assistant.intents import CommandLanguage
-from assistant.speech.pocketsphinx import PocketSphinxEngine, cmu_pronunciations
+from assistant.speech.pocketsphinx import PocketSphinxEngine, cmu_pronunciations, decode_whole, dither
 from assistant.speech import pocketsphinx_spot
-from assistant.speech.pocketsphinx_spot import SpottingRecognizer
+from assistant.speech.pocketsphinx_spot import SpottingRecognizer, segments
 
 
 @pytest.fixture(scope="module")
@@ -116,3 +116,31 @@ def test_release_changes_nothing_that_is_heard(engine: PocketSphinxEngine) -> No
         return out
 
     assert heard(True) == heard(False)
+
+
+def test_the_two_passes_share_one_decoder_and_hear_as_with_two(engine: PocketSphinxEngine) -> None:
+    """The spotting searches are added to the strict pass's decoder (``SHARE_DECODER``): one
+    copy of the acoustic model and the words instead of two (6 MB). A grammar search reads its
+    beams when it is added, so each keeps its own (the strict pass's are wider): every search
+    decodes a command in babble, and babble alone, exactly as in a decoder of its own."""
+    shared = engine.recognizer()
+    assert isinstance(shared, SpottingRecognizer)
+    assert shared.decoder is shared.strict.grammar
+    own = {"strict": engine.new_grammar_decoder(decoys=True, peeks=True),
+           "spotting": engine.new_spotting_decoder()}
+    searches = {"strict": ("commands", "peek", "peek_carried"),
+                "spotting": ("spotting", "spotting_peek", "phones")}
+    speech = synthesize("put the call on hold", "en-us+f2")
+    clips = [corpus.mix(speech, corpus.babble(len(speech) // 32 + 2500, 4, 3), 12.0, 1500),
+             corpus.babble(3000, 5, 3)]
+    for pcm in clips:
+        for kind, names in searches.items():
+            for name in names:
+                if name == "peek_carried" and not engine.peek_carried_jsgf:
+                    continue
+                out = []
+                for decoder in (shared.decoder, own[kind]):
+                    decoder.activate_search(name)  # type: ignore[attr-defined]
+                    decode_whole(decoder, dither(pcm))
+                    out.append([(s.word, s.start, s.end, s.ascore) for s in segments(decoder)])
+                assert out[0] == out[1], (kind, name)

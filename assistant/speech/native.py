@@ -69,6 +69,7 @@ _SIGNATURES: dict[str, tuple[Any, list[Any]]] = {
     "ckd_free": (None, [_P]),
     "ps_get_config": (_P, [_P]),
     "ps_config_serialize_json": (ctypes.c_char_p, [_P]),
+    "ps_config_set_float": (_P, [_P, ctypes.c_char_p, ctypes.c_double]),
     # the grammar decoders (``NativeDecoder.build``)
     "ps_add_word": (ctypes.c_int, [_P, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_int]),
     "ps_add_jsgf_string": (ctypes.c_int, [_P, ctypes.c_char_p, ctypes.c_char_p]),
@@ -215,6 +216,13 @@ class NativeDecoder:
         """The decoder's whole configuration, model parameters expanded (``Config.dumps``)."""
         text = self._lib.ps_config_serialize_json(self._lib.ps_get_config(self._ps))
         return str(text.decode("utf-8"))
+
+    def set_float(self, name: str, value: float) -> None:
+        """Set a number in the decoder's configuration: read by searches added after it (a
+        grammar search reads its beams once, when it is added)."""
+        if not self._lib.ps_config_set_float(self._lib.ps_get_config(self._ps),
+                                             name.encode("utf-8"), float(value)):
+            raise KeyError(f"no setting {name}")
 
     def lookup_word(self, word: str) -> str | None:
         phones = self._lib.ps_lookup_word(self._ps, word.encode("utf-8"))

@@ -83,6 +83,9 @@ FILLERS = ("<sil>", "<s>", "</s>", "(NULL)", "SIL")
 SPOTTING_PHONES = ["AH", "IY", "AA", "UW", "S", "F", "N", "M", "T", "K", "L", "R", "ER", "SH", "AY"]
 SPOTTING_BEAMS = {"beam": 1e-60, "pbeam": 1e-60, "wbeam": 1e-40}
 STRICT_BEAMS = {"beam": 1e-80, "pbeam": 1e-80, "wbeam": 1e-60}  # the strict grammar's
+# The spotting searches in the strict pass's decoder (``new_spotting_decoder``): one acoustic
+# model and one dictionary in memory instead of two; the same decodes (docs/templates.md).
+SHARE_DECODER = True
 # The spotting grammars as PocketSphinx compiles them, null transitions kept: the spotting gate
 # (assistant/data/spotting_gate.json) was fitted on their decodes (docs/templates.md). Only the
 # null transitions into states no word leaves are dropped (``fsg.without_dead_ends``): the same
@@ -141,7 +144,7 @@ DITHER = 8.0  # std of the noise added to input; exact digital silence breaks fe
 def _decoder(**config: object) -> object:
     """A decoder with an empty dictionary: the words it needs are added with ``add_word``
     (``cmu_pronunciations``). The bundled 135,000-word dictionary took 22 MB in every decoder,
-    and the recogniser has three.
+    and the spot recogniser has two (three before its passes shared one: ``SHARE_DECODER``).
 
     Built through PocketSphinx's C interface (``native.NativeDecoder.build``), which lets the
     assistant's other threads run while it decodes (the binding holds the GIL: why, and what it
@@ -533,16 +536,27 @@ class PocketSphinxEngine(SpeechEngine):
                 self._with_grammar(decoder, self.peek_carried_jsgf, "peek_carried")
         return self._with_grammar(decoder, self.decoy_jsgf if decoys else self.jsgf)
 
-    def new_spotting_decoder(self) -> object:
-        """One decoder (one copy of the acoustic model in memory) with three searches, chosen
-        per utterance with ``activate_search``: "spotting" (any sound, a command, any sound),
-        "spotting_peek" (the same, where a command may stop before its device: ``UNSAID``) and
-        "phones" (a free phone loop with the model's phone language model). The strict pass has
-        a decoder of its own (``new_grammar_decoder``, wider beams)."""
+    def new_spotting_decoder(self, onto: object | None = None) -> object:
+        """A decoder with three searches, chosen per utterance with ``activate_search``:
+        "spotting" (any sound, a command, any sound), "spotting_peek" (the same, where a command
+        may stop before its device: ``UNSAID``) and "phones" (a free phone loop with the model's
+        phone language model).
+
+        ``onto``: the strict pass's decoder (``new_grammar_decoder``, wider beams), to which the
+        searches are added with the spotting beams, so that both passes share one copy of the
+        acoustic model and the words (``SHARE_DECODER``). A search reads its beams once, when it
+        is added, and both passes decode one after the other, never at once. Where that decoder
+        came through the binding (no C interface to set its beams), a decoder of its own."""
         from pocketsphinx import get_model_path
 
-        decoder = _decoder(lm=None, wip=WIP, topn=TOPN, **SPOTTING_BEAMS)
-        decoder.add_word(UNSAID, UNSAID_PHONES, False)  # type: ignore[attr-defined]
+        if SHARE_DECODER and isinstance(onto, NativeDecoder):
+            decoder: object = onto
+            for name, value in SPOTTING_BEAMS.items():
+                onto.set_float(name, value)
+        else:
+            decoder = _decoder(lm=None, wip=WIP, topn=TOPN, **SPOTTING_BEAMS)
+        if decoder.lookup_word(UNSAID) is None:  # type: ignore[attr-defined]
+            decoder.add_word(UNSAID, UNSAID_PHONES, False)  # type: ignore[attr-defined]
         self._with_grammar(decoder, self.spotting_peek_jsgf, "spotting_peek", nulls=SPOTTING_NULLS)
         self._with_grammar(decoder, self.spotting_jsgf, "spotting", nulls=SPOTTING_NULLS)
         decoder.add_allphone_file("phones", get_model_path("en-us/en-us-phone.lm.bin"))  # type: ignore[attr-defined]
