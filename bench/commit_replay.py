@@ -40,7 +40,9 @@ replays through the baseline (strict grammar, no rejection, silence endpointing)
 ``--negated`` replays instead commands said not to be done ("don't hang up", "don't take
 it"; ``NEGATED``, 3 per voice group), counted as ``--talk`` counts: every action is false.
 ``--led`` likewise replays talk that begins like a command ("hang up your coat by the door";
-``LED``, 3 per voice group).
+``LED``, 3 per voice group); no setting was chosen on them. ``--led-tuning``: 66 more such
+sentences, with command words and device names in them, written to choose settings on
+(``LED_TUNING``, 4 per voice group).
 
 ``--replies`` replays instead device names said alone in every voice group, the reply to
 "Which device?" (``reply_cases``), and counts them as the dialog takes them while it asks
@@ -341,6 +343,50 @@ LED_PER_GROUP = 3
 def led_cases(per_group: int = LED_PER_GROUP, seed: int = 41) -> list[Case]:
     """In every voice group: ``per_group`` of ``LED``, each said once."""
     return _not_commands(LED, per_group, seed)
+
+
+# More of such talk, and talk with command words and device names in it, written later (5
+# December) to choose settings on, so that LED stays a check no setting was chosen on.
+LED_TUNING = (
+    "hang up the laundry before it rains", "hang up the poster in the meeting room",
+    "answer the door if the courier comes", "answer all the tickets in the queue",
+    "answer my question about the budget", "pick up the pace a little",
+    "pick up your badge from security", "pick up the dry cleaning on friday",
+    "take the train to work tomorrow", "take a seat by the window",
+    "take my laptop to the repair shop", "decline the invitation politely",
+    "decline to comment on the rumours", "reject the pull request if the tests fail",
+    "reject any package that looks damaged", "ignore the last email i sent you",
+    "ignore the warnings in the build log", "send the report to my manager",
+    "send it by courier tomorrow morning", "send them my regards",
+    "put the kettle on please", "put it in the calendar for monday",
+    "put the meeting on hold until next week", "hold the door for the delivery man",
+    "hold on to the receipts for the audit", "resume the backup after lunch",
+    "mute your microphone during the presentation", "unmute yourself when you want to speak",
+    "repeat the experiment with fresh samples", "say hello to your sister for me",
+    "help yourself to some cake in the kitchen", "end the sentence with a full stop",
+    "who is the new manager in sales", "go to the shop and buy some bread",
+    "cancel my dentist appointment for thursday", "cancel the subscription before it renews",
+    "forward the invoice to accounts", "switch off the lights when you leave",
+    "my desk phone has a crack in the screen", "the headset on my desk is broken",
+    "the webex app keeps crashing on my computer", "the lobby phone needs new batteries",
+    "i left my headset in the car", "can you lend me your headset for the call",
+    "the computer in the meeting room is slow", "the call with the client went well",
+    "i missed the call from my mother", "that was a long call this morning",
+    "voicemail messages pile up when i am away", "the phone bill was higher this month",
+    "she will call back after lunch", "put me down for two tickets",
+    "take it from me it is a good book", "answer me this one riddle",
+    "end of the day is fine for me", "hold still while i take the photo",
+    "send an invite to the whole team", "take the elevator to the third floor",
+    "pick one of the three options", "decline gracefully if you are busy",
+    "ignore him he is just joking", "answer honestly on the form",
+    "mute the group chat for an hour", "please take a number and wait",
+)
+LED_TUNING_PER_GROUP = 4
+
+
+def led_tuning_cases(per_group: int = LED_TUNING_PER_GROUP, seed: int = 77) -> list[Case]:
+    """In every voice group: ``per_group`` of ``LED_TUNING``, each said once."""
+    return _not_commands(LED_TUNING, per_group, seed)
 
 
 def stream_for(case: Case, snr: float | None, seed: int,
@@ -707,6 +753,9 @@ def main() -> int:
                         help="commands said with 'don't' (negated_cases): any action is false")
     parser.add_argument("--led", action="store_true",
                         help="talk that begins like a command (led_cases): any action is false")
+    parser.add_argument("--led-tuning", action="store_true",
+                        help="more such talk, and talk with command words and devices, to choose "
+                             "settings on (led_tuning_cases): any action is false")
     parser.add_argument("--replies", action="store_true",
                         help="device names said alone, as replies to 'Which device?'")
     parser.add_argument("--continuous", action="store_true",
@@ -760,8 +809,9 @@ def main() -> int:
                                  args.first_seed)
     elif args.replies:
         results = run_replies(args.rooms.split(","), rtf=args.rtf)
-    elif args.talk or args.negated or args.led:
-        cases = negated_cases() if args.negated else led_cases() if args.led else None
+    elif args.talk or args.negated or args.led or args.led_tuning:
+        cases = (negated_cases() if args.negated else led_cases() if args.led
+                 else led_tuning_cases() if args.led_tuning else None)
         results = run_talk(args.rooms.split(","), args.mode.split(","), args.per_group,
                            rtf=args.rtf, cases=cases)
     else:

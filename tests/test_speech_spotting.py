@@ -17,6 +17,7 @@ from assistant.intents import CommandLanguage
 from assistant.speech import pocketsphinx, pocketsphinx_spot, spot_endpointing
 from assistant.speech.pocketsphinx import PocketSphinxEngine
 from assistant.speech.spot_endpointing import SpottingListener
+from assistant.speech.spotting import NO_CONTEXT_DB, Segment
 
 # Voices of all three synthesizers; the babble never uses the speaker's own voice.
 SPEAKER_IDS = ("espeak:en-us+f2:p37:s141:g1", "flite:slt:f0:d1", "espeak:en-us-nyc+m1:p31:s135:g0",
@@ -944,3 +945,58 @@ def test_talk_laid_over_a_drawn_out_last_word_and_okay_is_not_a_command(
     heard = spotting_engine.transcribe_pcm(pcm)  # without the limit: acted on
     assert heard.accepted and heard.command is not None and heard.command.intent.value == "hold"
     assert heard.text == "put it on hold okay"
+
+
+def test_talk_after_a_pause_behind_a_spotted_command_makes_it_talk(
+        spotting_engine: PocketSphinxEngine, monkeypatch: pytest.MonkeyPatch) -> None:
+    # pocketsphinx_spot.OWN_WORDS_AFTER_LOUDEST. The spotting pass found "answer on the headset"
+    # at the start of this sentence, "for the call" after it as garbage; a pause made the 300 ms
+    # after the command 6.03 dB quieter than it, just past OWN_WORDS_AFTER's 6 dB, and the call
+    # was answered (bench/commit_replay.py --led-tuning, quiet room).
+    speaker = {s.id: s for s in corpus.speakers()}["flite:slt:f150:d1.1"]
+    speech = corpus.synthesize(speaker, "can you lend me your headset for the call")
+    pcm = corpus.mix(speech, bytes(len(speech) + 32000), None, 500)
+    heard = spotting_engine.transcribe_pcm(pcm)
+    assert not heard.accepted and heard.command is None, heard.text
+    monkeypatch.setattr(pocketsphinx_spot, "OWN_WORDS_AFTER_LOUDEST", False)
+    heard = spotting_engine.transcribe_pcm(pcm)  # judged by the 300 ms after it only: acted on
+    assert heard.accepted and heard.command is not None and heard.command.intent.value == "answer"
+
+
+def test_talk_laid_over_a_word_inside_a_command_is_not_a_command(
+        spotting_engine: PocketSphinxEngine, monkeypatch: pytest.MonkeyPatch) -> None:
+    # pocketsphinx_spot.VOICED_STRETCH. The strict pass explained this sentence whole as "ignore
+    # the call": "the" over "the warnings in the build" (1.14 s at the voice's level), "call"
+    # over "log". Only the last word's stretch was limited (STRETCHED_FRAMES_PER_PHONE).
+    speaker = {s.id: s for s in corpus.speakers()}["espeak:en-us+f2:p67:s187:g5"]
+    speech = corpus.synthesize(speaker, "ignore the warnings in the build log")
+    pcm = corpus.mix(speech, bytes(len(speech) + 32000), None, 500)
+    heard = spotting_engine.transcribe_pcm(pcm)
+    assert not heard.accepted and heard.command is None, heard.text
+    monkeypatch.setattr(pocketsphinx_spot, "VOICED_STRETCH", False)
+    heard = spotting_engine.transcribe_pcm(pcm)  # without it: acted on
+    assert heard.accepted and heard.command is not None and heard.text == "ignore the call"
+
+
+def test_a_hesitation_inside_a_command_is_no_stretched_word() -> None:
+    # VOICED_STRETCH counts only frames at the voice's level: a pause inside "answer on my ...
+    # headset" (quiet frames) is not a word drawn out, talk at the voice's level is.
+    phones = {"on": 2, "my": 2, "headset": 6}
+    levels = np.full(300, 20.0)
+    levels[0:40] = levels[60:80] = levels[200:260] = 70.0  # "on", "my" ... "headset"
+    paused = [Segment("on", 0, 40, -1.0), Segment("my", 41, 199, -1.0),
+              Segment("headset", 200, 260, -1.0)]  # "my" took the 1.2 s pause
+    assert not pocketsphinx_spot._voiced_stretch(paused, phones, levels)
+    levels[80:200] = 68.0  # the same span, but talk at the voice's level
+    assert pocketsphinx_spot._voiced_stretch(paused, phones, levels)
+
+
+def test_the_loudest_part_after_a_command_counts_not_only_the_next_300_ms() -> None:
+    levels = np.full(300, 20.0)
+    levels[0:100] = 70.0  # the command
+    levels[140:200] = 67.0  # words after a 400 ms pause
+    words = [Segment("mute", 0, 99, -1.0)]
+    assert pocketsphinx_spot._loudest_after(words, levels, 0, 300) == pytest.approx(3.0, abs=0.1)
+    levels[140:200] = 20.0  # nothing after it
+    assert pocketsphinx_spot._loudest_after(words, levels, 0, 300) == pytest.approx(50.0, abs=0.1)
+    assert pocketsphinx_spot._loudest_after(words, levels[:105], 0, 105) == NO_CONTEXT_DB

@@ -45,6 +45,7 @@ from assistant.speech.pocketsphinx import (
 from assistant.speech.denoise import FRAME_BYTES, suppress
 from assistant.speech.spot_endpointing import QUIET_ROOM_DB
 from assistant.speech.spotting import (
+    NO_CONTEXT_DB,
     Segment,
     mean_db,
     features,
@@ -115,6 +116,13 @@ OWN_LEAD_FROM = 0.05
 # sentence"). A command said by a colleague, or a sentence that begins like one, cannot be told
 # from the person's own command followed by talk; neither is acted on.
 OWN_WORDS_AFTER = True
+# ... judged also by the loudest LOUDEST_AFTER_FRAMES of everything after the command (not only
+# the 300 ms right after it): a pause between the command's last word and the rest of the
+# sentence made those 300 ms quiet ("can you lend me your headset for the call", spotted as
+# "answer on the headset" with "for the call" as garbage 940 ms long, 6.03 dB under it: acted
+# on). Chosen on talk written for it (docs/templates.md, "Talk after a pause").
+OWN_WORDS_AFTER_LOUDEST = True
+LOUDEST_AFTER_FRAMES = 10
 # A peek is noise suppressed only when the trimmed utterance is at least this long:
 # the start of a command in babble can look steady (4 of 300 early peeks, none from 70 % of a
 # command on), and a peek can commit. From 1 s: 2 of 542 peeks in babble suppressed, outcomes
@@ -169,6 +177,14 @@ STRETCHED_FRAMES_PER_PHONE = 36.0
 # command words before such words, in every command the strict pass heard with them on the
 # corpus voices (bench/commit_replay.py --carried, quiet room), took 7.0 to 13.0.
 STRETCHED_BEFORE_CARRIER = 18.0
+# ... and in a quiet room no word of the command, inside it too, may hold more than
+# STRETCHED_FRAMES_PER_PHONE frames per phone of the voice (frames within VOICED_WITHIN_DB of
+# the utterance's loudest): talk forced onto a short word. "ignore the warnings in the build
+# log" (en-us+f2) was heard whole as "ignore the call", "the" over 1.14 s at the voice's level
+# (57 frames per phone), and acted on. A hesitation's pause inside a command is quiet there,
+# and not counted (with talk around it is not: VOICED_STRETCH is for a quiet room only).
+VOICED_STRETCH = True
+VOICED_WITHIN_DB = 25.0
 # ... and every silence the strict grammar put around or between the words must have been quiet:
 # a silence of at least SILENCE_MIN_FRAMES whose loud frames (90th percentile) come within this of
 # the command's loudest frame was speech the grammar could not explain ("turn off the lights in
@@ -330,6 +346,19 @@ def _quiet_room(words: list[Segment], room: np.ndarray, offset: int) -> bool:
     return bool(len(span)) and mean_db(span) - float(np.percentile(room, 5)) >= QUIET_ROOM_DB
 
 
+def _loudest_after(words: list[Segment], room: np.ndarray, offset: int, frames: int) -> float:
+    """How much quieter than the ``words`` the loudest ``LOUDEST_AFTER_FRAMES`` after them are,
+    up to the end of the decoded audio (``frames`` long from ``offset`` in ``room``); dB,
+    ``NO_CONTEXT_DB`` when less than that follows."""
+    start, end = words[0].start + offset, words[-1].end + offset
+    rest = room[end + 1 : offset + frames]
+    if len(rest) < LOUDEST_AFTER_FRAMES:
+        return NO_CONTEXT_DB
+    power = np.convolve(10.0 ** (rest / 10.0), np.ones(LOUDEST_AFTER_FRAMES) / LOUDEST_AFTER_FRAMES,
+                        mode="valid")
+    return mean_db(room[start : end + 1]) - float(10.0 * np.log10(power.max() + 1.0))
+
+
 def _forced(words: list[Segment], loop: list[Segment], phones: dict[str, int]) -> bool:
     """``WORD_FIT_BELOW`` and ``SQUEEZED_FRAMES``: the command ``words`` (their phones per
     word in ``phones``) against the phone loop's path ``loop`` over the same audio."""
@@ -356,6 +385,16 @@ def _stretched(words: list[Segment], phones: dict[str, int], carried: list[Segme
     followed = any(c.start > last.end for c in carried)
     return last.frames / phones[last.word] > (
         STRETCHED_BEFORE_CARRIER if followed else STRETCHED_FRAMES_PER_PHONE)
+
+
+def _voiced_stretch(words: list[Segment], phones: dict[str, int], levels: np.ndarray) -> bool:
+    """A word of ``words`` held over more than ``STRETCHED_FRAMES_PER_PHONE`` frames per phone
+    within ``VOICED_WITHIN_DB`` of the loudest (95th percentile) of ``levels``."""
+    if not len(levels):
+        return False
+    loud = levels >= float(np.percentile(levels, 95)) - VOICED_WITHIN_DB
+    return any(np.count_nonzero(loud[w.start : w.end + 1]) / max(phones.get(w.word, 3), 1)
+               > STRETCHED_FRAMES_PER_PHONE for w in words)
 
 
 def _carried(words: list[Segment], loop: list[Segment], carriers: list[Segment]) -> bool:
@@ -475,6 +514,8 @@ class SpottingRecognizer(Recognizer):
                                 or _loudest_silence(path, levels) < SILENCE_BELOW_DB
                                 or (strict.command is not None and (
                                     _forced(said, loop, phones) or _stretched(said, phones, carried)
+                                    or (VOICED_STRETCH and _quiet_room(said, levels, 0)
+                                        and _voiced_stretch(said, phones, levels))
                                     or _many_forced(said, loop)
                                     or _carried(said, loop, carried) or negated))):
             strict = Transcript(strict.text, False, None, strict.confidence, 0.0, strict.audio_ms)
@@ -629,8 +670,11 @@ class SpottingRecognizer(Recognizer):
                 and values["lead"] >= OWN_LEAD_FROM and values["before"] < SPAN_BEFORE_DB):
             log.debug("spotted %r after words of the same voice it could not place", text)
             accepted, command = False, None
+        after = values["after"]
+        if OWN_WORDS_AFTER_LOUDEST:
+            after = min(after, _loudest_after(words, room, offset, len(pcm) // FRAME_BYTES))
         own_after = (OWN_WORDS_AFTER and values["tail"] >= OWN_LEAD_FROM
-                     and values["after"] < SPAN_BEFORE_DB and _quiet_room(words, room, offset))
+                     and after < SPAN_BEFORE_DB and _quiet_room(words, room, offset))
         if own_after and accepted and command is not None:
             log.debug("spotted %r before words of the same voice it could not place", text)
             accepted, command = False, None
