@@ -381,12 +381,7 @@ LED_TUNING = (
     "ignore him he is just joking", "answer honestly on the form",
     "mute the group chat for an hour", "please take a number and wait",
 )
-LED_TUNING_PER_GROUP = 4
-
-
-def led_tuning_cases(per_group: int = LED_TUNING_PER_GROUP, seed: int = 77) -> list[Case]:
-    """In every voice group: ``per_group`` of ``LED_TUNING``, each said once."""
-    return _not_commands(LED_TUNING, per_group, seed)
+LED_TUNING_PER_GROUP = 4  # and _not_commands' seed 77
 
 
 def stream_for(case: Case, snr: float | None, seed: int,
@@ -755,7 +750,7 @@ def main() -> int:
                         help="talk that begins like a command (led_cases): any action is false")
     parser.add_argument("--led-tuning", action="store_true",
                         help="more such talk, and talk with command words and devices, to choose "
-                             "settings on (led_tuning_cases): any action is false")
+                             "settings on (LED_TUNING): any action is false")
     parser.add_argument("--replies", action="store_true",
                         help="device names said alone, as replies to 'Which device?'")
     parser.add_argument("--continuous", action="store_true",
@@ -811,7 +806,8 @@ def main() -> int:
         results = run_replies(args.rooms.split(","), rtf=args.rtf)
     elif args.talk or args.negated or args.led or args.led_tuning:
         cases = (negated_cases() if args.negated else led_cases() if args.led
-                 else led_tuning_cases() if args.led_tuning else None)
+                 else _not_commands(LED_TUNING, LED_TUNING_PER_GROUP, 77) if args.led_tuning
+                 else None)
         results = run_talk(args.rooms.split(","), args.mode.split(","), args.per_group,
                            rtf=args.rtf, cases=cases)
     else:

@@ -17,6 +17,7 @@ from assistant.intents import CommandLanguage
 from assistant.speech import pocketsphinx, pocketsphinx_spot, spot_endpointing
 from assistant.speech.pocketsphinx import PocketSphinxEngine
 from assistant.speech.spot_endpointing import SpottingListener
+from assistant.speech.base import Transcript
 from assistant.speech.spotting import NO_CONTEXT_DB, Segment
 
 # Voices of all three synthesizers; the babble never uses the speaker's own voice.
@@ -947,19 +948,27 @@ def test_talk_laid_over_a_drawn_out_last_word_and_okay_is_not_a_command(
     assert heard.text == "put it on hold okay"
 
 
+def acted_on_only_without(engine: PocketSphinxEngine, monkeypatch: pytest.MonkeyPatch,
+                          speaker_id: str, text: str, rule: str, off: object) -> Transcript:
+    """``text`` said plainly in a quiet room by the corpus voice ``speaker_id`` is not acted
+    on; returns what it is heard as with ``pocketsphinx_spot.<rule>`` set to ``off``."""
+    speech = corpus.synthesize({s.id: s for s in corpus.speakers()}[speaker_id], text)
+    pcm = corpus.mix(speech, bytes(len(speech) + 32000), None, 500)
+    heard = engine.transcribe_pcm(pcm)
+    assert not heard.accepted and heard.command is None, heard.text
+    monkeypatch.setattr(pocketsphinx_spot, rule, off)
+    return engine.transcribe_pcm(pcm)
+
+
 def test_talk_after_a_pause_behind_a_spotted_command_makes_it_talk(
         spotting_engine: PocketSphinxEngine, monkeypatch: pytest.MonkeyPatch) -> None:
     # pocketsphinx_spot.OWN_WORDS_AFTER_LOUDEST. The spotting pass found "answer on the headset"
     # at the start of this sentence, "for the call" after it as garbage; a pause made the 300 ms
     # after the command 6.03 dB quieter than it, just past OWN_WORDS_AFTER's 6 dB, and the call
     # was answered (bench/commit_replay.py --led-tuning, quiet room).
-    speaker = {s.id: s for s in corpus.speakers()}["flite:slt:f150:d1.1"]
-    speech = corpus.synthesize(speaker, "can you lend me your headset for the call")
-    pcm = corpus.mix(speech, bytes(len(speech) + 32000), None, 500)
-    heard = spotting_engine.transcribe_pcm(pcm)
-    assert not heard.accepted and heard.command is None, heard.text
-    monkeypatch.setattr(pocketsphinx_spot, "OWN_WORDS_AFTER_LOUDEST", False)
-    heard = spotting_engine.transcribe_pcm(pcm)  # judged by the 300 ms after it only: acted on
+    heard = acted_on_only_without(spotting_engine, monkeypatch, "flite:slt:f150:d1.1",
+                                  "can you lend me your headset for the call",
+                                  "OWN_WORDS_AFTER_LOUDEST", False)
     assert heard.accepted and heard.command is not None and heard.command.intent.value == "answer"
 
 
@@ -968,13 +977,8 @@ def test_talk_laid_over_a_word_inside_a_command_is_not_a_command(
     # pocketsphinx_spot.VOICED_STRETCH. The strict pass explained this sentence whole as "ignore
     # the call": "the" over "the warnings in the build" (1.14 s at the voice's level), "call"
     # over "log". Only the last word's stretch was limited (STRETCHED_FRAMES_PER_PHONE).
-    speaker = {s.id: s for s in corpus.speakers()}["espeak:en-us+f2:p67:s187:g5"]
-    speech = corpus.synthesize(speaker, "ignore the warnings in the build log")
-    pcm = corpus.mix(speech, bytes(len(speech) + 32000), None, 500)
-    heard = spotting_engine.transcribe_pcm(pcm)
-    assert not heard.accepted and heard.command is None, heard.text
-    monkeypatch.setattr(pocketsphinx_spot, "VOICED_STRETCH", False)
-    heard = spotting_engine.transcribe_pcm(pcm)  # without it: acted on
+    heard = acted_on_only_without(spotting_engine, monkeypatch, "espeak:en-us+f2:p67:s187:g5",
+                                  "ignore the warnings in the build log", "VOICED_STRETCH", False)
     assert heard.accepted and heard.command is not None and heard.text == "ignore the call"
 
 
