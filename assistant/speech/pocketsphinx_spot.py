@@ -45,7 +45,6 @@ from assistant.speech.pocketsphinx import (
 from assistant.speech.denoise import FRAME_BYTES, suppress
 from assistant.speech.spot_endpointing import QUIET_ROOM_DB
 from assistant.speech.spotting import (
-    NO_CONTEXT_DB,
     Segment,
     mean_db,
     features,
@@ -116,13 +115,6 @@ OWN_LEAD_FROM = 0.05
 # sentence"). A command said by a colleague, or a sentence that begins like one, cannot be told
 # from the person's own command followed by talk; neither is acted on.
 OWN_WORDS_AFTER = True
-# ... judged also by the loudest LOUDEST_AFTER_FRAMES of everything after the command (not only
-# the 300 ms right after it): a pause between the command's last word and the rest of the
-# sentence made those 300 ms quiet ("can you lend me your headset for the call", spotted as
-# "answer on the headset" with "for the call" as garbage 940 ms long, 6.03 dB under it: acted
-# on). Chosen on talk written for it (docs/templates.md, "Talk after a pause").
-OWN_WORDS_AFTER_LOUDEST = True
-LOUDEST_AFTER_FRAMES = 10
 # A peek is noise suppressed only when the trimmed utterance is at least this long:
 # the start of a command in babble can look steady (4 of 300 early peeks, none from 70 % of a
 # command on), and a peek can commit. From 1 s: 2 of 542 peeks in babble suppressed, outcomes
@@ -344,19 +336,6 @@ def _quiet_room(words: list[Segment], room: np.ndarray, offset: int) -> bool:
     ``spot_endpointing.QUIET_ROOM_DB`` under the ``words``."""
     span = room[words[0].start + offset : words[-1].end + offset + 1] if words else room[:0]
     return bool(len(span)) and mean_db(span) - float(np.percentile(room, 5)) >= QUIET_ROOM_DB
-
-
-def _loudest_after(words: list[Segment], room: np.ndarray, offset: int, frames: int) -> float:
-    """How much quieter than the ``words`` the loudest ``LOUDEST_AFTER_FRAMES`` after them are,
-    up to the end of the decoded audio (``frames`` long from ``offset`` in ``room``); dB,
-    ``NO_CONTEXT_DB`` when less than that follows."""
-    start, end = words[0].start + offset, words[-1].end + offset
-    rest = room[end + 1 : offset + frames]
-    if len(rest) < LOUDEST_AFTER_FRAMES:
-        return NO_CONTEXT_DB
-    power = np.convolve(10.0 ** (rest / 10.0), np.ones(LOUDEST_AFTER_FRAMES) / LOUDEST_AFTER_FRAMES,
-                        mode="valid")
-    return mean_db(room[start : end + 1]) - float(10.0 * np.log10(power.max() + 1.0))
 
 
 def _forced(words: list[Segment], loop: list[Segment], phones: dict[str, int]) -> bool:
@@ -670,11 +649,8 @@ class SpottingRecognizer(Recognizer):
                 and values["lead"] >= OWN_LEAD_FROM and values["before"] < SPAN_BEFORE_DB):
             log.debug("spotted %r after words of the same voice it could not place", text)
             accepted, command = False, None
-        after = values["after"]
-        if OWN_WORDS_AFTER_LOUDEST:
-            after = min(after, _loudest_after(words, room, offset, len(pcm) // FRAME_BYTES))
         own_after = (OWN_WORDS_AFTER and values["tail"] >= OWN_LEAD_FROM
-                     and after < SPAN_BEFORE_DB and _quiet_room(words, room, offset))
+                     and values["after"] < SPAN_BEFORE_DB and _quiet_room(words, room, offset))
         if own_after and accepted and command is not None:
             log.debug("spotted %r before words of the same voice it could not place", text)
             accepted, command = False, None
