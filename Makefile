@@ -20,7 +20,7 @@ bench: setup
 bench-all: setup
 	.venv/bin/python bench/run.py --all
 
-# what the acoustic model hears when told where the command is (about 15 minutes)
+# what the acoustic model hears when told where the command is (about 7 minutes)
 bench-ceiling: setup
 	.venv/bin/python bench/ceiling.py
 

@@ -10,7 +10,7 @@ its figure on the oracle cut is what this acoustic model hears when it is told w
 command is and may only choose among the commands: a ceiling that no endpointer, spotting
 search, gate or threshold can lift. ``spot`` is the shipped recogniser. Per condition and per
 voice family: commands understood (intent and device right) and, for ``naive``, commands
-taken for another one (what a gate would have to catch). About 15 minutes for the six
+taken for another one (what a gate would have to catch). About 7 minutes for the six
 conditions on the 2-core machine (192 clips, four decodes each); ``make bench-ceiling``.
 """
 
