@@ -1,6 +1,6 @@
 """How far the acoustic model can go: the bench's commands decoded with an oracle cut.
 
-    .venv/bin/python bench/ceiling.py [--conditions clean,babble12] [--json FILE]
+    .venv/bin/python bench/ceiling.py [--conditions clean,babble12] [--voices unseen] [--json FILE]
 
 The commands of bench/accuracy.py (tests/speech_corpus.py, the same seed and clips) decoded
 two ways by two recognisers: the whole clip, as the bench does, and the clip cut to the
@@ -12,6 +12,8 @@ search, gate or threshold can lift. ``spot`` is the shipped recogniser. Per cond
 voice family: commands understood (intent and device right) and, for ``naive``, commands
 taken for another one (what a gate would have to catch). About 7 minutes for the six
 conditions on the 2-core machine (192 clips, four decodes each); ``make bench-ceiling``.
+``--voices unseen``: the same sentences and conditions said by the voices no setting was chosen
+on (MBROLA, SVOX Pico: scripts/unseen-voices.sh installs them), whole clips too.
 """
 
 from __future__ import annotations
@@ -45,11 +47,12 @@ def oracle_cut(item: corpus.Item, around_ms: int = AROUND_MS) -> bytes:
     return cut
 
 
-def measure(conditions: tuple[str, ...]) -> list[dict[str, Any]]:
+def measure(conditions: tuple[str, ...], unseen: bool = False) -> list[dict[str, Any]]:
     """One row per command clip: condition, family, and per mode and way whether the command
     was understood and whether another command was accepted instead."""
     items = corpus.build(kinds=("command",), conditions=conditions,
-                         per_condition=accuracy.FULL["command"], seed=accuracy.SEED)
+                         per_condition=accuracy.FULL["command"], seed=accuracy.SEED,
+                         voices=corpus.unseen_speakers() if unseen else None)
     rows = []
     for item in items:
         row: dict[str, Any] = {"condition": item.condition, "family": item.family,
@@ -89,9 +92,12 @@ def table(rows: list[dict[str, Any]], by: str) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--conditions", default=",".join(corpus.CONDITIONS))
+    parser.add_argument("--voices", choices=("corpus", "unseen"), default="corpus")
     parser.add_argument("--json", type=Path, help="write the per-clip rows here")
     args = parser.parse_args()
-    rows = measure(tuple(args.conditions.split(",")))
+    if args.voices == "unseen" and not corpus.unseen_speakers():
+        parser.error("no held-out voices installed: run scripts/unseen-voices.sh")
+    rows = measure(tuple(args.conditions.split(",")), unseen=args.voices == "unseen")
     if args.json:
         args.json.write_text(json.dumps(rows, indent=1))
     print(table(rows, "condition"))

@@ -688,12 +688,14 @@ def _render(job: _Job) -> Item:
 def build(kinds: tuple[str, ...] = KINDS, conditions: tuple[str, ...] = CONDITIONS,
           families: tuple[str, ...] | None = None,
           per_condition: int | Mapping[str, int] | None = None, seed: int = 0,
-          workers: int = 2) -> list[Item]:
+          workers: int = 2, voices: list[Speaker] | None = None) -> list[Item]:
     """Items for every (kind, condition): each sentence of the kind once, or ``per_condition``
     of them (an int, or one per kind) sampled without repeats until all were used. Speakers
-    rotate through a shuffled ``speakers()`` of ``families``. The draws for a (kind,
-    condition) depend only on ``seed``, the kind and the condition, not on the other ones."""
-    pool = [s for s in speakers() if families is None or s.family in families]
+    rotate through a shuffled ``speakers()`` of ``families`` (``voices`` instead, when given:
+    ``unseen_speakers()``). The draws for a (kind, condition) depend only on ``seed``, the
+    kind and the condition, not on the other ones."""
+    pool = [s for s in (speakers() if voices is None else voices)
+            if families is None or s.family in families]
     if not pool:
         raise ValueError(f"no speakers for families {families}")
     jobs: list[_Job] = []

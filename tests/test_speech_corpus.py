@@ -77,6 +77,17 @@ def test_build_is_deterministic_and_labelled() -> None:
         assert 600 <= item.start_ms < item.end_ms <= len(item.pcm) // 32 - 400
 
 
+def test_build_says_the_sentences_in_the_voices_given() -> None:
+    # bench/ceiling.py --voices unseen: the bench's clips in other voices. The sentences and
+    # conditions are drawn as for the corpus's voices; only who says them changes.
+    one = [s for s in corpus.speakers() if s.family == "espeak"][:1]
+    request = dict(kinds=("command",), conditions=("clean",), per_condition=3, seed=5, workers=1)
+    given = corpus.build(voices=one, **request)  # type: ignore[arg-type]
+    usual = corpus.build(**request)  # type: ignore[arg-type]
+    assert {i.speaker for i in given} == {one[0].id}
+    assert [i.text for i in given] == [i.text for i in usual]
+
+
 def test_the_held_out_voices_are_not_in_the_corpus(tmp_path: Path) -> None:
     # bench/commit_replay.py --voices unseen: MBROLA and Pico voices that no setting was chosen
     # on. They must never be in speakers(), which the corpus, the gate and every tuning run use.
