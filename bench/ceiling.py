@@ -34,7 +34,6 @@ import speech_corpus as corpus  # noqa: E402
 from assistant.audio_io import SAMPLE_RATE_HZ  # noqa: E402
 
 AROUND_MS = 300
-WAYS = ("whole", "cut")
 MODES = ("naive", "spot")
 
 
